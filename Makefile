@@ -1,0 +1,43 @@
+# mlcourse: two commands do all the set-up (see README).
+#   make tour     set up, then a quick tour of every tutorial (FULL=1 for the full runs)
+#   make test     set up if needed, then the whole test suite
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.mlcourse-installed
+FULL   ?=
+
+.PHONY: tour test setup system data bench board clean
+
+tour: setup
+	$(BIN)/mlcourse run all $(if $(FULL),,--quick)
+	@echo
+	@echo "Open TensorBoard:  $(BIN)/mlcourse board   (then browse the URL it prints, e.g. http://127.0.0.1:6006)"
+
+test: setup
+	$(BIN)/python -m pytest
+
+setup: $(STAMP) data
+
+# System packages (Debian/Ubuntu): python3-venv if venv cannot bootstrap pip, and the Fashion-MNIST files.
+system:
+	@bash .ci/system-packages.sh
+
+$(STAMP): setup.cfg pyproject.toml
+	@$(MAKE) --no-print-directory system
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $@
+
+data: $(STAMP)
+	$(BIN)/mlcourse data prepare --download
+
+bench: setup
+	@for script in benchmarks/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+board: setup
+	$(BIN)/mlcourse board
+
+clean:
+	rm -rf $(VENV) *.egg-info .pytest_cache

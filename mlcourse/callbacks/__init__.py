@@ -1,0 +1,8 @@
+"""TensorBoard callbacks shared by the tutorials; each is a plain keras.callbacks.Callback.
+
+Every public module here lists its names in ``__all__``; they are all importable from this package.
+"""
+
+from mlcourse._collect import export_all
+
+__all__ = export_all(__name__, __path__, globals())

@@ -1,0 +1,60 @@
+"""Per-layer gradient norms in TensorBoard (ML2021 L02: one backward pass gives every layer's gradient)."""
+
+import keras
+import numpy as np
+
+__all__ = ["GradientNormLogger", "layer_gradient_norms"]
+
+
+def layer_gradient_norms(model, x, y, training=True):
+    """‖∂L/∂θ_layer‖₂ for every layer with trainable weights, from ONE backward pass.
+
+    Returns a dict ``{layer name: norm}`` in layer order.
+    """
+    import tensorflow as tf
+
+    with tf.GradientTape() as tape:
+        y_pred = model(x, training=training)
+        loss = model.compute_loss(x=x, y=y, y_pred=y_pred, training=training)
+    variables = model.trainable_variables
+    gradients = tape.gradient(loss, variables)
+    by_id = {id(v): g for v, g in zip(variables, gradients)}
+    norms = {}
+    for layer in model.layers:
+        grads = [by_id.get(id(v)) for v in layer.trainable_variables]
+        grads = [g for g in grads if g is not None]
+        if grads:
+            norms[layer.name] = float(np.sqrt(sum(float(tf.reduce_sum(tf.square(g))) for g in grads)))
+    return norms
+
+
+class GradientNormLogger(keras.callbacks.Callback):
+    """Every ``every_n_epochs`` epochs, log ``gradient_norm/<layer>`` on a fixed batch ``(x, y)``.
+
+    A plain Keras callback: add it to any ``fit``.
+
+    Args:
+        log_dir: folder for the event file.
+        x, y: the probe batch (keep it small: it costs one extra forward+backward).
+        every_n_epochs: positive int.
+    """
+
+    def __init__(self, log_dir, x, y, every_n_epochs=1):
+        super().__init__()
+        if int(every_n_epochs) < 1:
+            raise ValueError(f"every_n_epochs must be a positive integer, got {every_n_epochs}")
+        self.log_dir, self.x, self.y, self.every_n_epochs = str(log_dir), x, y, int(every_n_epochs)
+        self.history = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (epoch + 1) % self.every_n_epochs:
+            return
+        import tensorflow as tf
+
+        norms = layer_gradient_norms(self.model, self.x, self.y)
+        self.history.append((epoch + 1, norms))
+        writer = tf.summary.create_file_writer(self.log_dir)
+        with writer.as_default():
+            for name, norm in norms.items():
+                tf.summary.scalar(f"gradient_norm/{name}", norm, step=epoch + 1)
+        writer.close()

@@ -1,0 +1,138 @@
+"""The ``mlcourse`` command: list and run tutorials, open TensorBoard, prepare the offline data.
+
+    mlcourse list
+    mlcourse run ID|all [--quick] [--seed N] [--logdir DIR] [tutorial options]
+    mlcourse board [--logdir DIR] [--port P]
+    mlcourse data prepare|check [--download]
+
+A bad flag or an unknown tutorial exits with status 2 and lists the valid choices.
+"""
+
+import argparse
+import os
+import sys
+import time
+
+from mlcourse import tutorials
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def _parser():
+    parser = argparse.ArgumentParser(prog="mlcourse", description="Hands-on companion to the ML2021 course.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{list,run,board,data}")
+    commands.add_parser("list", help="one line a tutorial: id, lecture, title")
+    run = commands.add_parser("run", help="run a tutorial (or all of them)", add_help=False,
+                              usage="mlcourse run ID|all [--quick] [--seed N] [--logdir DIR] [tutorial options]")
+    run.add_argument("id", nargs="?")
+    run.add_argument("tutorial_args", nargs=argparse.REMAINDER)
+    board = commands.add_parser("board", help="start TensorBoard on 127.0.0.1 and print its URL")
+    board.add_argument("--logdir", default=None, help="log root (default: the runner's)")
+    board.add_argument("--port", type=_port, default=6006, help="port 1-65535, 0 for any free one (default 6006)")
+    data = commands.add_parser("data", help="check or prepare the offline data sets")
+    data.add_argument("action", choices=("prepare", "check"))
+    data.add_argument("--download", action="store_true", help="allow downloads where a registry/keras can fetch")
+    return parser
+
+
+def _port(text):
+    try:
+        port = int(text)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port number 0-65535, got {text!r}")
+    return port
+
+
+def main(argv=None):
+    args = _parser().parse_args(argv)
+    return {"list": cmd_list, "run": cmd_run, "board": cmd_board, "data": cmd_data}[args.command](args)
+
+
+def cmd_list(args):
+    for tutorial in tutorials.discover():
+        print(f"{tutorial.id:28s} L{tutorial.lecture:6s} {tutorial.title}")
+    return 0
+
+
+def _usage_error(message, choices):
+    print(f"mlcourse run: error: {message}\nvalid choices: {', '.join(choices)}", file=sys.stderr)
+    return 2
+
+
+def cmd_run(args):
+    available = tutorials.discover()
+    ids = ["all"] + [t.id for t in available]
+    if args.id in (None, "-h", "--help"):
+        if args.id is None:
+            return _usage_error("give a tutorial id or 'all'", ids)
+        print(_parser().format_usage() + "tutorials: " + ", ".join(ids))
+        return 0
+    if args.id == "all":
+        from mlcourse import runner
+
+        runner.tutorial_parser({"id": "all"}).parse_args(args.tutorial_args)  # common options only; exits 2
+        chosen = available
+    else:
+        chosen = [t for t in available if t.id == args.id]
+        if not chosen:
+            return _usage_error(f"unknown tutorial {args.id!r}", ids)
+    return _run_tutorials(chosen, args.tutorial_args)
+
+
+def _run_tutorials(chosen, argv):
+    import keras
+
+    from mlcourse.data.files import DataFileError
+    from mlcourse.runner import RunError, format_table
+
+    rows, failed = [], 0
+    for tutorial in chosen:
+        started = time.time()
+        status = "ok"
+        try:
+            tutorials.load_main(tutorial)(list(argv))
+        except (RunError, DataFileError) as error:
+            print(f"error: {tutorial.id}: {error}", file=sys.stderr)
+            status, failed = "failed", failed + 1
+        except SystemExit as exit_:
+            if len(chosen) == 1 or exit_.code == 2:
+                raise
+            status, failed = f"exit {exit_.code}", failed + 1
+        finally:
+            keras.backend.clear_session()
+        seconds = time.time() - started
+        print(f"[mlcourse] {tutorial.id}: {status}, wall time {seconds:.1f} s")
+        rows.append({"tutorial": tutorial.id, "status": status, "seconds": round(seconds, 1)})
+    if len(chosen) > 1:
+        total = sum(row["seconds"] for row in rows)
+        print("\n" + format_table(rows + [{"tutorial": "total", "status": "", "seconds": round(total, 1)}]))
+    return 1 if failed else 0
+
+
+def cmd_board(args):
+    from tensorboard import program
+
+    from mlcourse.runner import default_logdir
+
+    logdir = args.logdir or str(default_logdir())
+    board = program.TensorBoard()
+    board.configure(argv=[None, "--logdir", logdir, "--host", "127.0.0.1", "--port", str(args.port)])
+    url = board.launch()
+    print(f"TensorBoard for {logdir} at {url} (Ctrl-C to stop)", flush=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        return 0
+
+
+def cmd_data(args):
+    from mlcourse.data import prepare
+
+    return prepare.run(download=args.download, check_only=args.action == "check")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

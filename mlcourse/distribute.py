@@ -1,0 +1,96 @@
+"""Choosing where training runs: one ``tf.distribute`` strategy for every tutorial.
+
+``strategy("auto")`` picks, in order: a TPU if one resolves, ``MirroredStrategy`` over several GPUs,
+the one GPU, else the CPU, and says which. ``multiworker`` reads the cluster from ``TF_CONFIG``
+(see README, "More than one machine").
+"""
+
+import glob
+import json
+import os
+
+__all__ = ["STRATEGIES", "describe", "mixed_precision_policy", "strategy"]
+
+STRATEGIES = ("auto", "cpu", "gpu", "mirrored", "tpu", "multiworker")
+
+
+def _tpu_visible():
+    """Only look for a TPU where one can be: a TPU VM's /dev/accel*, or TPU_NAME / COLAB_TPU_ADDR set.
+
+    (Asking TensorFlow's resolver blindly would query a cloud metadata server.)
+    """
+    return bool(os.environ.get("TPU_NAME") or os.environ.get("COLAB_TPU_ADDR") or glob.glob("/dev/accel*"))
+
+
+def _tpu_resolver():
+    if not _tpu_visible():
+        return None
+    import tensorflow as tf
+
+    try:
+        resolver = tf.distribute.cluster_resolver.TPUClusterResolver()
+        resolver.cluster_spec()  # raises when nothing resolves
+        return resolver
+    except (ValueError, RuntimeError, KeyError, tf.errors.OpError, ImportError):
+        return None
+
+
+def _tpu_strategy(resolver):
+    import tensorflow as tf
+
+    tf.config.experimental_connect_to_cluster(resolver)
+    tf.tpu.experimental.initialize_tpu_system(resolver)
+    return tf.distribute.TPUStrategy(resolver)
+
+
+def strategy(kind="auto", verbose=True):
+    """Return a ``tf.distribute.Strategy``.
+
+    Args:
+        kind: one of ``STRATEGIES``. ``auto`` tries TPU, then several GPUs (mirrored), one GPU, CPU.
+        verbose: print one line saying what was chosen.
+    """
+    if kind not in STRATEGIES:
+        raise ValueError(f"kind must be one of {STRATEGIES}, got {kind!r}")
+    import tensorflow as tf
+
+    gpus = tf.config.list_logical_devices("GPU")
+    if kind == "auto":
+        resolver = _tpu_resolver()
+        kind = "tpu" if resolver else "mirrored" if len(gpus) > 1 else "gpu" if gpus else "cpu"
+    if kind == "tpu":
+        resolver = _tpu_resolver()
+        if resolver is None:
+            raise RuntimeError("--strategy tpu: no TPU resolved (set TPU_NAME or run on a TPU VM)")
+        chosen = _tpu_strategy(resolver)
+    elif kind == "multiworker":
+        if "TF_CONFIG" not in os.environ:
+            raise RuntimeError("--strategy multiworker needs TF_CONFIG (see README, 'More than one machine')")
+        chosen = tf.distribute.MultiWorkerMirroredStrategy()
+    elif kind == "mirrored":
+        devices = [d.name for d in gpus] or [d.name for d in tf.config.list_logical_devices("CPU")]
+        chosen = tf.distribute.MirroredStrategy(devices)
+    elif kind == "gpu":
+        if not gpus:
+            raise RuntimeError("--strategy gpu: TensorFlow sees no GPU (install with `pip install -e .[gpu]`)")
+        chosen = tf.distribute.OneDeviceStrategy(gpus[0].name)
+    else:
+        chosen = tf.distribute.OneDeviceStrategy("/cpu:0")
+    if verbose:
+        print(f"[mlcourse] device: {describe(chosen)}")
+    return chosen
+
+
+def describe(chosen):
+    """One line: the strategy's class and the devices it uses."""
+    devices = getattr(chosen.extended, "worker_devices", ()) or ()
+    name = type(chosen).__name__
+    if name == "MultiWorkerMirroredStrategy":
+        task = json.loads(os.environ.get("TF_CONFIG", "{}")).get("task", {})
+        return f"{name} (worker {task.get('index', '?')}, {chosen.num_replicas_in_sync} replicas)"
+    return f"{name} on {', '.join(devices) or 'default device'} ({chosen.num_replicas_in_sync} replica(s))"
+
+
+def mixed_precision_policy(chosen):
+    """The mixed-precision policy that suits a strategy: bfloat16 on TPU, float16 elsewhere."""
+    return "mixed_bfloat16" if type(chosen).__name__ == "TPUStrategy" else "mixed_float16"

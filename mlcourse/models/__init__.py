@@ -1,0 +1,1 @@
+"""Model builders the tutorials share (one module per task family)."""

@@ -1,0 +1,52 @@
+"""Regressors of lecture 2, from ``y = b + w·x1`` to deep ReLU networks (ML2021 L02).
+
+Each builder returns an uncompiled ``keras.Sequential`` taking ``k`` features (the previous ``k`` days).
+"""
+
+import math
+
+import keras
+
+from mlcourse.layers import SigmoidSum
+
+__all__ = [
+    "linear_regressor", "relu_parameter_count", "relu_regressor", "sigmoid_sum_regressor", "updates_per_epoch",
+    "width_for_budget",
+]
+
+
+def linear_regressor(k, name=None):
+    """``y = b + Σ_j w_j x_j`` (with ``k = 1``, the lecture's first model ``y = b + w·x1``)."""
+    return keras.Sequential([keras.Input((k,)), keras.layers.Dense(1)], name=name or f"linear_k{k}")
+
+
+def sigmoid_sum_regressor(k, units, unit="sigmoid", name=None):
+    """``y = b + Σ_i c_i·unit(b_i + Σ_j w_ij x_j)`` (one ``SigmoidSum`` layer)."""
+    return keras.Sequential([keras.Input((k,)), SigmoidSum(units, unit=unit)], name=name or f"{unit}_sum_{units}")
+
+
+def relu_regressor(k, depth, width, name=None):
+    """``depth`` hidden ReLU layers of ``width`` neurons and a linear output (the lecture's deep network)."""
+    layers = [keras.Input((k,))] + [keras.layers.Dense(width, activation="relu") for _ in range(depth)]
+    return keras.Sequential(layers + [keras.layers.Dense(1)], name=name or f"relu_{depth}x{width}")
+
+
+def relu_parameter_count(k, depth, width):
+    """Parameters of ``relu_regressor(k, depth, width)``."""
+    return (k + 1) * width + (depth - 1) * (width + 1) * width + width + 1
+
+
+def width_for_budget(k, depth, budget):
+    """The width whose ``relu_regressor(k, depth, width)`` has the parameter count closest to ``budget``.
+
+    Used for the lecture's "deep vs fat" comparison (slide 57): same number of parameters, spent on
+    one wide layer or on several narrow ones.
+    """
+    upper = max(1, budget)
+    return min(range(1, upper + 1), key=lambda w: (abs(relu_parameter_count(k, depth, w) - budget), w))
+
+
+def updates_per_epoch(examples, batch_size):
+    """``ceil(N / B)``: one update per batch, every batch once an epoch (ML2021 L02, slide 44)."""
+    return math.ceil(examples / batch_size)
+

@@ -1,0 +1,79 @@
+"""The mlcourse command: list, run (quick), bad ids and flags, and board over TensorBoard's HTTP API."""
+
+import json
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from mlcourse import cli, tutorials
+
+
+def test_list_prints_one_line_a_tutorial_without_tensorflow():
+    started = time.time()
+    result = subprocess.run([sys.executable, "-m", "mlcourse", "list"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == len(tutorials.discover()) >= 3
+    assert any(line.split()[:2] == ["l02-regression", "L2"] for line in lines)
+    assert time.time() - started < 20
+
+
+def test_unknown_tutorial_exits_2_and_lists_the_choices(capsys):
+    assert cli.main(["run", "no-such-tutorial"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown tutorial" in err and "l02-regression" in err and "all" in err
+
+
+@pytest.mark.parametrize("argv", [["run", "l02-regression", "--bogus"], ["run", "all", "--epochs", "3"],
+                                  ["run", "l02-regression", "--seed", "minus"], ["board", "--port", "99999"],
+                                  ["frobnicate"]])
+def test_bad_flags_exit_2(argv, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(argv)
+    assert exit_.value.code == 2
+    assert "usage" in capsys.readouterr().err
+
+
+def test_run_quick_writes_a_new_run_folder_with_events(tmp_path):
+    assert cli.main(["run", "l02-regression", "--quick", "--verbose", "0", "--logdir", str(tmp_path)]) == 0
+    runs = list((tmp_path / "l02-regression").iterdir())
+    assert len(runs) == 1
+    state = json.loads((runs[0] / "run.json").read_text())
+    assert state["status"] == "complete" and len(state["variants"]) >= 5
+    assert list(runs[0].glob("linear-k1/train/events.out.tfevents.*"))
+    assert (runs[0] / "predictions.png").exists()
+    assert "MAE in page views" in (runs[0] / "summary.md").read_text()
+
+
+def _free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_board_serves_the_runs_over_http(tmp_path):
+    import tensorflow as tf
+
+    writer = tf.summary.create_file_writer(str(tmp_path / "demo" / "20260101-000000" / "variant"))
+    with writer.as_default():
+        tf.summary.scalar("epoch_loss", 1.0, step=0)
+    writer.close()
+    port = _free_port()
+    board = subprocess.Popen([sys.executable, "-m", "mlcourse", "board", "--logdir", str(tmp_path), "--port", str(port)],
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        line = board.stdout.readline()
+        assert f"http://127.0.0.1:{port}/" in line
+        deadline, runs = time.time() + 60, []
+        while time.time() < deadline and "demo/20260101-000000/variant" not in runs:
+            time.sleep(1)
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/data/runs", timeout=5) as response:
+                runs = json.loads(response.read())
+        assert "demo/20260101-000000/variant" in runs
+    finally:
+        board.terminate()
+        board.wait(timeout=30)

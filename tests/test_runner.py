@@ -1,0 +1,142 @@
+"""The tutorial runner: new folders, resuming, NaN and log-folder errors, tables, figures, HParams."""
+
+import json
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from mlcourse import runner
+
+TUTORIAL = {"id": "unit-test", "lecture": "0", "title": "runner test"}
+
+
+def _args(tmp_path, *extra):
+    return runner.tutorial_parser(TUTORIAL).parse_args(["--logdir", str(tmp_path), "--verbose", "0", *extra])
+
+
+def _data():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 3)).astype("float32")
+    return x, x.sum(axis=1, keepdims=True)
+
+
+def _model(learning_rate=0.01):
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, activation="relu"), keras.layers.Dense(1)])
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate), loss="mse")
+    return model
+
+
+def _tags(folder):
+    tags = set()
+    for path in folder.rglob("events.out.tfevents.*"):
+        for record in tf.data.TFRecordDataset(str(path)):
+            event = tf.compat.v1.Event.FromString(record.numpy())
+            tags.update(value.tag for value in event.summary.value)
+    return tags
+
+
+def test_each_run_gets_a_new_folder_and_a_complete_status(tmp_path):
+    x, y = _data()
+    folders = []
+    for _ in range(2):
+        with runner.Run(TUTORIAL, _args(tmp_path)) as run:
+            history = run.fit("small", _model(), x, y, epochs=2, batch_size=16)
+            folders.append(run.dir)
+        assert len(history.history["loss"]) == 2
+    assert folders[0] != folders[1] and all(f.parent == tmp_path / "unit-test" for f in folders)
+    state = json.loads((folders[1] / "run.json").read_text())
+    assert state["status"] == "complete" and state["variants"]["small"]["status"] == "complete"
+    assert {"epoch_loss", "learning_rate"} <= _tags(folders[1] / "small")
+
+
+def test_interrupted_run_resumes_in_its_folder(tmp_path):
+    x, y = _data()
+
+    class Interrupt(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 2:
+                raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        with runner.Run(TUTORIAL, _args(tmp_path)) as run:
+            run.fit("done-first", _model(), x, y, epochs=2, batch_size=16)
+            run.fit("cut", _model(), x, y, epochs=6, batch_size=16, callbacks=[Interrupt()])
+    first = run.dir
+    assert json.loads((first / "run.json").read_text())["status"] == "interrupted"
+
+    epochs_run = []
+
+    class Count(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            epochs_run.append(epoch)
+
+    with runner.Run(TUTORIAL, _args(tmp_path)) as run:
+        assert run.resumed and run.dir == first
+        assert run.is_done("done-first")
+        run.fit("done-first", _model(), x, y, epochs=2, batch_size=16, callbacks=[Count()])
+        assert epochs_run == []  # finished variants are reloaded, not retrained
+        history = run.fit("cut", _model(), x, y, epochs=6, batch_size=16, callbacks=[Count()])
+    assert epochs_run[0] >= 2, "at most one epoch lost"
+    assert history.epoch == list(range(6))
+    with runner.Run(TUTORIAL, _args(tmp_path)) as run:  # the finished run is never reused
+        assert run.dir != first
+
+
+def test_fresh_flag_never_resumes(tmp_path):
+    with pytest.raises(KeyboardInterrupt):
+        with runner.Run(TUTORIAL, _args(tmp_path)):
+            raise KeyboardInterrupt
+    with runner.Run(TUTORIAL, _args(tmp_path, "--fresh")) as run:
+        assert not run.resumed
+
+
+def test_nan_loss_stops_with_a_hint_and_the_run_is_marked_failed(tmp_path):
+    x, y = _data()
+    with pytest.raises(runner.RunError, match="try a lower one"):
+        with runner.Run(TUTORIAL, _args(tmp_path)) as run:
+            run.fit("diverges", _model(learning_rate=1e6), x, y * 1e6, epochs=3, batch_size=16)
+    assert json.loads((run.dir / "run.json").read_text())["status"] == "failed"
+
+
+def test_allow_nan_records_a_diverged_variant(tmp_path):
+    x, y = _data()
+    with runner.Run(TUTORIAL, _args(tmp_path)) as run:
+        run.fit("diverges", _model(learning_rate=1e6), x, y * 1e6, epochs=3, batch_size=16, allow_nan=True)
+        assert run.state["variants"]["diverges"]["status"] == "diverged"
+
+
+def test_unwritable_logdir_is_a_clear_error(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    with pytest.raises(runner.RunError, match="pass --logdir"):
+        with runner.Run(TUTORIAL, _args(blocker)):
+            pass
+
+
+def test_table_text_figure_and_hparams_reach_tensorboard(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    with runner.Run(TUTORIAL, _args(tmp_path)) as run:
+        printed = run.table("Results", [{"model": "a", "mae": 1.5}, {"model": "b", "mae": 2.25}])
+        figure, axis = plt.subplots()
+        axis.plot([0, 1], [1, 0])
+        png = run.figure("curve", figure)
+        run.log_hparams("trial-1", {"batch_size": 16, "momentum": 0.9}, {"val_accuracy": 0.5})
+        run.log_hparams("trial-2", {"batch_size": 64, "momentum": 0.0}, {"val_accuracy": 0.7})
+    assert "2.25" in printed and png.exists()
+    assert "## Results" in (run.dir / "summary.md").read_text()
+    tags = _tags(run.dir)
+    assert {"summary/Results", "curve", "_hparams_/experiment", "_hparams_/session_start_info", "val_accuracy"} <= tags
+
+
+def test_argument_types_reject_bad_values():
+    parser = runner.tutorial_parser(TUTORIAL)
+    for bad in (["--seed", "-1"], ["--seed", "x"], ["--strategy", "quantum"], ["--verbose", "5"]):
+        with pytest.raises(SystemExit) as exit_:
+            parser.parse_args(bad)
+        assert exit_.value.code == 2

@@ -1,0 +1,136 @@
+"""Lecture 2: predict tomorrow's page views from the previous days, from y = b + w·x1 to deep ReLU nets.
+
+In the lecture's order: the one-feature linear model; linear models on 7, 28 and 56 days; sums of
+sigmoids, hard sigmoids and ReLUs (mlcourse.layers.SigmoidSum) at several widths; deeper ReLU
+networks with 1-4 hidden layers. Every model is scored in page views (MAE) on the same train /
+validation / test days, next to two naive baselines (yesterday; same day last week). The best model
+is chosen on validation and reported on test. Then "deep vs fat" (slide 57): one parameter budget
+spent on one wide layer or on several narrow ones. Updates per epoch = ceil(N / B) are printed.
+
+TensorBoard: Scalars (epoch_loss per model; learning_rate per update), Images (predictions),
+Text (the tables).
+"""
+
+import keras
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from mlcourse import runner  # noqa: E402
+from mlcourse.data import series  # noqa: E402
+from mlcourse.models import regression  # noqa: E402
+
+TUTORIAL = {"id": "l02-regression", "lecture": "2", "title": "Predicting daily page views: linear to deep"}
+
+LAGS = (1, 7, 28, 56)
+
+
+def mae_in_views(model, data, split):
+    x, y = getattr(data, f"x_{split}"), getattr(data, f"y_{split}")
+    prediction = model.predict(x, verbose=0)[:, 0]
+    return float(np.mean(np.abs(data.scaler.inverse(prediction) - data.scaler.inverse(y))))
+
+
+def train(run, name, build, data, args):
+    """Build (inside the strategy), fit with early stopping on validation MAE, score in views."""
+    with run.scope():
+        model = build()
+        model.compile(optimizer=keras.optimizers.Adam(args.learning_rate), loss="mae")
+    stop = keras.callbacks.EarlyStopping(patience=args.patience, restore_best_weights=True)
+    history = run.fit(name, model, data.x_train, data.y_train, epochs=args.epochs, batch_size=args.batch_size,
+                      validation_data=(data.x_val, data.y_val), callbacks=[stop])
+    updates = int(keras.ops.convert_to_numpy(model.optimizer.iterations)) / max(1, len(history.epoch))
+    row = {"model": name, "k": data.k, "params": model.count_params(), "updates/epoch": round(updates, 1)}
+    row.update({f"{split} MAE": mae_in_views(model, data, split) for split in ("train", "val", "test")})
+    return model, row
+
+
+def baseline_rows(values, data):
+    rows = []
+    for name, lag in (("yesterday", 1), ("same day last week", 7)):
+        row = {"model": name, "k": "-", "params": 0, "updates/epoch": "-"}
+        for split in ("train", "val", "test"):
+            targets = getattr(data, f"targets_{split}")
+            row[f"{split} MAE"] = float(np.mean(np.abs(series.naive_forecast(values, targets, lag) - values[targets])))
+        rows.append(row)
+    return rows
+
+
+def plot_predictions(daily, data, model, title):
+    figure, axis = plt.subplots(figsize=(10, 3.5))
+    for split, style in (("val", "tab:orange"), ("test", "tab:red")):
+        days = getattr(data, f"targets_{split}")
+        truth = daily.values[days]
+        prediction = data.scaler.inverse(model.predict(getattr(data, f"x_{split}"), verbose=0)[:, 0])
+        axis.plot(daily.dates[days], truth, color="black", lw=1, label="truth" if split == "val" else None)
+        axis.plot(daily.dates[days], prediction, color=style, lw=1.5, label=f"{title} ({split})")
+        axis.plot(daily.dates[days], series.naive_forecast(daily.values, days, 7), color="gray", ls=":",
+                  lw=1, label="same day last week" if split == "val" else None)
+    axis.set_ylabel(f"{daily.name} per day")
+    axis.legend(fontsize=8)
+    figure.autofmt_xdate()
+    return figure
+
+
+def main(argv=None):
+    parser = runner.tutorial_parser(TUTORIAL, __doc__)
+    parser.add_argument("--series", choices=sorted(series.SERIES), default="hyndsight", help="which daily series")
+    parser.add_argument("--epochs", type=runner.positive_int, help="maximum epochs (default 400; quick 5)")
+    parser.add_argument("--batch-size", type=runner.positive_int, default=32)
+    parser.add_argument("--learning-rate", type=runner.positive_float, default=3e-3)
+    parser.add_argument("--relu-width", type=runner.positive_int, default=32, help="width of the deep ReLU nets")
+    parser.add_argument("--patience", type=runner.positive_int, default=40, help="early-stopping patience")
+    args = parser.parse_args(argv)
+    args.epochs = args.epochs or (5 if args.quick else 400)
+    widths = (4,) if args.quick else (4, 16, 64)
+    depths = (1, 2) if args.quick else (1, 2, 3, 4)
+    daily = series.load_series(args.series)
+
+    with runner.Run(TUTORIAL, args) as run:
+        # 1. Linear models on 1, 7, 28, 56 days; the best k (on validation) feeds the non-linear models.
+        rows, models = [], {}
+        for k in LAGS[:2] if args.quick else LAGS:
+            data = series.window_split(daily.values, k, max_lag=max(LAGS))
+            models[f"linear-k{k}"], row = train(run, f"linear-k{k}", lambda: regression.linear_regressor(k), data, args)
+            rows.append(row)
+        k = min((row for row in rows), key=lambda row: row["val MAE"])["k"]
+        data = series.window_split(daily.values, k, max_lag=max(LAGS))
+        run.text("updates_per_epoch", f"N = {len(data.x_train)} training days, B = {args.batch_size}: "
+                 f"{regression.updates_per_epoch(len(data.x_train), args.batch_size)} updates per epoch (ceil(N/B)).")
+
+        # 2. Sums of sigmoids / hard sigmoids / ReLUs; 3. deeper ReLU networks.
+        for unit in ("sigmoid", "hard_sigmoid", "relu"):
+            for width in widths:
+                name = f"{unit}-sum-{width}-k{k}"
+                models[name], row = train(run, name, lambda: regression.sigmoid_sum_regressor(k, width, unit), data, args)
+                rows.append(row)
+        for depth in depths:
+            name = f"relu-{depth}x{args.relu_width}-k{k}"
+            models[name], row = train(run, name, lambda: regression.relu_regressor(k, depth, args.relu_width), data, args)
+            rows.append(row)
+        baselines = baseline_rows(daily.values, data)
+        run.table(f"Lecture 2 on {args.series}: MAE in page views", rows + baselines)
+
+        best = min(rows, key=lambda row: row["val MAE"])
+        last_week = baselines[1]["test MAE"]
+        gain = 1 - best["test MAE"] / last_week
+        run.text("best_model", f"Best on validation: {best['model']} (test MAE {best['test MAE']:.1f}); "
+                 f"same-day-last-week baseline {last_week:.1f}: {gain:+.1%} "
+                 f"({'meets' if gain >= 0.15 else 'misses'} the 15 % target).")
+        best_data = series.window_split(daily.values, best["k"], max_lag=max(LAGS))
+        run.figure("predictions", plot_predictions(daily, best_data, models[best["model"]], best["model"]))
+
+        # 4. Deep vs fat: the same parameter budget in one wide layer or several narrow ones.
+        budget = regression.relu_parameter_count(k, 1, widths[-1] * 2)
+        fat_rows = []
+        for depth in depths:
+            width = regression.width_for_budget(k, depth, budget)
+            _, row = train(run, f"budget-{depth}x{width}", lambda: regression.relu_regressor(k, depth, width), data, args)
+            fat_rows.append({"depth": depth, "width": width, **{key: row[key] for key in ("params", "train MAE", "val MAE", "test MAE")}})
+        run.table(f"Deep vs fat at about {budget} parameters", fat_rows)
+
+
+if __name__ == "__main__":
+    runner.cli_main(main)
