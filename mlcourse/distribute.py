@@ -9,7 +9,7 @@ import glob
 import json
 import os
 
-__all__ = ["STRATEGIES", "describe", "mixed_precision_policy", "strategy"]
+__all__ = ["STRATEGIES", "configure_cpu_devices", "describe", "mixed_precision_policy", "strategy"]
 
 STRATEGIES = ("auto", "cpu", "gpu", "mirrored", "tpu", "multiworker")
 
@@ -43,6 +43,23 @@ def _tpu_strategy(resolver):
     return tf.distribute.TPUStrategy(resolver)
 
 
+def configure_cpu_devices(count):
+    """Split the CPU into ``count`` logical devices, so ``MirroredStrategy`` can be tried without GPUs.
+
+    Must run before TensorFlow starts its runtime (before the first op); ``strategy()`` calls it when
+    ``MLCOURSE_CPU_DEVICES`` is set. Returns the number of logical CPU devices.
+    """
+    import tensorflow as tf
+
+    if int(count) < 1:
+        raise ValueError(f"count must be a positive integer, got {count}")
+    cpu = tf.config.list_physical_devices("CPU")[0]
+    configured = tf.config.get_logical_device_configuration(cpu)  # does not start the runtime
+    if len(configured or [None]) != int(count):
+        tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * int(count))
+    return len(tf.config.list_logical_devices("CPU"))
+
+
 def strategy(kind="auto", verbose=True):
     """Return a ``tf.distribute.Strategy``.
 
@@ -54,6 +71,8 @@ def strategy(kind="auto", verbose=True):
         raise ValueError(f"kind must be one of {STRATEGIES}, got {kind!r}")
     import tensorflow as tf
 
+    if os.environ.get("MLCOURSE_CPU_DEVICES"):
+        configure_cpu_devices(int(os.environ["MLCOURSE_CPU_DEVICES"]))
     gpus = tf.config.list_logical_devices("GPU")
     if kind == "auto":
         resolver = _tpu_resolver()

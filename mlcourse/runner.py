@@ -227,12 +227,12 @@ class Run:
                           "seconds": 0.0}
         self.state.update(status="running", pid=os.getpid())
         self._save_state()
+        self.strategy = self._choose_strategy()  # first: logical devices must be set before any op runs
         keras.utils.set_random_seed(self.seed)
         if getattr(self.args, "deterministic", False):
             import tensorflow as tf
 
             tf.config.experimental.enable_op_determinism()
-        self.strategy = self._choose_strategy()
         print(f"[mlcourse] {self.id}: {'resuming' if self.resumed else 'new run'} in {self.dir}")
         return self
 
@@ -343,6 +343,8 @@ class Run:
         final_weights = folder / "final.weights.h5"
         recorder = _EpochRecorder(folder / "history.json")
         if self.is_done(name) and final_weights.exists():
+            if model.optimizer is not None and not model.optimizer.built:
+                model.optimizer.build(model.trainable_variables)  # the file holds its state too
             model.load_weights(final_weights)
             print(f"[mlcourse] {name}: finished earlier in this run; reusing its weights")
             return recorder.history()
@@ -356,10 +358,14 @@ class Run:
         ]
         started = time.time()
         fit_kwargs.setdefault("verbose", self.verbose)
-        model.fit(x, y, epochs=epochs, callbacks=runner_callbacks + list(callbacks), **fit_kwargs)
-        if guard.diverged and not allow_nan:
-            raise RunError(guard.message)
-        model.save_weights(final_weights)
+        try:
+            model.fit(x, y, epochs=epochs, callbacks=runner_callbacks + list(callbacks), **fit_kwargs)
+            if guard.diverged and not allow_nan:
+                raise RunError(guard.message)
+            model.save_weights(final_weights)
+        except OSError as error:  # e.g. a full disk while BackupAndRestore writes its checkpoint
+            raise RunError(f"{name}: could not write under {folder} ({error.strerror or error}); "
+                           f"free some space or pass --logdir DIR") from error
         self.state["variants"][name] = {"status": "diverged" if guard.diverged else "complete",
                                         "seconds": round(time.time() - started, 3)}
         self._save_state()

@@ -15,3 +15,24 @@ def _fresh_keras_state():
     keras.mixed_precision.set_global_policy("float32")
     yield
     keras.mixed_precision.set_global_policy("float32")
+
+
+@pytest.fixture(scope="session")
+def quick_run(tmp_path_factory):
+    """``quick_run(tutorial_id)`` runs a tutorial once per test session in ``--quick`` mode through the CLI
+    and returns its run folder; later calls for the same id reuse that run (TF start-up is shared)."""
+    from mlcourse import cli
+
+    logdir = tmp_path_factory.mktemp("quick-runs")
+    done = {}
+
+    def run(tutorial_id):
+        if tutorial_id not in done:
+            code = cli.main(["run", tutorial_id, "--quick", "--verbose", "0", "--logdir", str(logdir)])
+            assert code == 0, f"{tutorial_id} --quick exited {code}"
+            folders = sorted((logdir / tutorial_id).iterdir())
+            assert len(folders) == 1, folders
+            done[tutorial_id] = folders[0]
+        return done[tutorial_id]
+
+    return run

@@ -26,7 +26,8 @@ class ActivationHistogramLogger(keras.callbacks.Callback):
     def _build_probe(self):
         names = self.layer_names or [layer.name for layer in self.model.layers if layer.weights]
         outputs = [self.model.get_layer(name).output for name in names]
-        self._probe = (names, keras.Model(self.model.inputs, outputs))
+        inputs = self.model.inputs
+        self._probe = (names, keras.Model(inputs[0] if len(inputs) == 1 else inputs, outputs))
 
     def on_epoch_end(self, epoch, logs=None):
         if (epoch + 1) % self.every_n_epochs:

@@ -1,0 +1,1 @@
+"""Analysis tools that need no training loop: constructions, diagnostics and the loss surface."""

@@ -1,0 +1,91 @@
+"""Attention maps (heads × positions) of chosen sentences as TensorBoard images.
+
+ML2021 L10, self-attention: the answer to "what does ``b = Σ α' v`` actually do?" — row ``i`` of a
+map is the distribution ``α'_{i,·}`` that token ``i`` uses to mix the other tokens' values.
+"""
+
+import keras
+import numpy as np
+
+from mlcourse.callbacks.figures import log_figure
+
+__all__ = ["AttentionMaps", "attention_figure", "attention_weights"]
+
+
+def attention_weights(model, layer_name, x, mask=None):
+    """The attention weights ``(batch, heads, T, T)`` of ``model``'s layer ``layer_name`` on ``x``.
+
+    The layer must accept ``return_attention_scores=True`` (every attention layer of
+    ``mlcourse.layers.attention`` does); its input is recomputed with a sub-model.
+    """
+    layer = model.get_layer(layer_name)
+    inputs = layer.input  # a list when the mask was passed as a tensor too: the sequence comes first
+    probe = keras.Model(model.input, inputs[0] if isinstance(inputs, (list, tuple)) else inputs)
+    _, weights = layer(probe(x, training=False), mask=mask, return_attention_scores=True, training=False)
+    weights = keras.ops.convert_to_numpy(weights)
+    return weights[:, None] if weights.ndim == 3 else weights
+
+
+def attention_figure(weights, words, title=""):
+    """A matplotlib figure: one panel per head, rows = query tokens, columns = key tokens."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    heads, length = weights.shape[0], len(words)
+    size = 1.2 + 0.22 * length
+    figure, axes = plt.subplots(1, heads, figsize=(size * heads, size), squeeze=False)
+    for head, axis in enumerate(axes[0]):
+        axis.imshow(weights[head, :length, :length], cmap="viridis", vmin=0.0, vmax=1.0)
+        axis.set_xticks(range(length), words, rotation=90, fontsize=7)
+        axis.set_yticks(range(length), words if head == 0 else [""] * length, fontsize=7)
+        axis.set_title(f"head {head + 1}" if heads > 1 else "α' (rows sum to 1)", fontsize=9)
+    figure.suptitle(title, fontsize=10)
+    figure.tight_layout()
+    return figure
+
+
+class AttentionMaps(keras.callbacks.Callback):
+    """Write the attention maps of a few sentences to TensorBoard (Images tab) every few epochs.
+
+    Args:
+        log_dir: the folder of the TensorBoard run (e.g. ``run.variant_dir(variant)``); images go to
+            ``<log_dir>/attention``.
+        layer_name: the attention layer in the model.
+        x: the inputs of the chosen sentences (a batch).
+        sentences: their words, one list per sentence (padding left out).
+        mask: optional ``(batch, T)`` boolean padding mask passed to the layer.
+        every: epochs between two snapshots (the last epoch is always written).
+    """
+
+    def __init__(self, log_dir, layer_name, x, sentences, mask=None, every=1):
+        super().__init__()
+        if not isinstance(every, int) or every < 1:
+            raise ValueError(f"every must be a positive integer, got {every!r}")
+        self.log_dir, self.layer_name, self.x, self.sentences = str(log_dir), layer_name, x, sentences
+        self.mask = None if mask is None else np.asarray(mask, bool)
+        self.every = every
+        self._writer = None
+
+    def write(self, step):
+        import tensorflow as tf
+
+        if self._writer is None:
+            self._writer = tf.summary.create_file_writer(f"{self.log_dir}/attention")
+        weights = attention_weights(self.model, self.layer_name, self.x, self.mask)
+        for n, words in enumerate(self.sentences):
+            figure = attention_figure(weights[n], words, title=f"{self.layer_name}, epoch {step}")
+            log_figure(self._writer, f"attention/sentence_{n}", figure, step=step)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._epochs, self._pending = epoch + 1, (epoch + 1) % self.every != 0
+        if not self._pending:
+            self.write(epoch + 1)
+
+    def on_train_end(self, logs=None):
+        if getattr(self, "_pending", False):
+            self.write(self._epochs)
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None

@@ -1,0 +1,100 @@
+"""Time every epoch and every update (ML2021 L05, batch size: time per epoch vs time per update)."""
+
+import json
+import os
+import time
+
+import keras
+import numpy as np
+
+__all__ = ["EpochTimer"]
+
+
+class EpochTimer(keras.callbacks.Callback):
+    """Measure the training time of each epoch and divide it by the updates the epoch made.
+
+    An epoch's time runs from ``on_epoch_begin`` to the end of its last training batch, so the
+    validation pass is not counted. Updates are counted from ``optimizer.iterations``, which stays right
+    with ``steps_per_execution > 1``. The first epoch includes tracing the train step; ``summary()``
+    leaves it out when there are later epochs and takes the fastest of the rest (other programs on
+    the machine can only slow an epoch down, so the minimum is the least disturbed measurement).
+
+    Args:
+        log_dir: optional folder; if given, ``timing/seconds_per_epoch`` and ``timing/seconds_per_update``
+            are written there with ``tf.summary`` each epoch, and the measurements are kept in
+            ``timing.json`` there, so a resumed fit (``BackupAndRestore``, ``runner.Run.fit``) or a
+            finished variant that is not trained again still has every epoch's timing.
+
+    Attributes:
+        seconds: training seconds of each epoch.
+        updates: optimizer updates made in each epoch.
+    """
+
+    def __init__(self, log_dir=None):
+        super().__init__()
+        self.log_dir = None if log_dir is None else str(log_dir)
+        self._epochs = {}  # epoch -> (seconds, updates)
+        if self.log_dir is not None and os.path.exists(self._path()):
+            with open(self._path()) as handle:
+                self._epochs = {int(e): tuple(v) for e, v in json.load(handle).items()}
+        self._writer = None
+        self._start = self._last_batch_end = None
+        self._iterations = 0
+
+    @property
+    def seconds(self):
+        return [self._epochs[e][0] for e in sorted(self._epochs)]
+
+    @property
+    def updates(self):
+        return [self._epochs[e][1] for e in sorted(self._epochs)]
+
+    def _path(self):
+        return os.path.join(self.log_dir, "timing.json")
+
+    def _save(self):
+        os.makedirs(self.log_dir, exist_ok=True)
+        with open(self._path() + ".tmp", "w") as handle:
+            json.dump({str(e): v for e, v in sorted(self._epochs.items())}, handle)
+        os.replace(self._path() + ".tmp", self._path())
+
+    def _iterations_now(self):
+        return int(keras.ops.convert_to_numpy(self.model.optimizer.iterations))
+
+    def on_train_begin(self, logs=None):
+        if self.log_dir is not None:
+            import tensorflow as tf
+
+            self._writer = tf.summary.create_file_writer(self.log_dir)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._iterations = self._iterations_now()
+        self._start = self._last_batch_end = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._last_batch_end = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        seconds, updates = self._last_batch_end - self._start, self._iterations_now() - self._iterations
+        self._epochs[epoch] = (seconds, updates)
+        if self._writer is not None:
+            self._save()
+            import tensorflow as tf
+
+            with self._writer.as_default():
+                tf.summary.scalar("timing/seconds_per_epoch", seconds, step=epoch)
+                tf.summary.scalar("timing/seconds_per_update", seconds / max(updates, 1), step=epoch)
+            self._writer.flush()
+
+    def on_train_end(self, logs=None):
+        if self._writer is not None:
+            self._writer.close()
+
+    def summary(self):
+        """``{"seconds_per_epoch", "seconds_per_update"}``: the fastest epoch after the first."""
+        if not self.seconds:
+            raise ValueError("summary() needs at least one timed epoch (call it after fit)")
+        timed = slice(1, None) if len(self.seconds) > 1 else slice(None)
+        seconds, updates = np.array(self.seconds[timed]), np.array(self.updates[timed])
+        return {"seconds_per_epoch": float(np.min(seconds)),
+                "seconds_per_update": float(np.min(seconds / np.maximum(updates, 1)))}

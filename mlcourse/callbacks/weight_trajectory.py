@@ -1,0 +1,92 @@
+"""Record a small model's parameters after every update: the path training takes on a loss surface.
+
+ML2021 L07 (and L04-L06): drawing the path ``θ⁰, θ¹, θ², …`` of gradient descent on top of the loss
+surface shows *where* it stalls. This callback keeps that path for models with a handful of
+parameters, in a JSON file (so a resumed run keeps the part it already walked) and as TensorBoard
+scalars (``trajectory/<weight name>`` against the update count).
+"""
+
+import json
+from pathlib import Path
+
+import keras
+import numpy as np
+
+__all__ = ["WeightTrajectory"]
+
+
+class WeightTrajectory(keras.callbacks.Callback):
+    """Append ``θ^t`` (all trainable weights, flattened) after every update.
+
+    Args:
+        path: JSON file for the path; an existing file is loaded and continued (resumed runs).
+        log_dir: optional folder for TensorBoard scalars ``trajectory/<name>``.
+        max_parameters: refuse bigger models (the path is meant for drawing, not for big nets).
+
+    Attributes:
+        names: one name per recorded scalar (the variable path, e.g. ``model/dense/kernel``; ``[i]`` for vectors).
+        points: list of ``[step, θ_1, θ_2, …]``; the first point is the starting parameters (step 0).
+    """
+
+    def __init__(self, path, log_dir=None, max_parameters=16):
+        super().__init__()
+        if isinstance(max_parameters, bool) or not isinstance(max_parameters, int) or max_parameters < 1:
+            raise ValueError(f"max_parameters must be a positive integer, got {max_parameters!r}")
+        self.path = Path(path)
+        self.log_dir = None if log_dir is None else str(log_dir)
+        self.max_parameters = max_parameters
+        saved = json.loads(self.path.read_text()) if self.path.exists() else {}
+        self.names = saved.get("names", [])
+        self.points = saved.get("points", [])
+        self._writer = None
+
+    def _parameters(self):
+        names, values = [], []
+        for variable in self.model.trainable_weights:
+            array = np.ravel(keras.ops.convert_to_numpy(variable)).astype(float)
+            names += [variable.path] if array.size == 1 else [f"{variable.path}[{i}]" for i in range(array.size)]
+            values += array.tolist()
+        return names, values
+
+    def on_train_begin(self, logs=None):
+        self.names, values = self._parameters()
+        if len(values) > self.max_parameters:
+            raise ValueError(f"max_parameters is {self.max_parameters} but the model has {len(values)}: "
+                             "WeightTrajectory is for drawing small models")
+        step = int(keras.ops.convert_to_numpy(self.model.optimizer.iterations))
+        self.points = [p for p in self.points if p[0] < step]  # drop what a restored backup undid
+        if self.log_dir is not None:
+            import tensorflow as tf
+
+            self._writer = tf.summary.create_file_writer(self.log_dir)
+        self._record(step, values)
+
+    def on_train_batch_end(self, batch, logs=None):
+        step = int(keras.ops.convert_to_numpy(self.model.optimizer.iterations))
+        self._record(step, self._parameters()[1])
+
+    def _record(self, step, values):
+        self.points.append([step] + values)
+        if self._writer is not None:
+            import tensorflow as tf
+
+            with self._writer.as_default():
+                for name, value in zip(self.names, values):
+                    tf.summary.scalar(f"trajectory/{name}", value, step=step)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._save()
+
+    def on_train_end(self, logs=None):
+        self._save()
+        if self._writer is not None:
+            self._writer.close()
+
+    def _save(self):
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        tmp.write_text(json.dumps({"names": self.names, "points": self.points}))
+        tmp.replace(self.path)
+
+    def array(self):
+        """The path as an array ``(updates + 1, 1 + parameters)``: column 0 is the update count."""
+        return np.asarray(self.points, dtype="float64")

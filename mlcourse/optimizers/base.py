@@ -1,0 +1,161 @@
+"""The one small base every mlcourse optimizer shares.
+
+ML2021 L05-L06 write every optimizer as the same loop,
+
+    θᵢ ← θᵢ − (ηᵗ / σᵢᵗ) · mᵢᵗ
+
+and only change how the step direction m and the scale σ are kept. Keras already runs that loop
+(`keras.optimizers.Optimizer`: clipping, loss scaling, distribution, saving, the iteration counter), so
+a course optimizer only says what it remembers (`build`) and how it steps (`update_step`). This base
+adds the three things they all need:
+
+* argument checks that name the argument and the allowed values (`check_*` below);
+* `add_slots`, one optimizer variable per model variable ("slot"), and `add_scalar`, one variable for the
+  whole model (the global σ of `GlobalRMSProp`, the global ‖g‖ of `NormalizedGD`);
+* `update_global_state(gradients)`: a hook run once per step, before the per-variable updates, with the
+  gradients of *all* variables (summed over replicas), for optimizers whose step depends on ‖g‖ over the
+  whole model;
+
+and `get_config` from the `_config_keys` tuple of each subclass.
+"""
+
+import numbers
+
+import keras
+
+__all__ = ["CourseOptimizer"]
+
+
+def check_non_negative(name, value):
+    """A float ≥ 0 (ints are accepted and converted), else ValueError naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0:
+        raise ValueError(f"{name} must be a float >= 0, got {value!r}")
+    return float(value)
+
+
+def check_positive(name, value):
+    """A float > 0, else ValueError naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
+        raise ValueError(f"{name} must be a float > 0, got {value!r}")
+    return float(value)
+
+
+def check_non_negative_int(name, value):
+    """An int ≥ 0, else ValueError naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
+        raise ValueError(f"{name} must be an integer >= 0, got {value!r}")
+    return int(value)
+
+
+def check_positive_int(name, value):
+    """An int > 0, else ValueError naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
+        raise ValueError(f"{name} must be an integer > 0, got {value!r}")
+    return int(value)
+
+
+def check_unit_interval(name, value):
+    """A float in [0, 1) (a decay or momentum factor), else ValueError naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < 1:
+        raise ValueError(f"{name} must be a float in [0, 1), got {value!r}")
+    return float(value)
+
+
+def check_choice(name, value, allowed):
+    """One of ``allowed``, else ValueError naming ``name`` and the allowed values."""
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}; got {value!r}")
+    return value
+
+
+def check_bool(name, value):
+    """True or False, else ValueError naming ``name``."""
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} must be True or False, got {value!r}")
+    return value
+
+
+def check_learning_rate(value):
+    """A float ≥ 0, a `LearningRateSchedule` or a callable (Keras accepts all three)."""
+    if isinstance(value, keras.optimizers.schedules.LearningRateSchedule) or callable(value):
+        return value
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0:
+        raise ValueError(
+            f"learning_rate must be a float >= 0 or a keras.optimizers.schedules.LearningRateSchedule, "
+            f"got {value!r}"
+        )
+    return float(value)
+
+
+class CourseOptimizer(keras.optimizers.Optimizer):
+    """Base of the course optimizers: a `keras.optimizers.Optimizer` with checks, slots and a global hook.
+
+    Subclasses set ``_config_keys`` (their own constructor arguments, read back from attributes of the
+    same name), create their state in `build` with `add_slots` / `add_scalar`, and write
+    `update_step(gradient, variable, learning_rate)` with `keras.ops`. Set ``_needs_global_state = True``
+    and override `update_global_state` to see all the gradients of a step at once.
+
+    Args:
+        learning_rate: float ≥ 0 or a `keras.optimizers.schedules.LearningRateSchedule`.
+        **kwargs: the keyword arguments of `keras.optimizers.Optimizer` (``clipnorm``, ``name``, …).
+    """
+
+    _config_keys = ()
+    _needs_global_state = False
+
+    def __init__(self, learning_rate, **kwargs):
+        super().__init__(learning_rate=check_learning_rate(learning_rate), **kwargs)
+
+    # -- state -----------------------------------------------------------------------------------
+    def add_slots(self, variables, name, initializer="zeros"):
+        """One optimizer variable shaped like each model variable (Keras's `add_optimizer_variables`)."""
+        return self.add_optimizer_variables(variables, name, initializer=initializer)
+
+    def add_scalar(self, name, initializer="zeros"):
+        """One float32 scalar for the whole model, identical on every replica."""
+        return self.add_variable(
+            shape=(), initializer=initializer, dtype="float32", aggregation="only_first_replica", name=name
+        )
+
+    def slot(self, slots, variable):
+        """The slot of ``slots`` that belongs to model ``variable``."""
+        return slots[self._get_variable_index(variable)]
+
+    # -- the global hook -----------------------------------------------------------------------------
+    def update_global_state(self, gradients):
+        """Update the scalars that depend on every gradient of this step (override; runs once a step)."""
+
+    def _backend_update_step(self, grads, trainable_variables, learning_rate):
+        if self._needs_global_state:
+            self.update_global_state(_summed_over_replicas(grads))
+        super()._backend_update_step(grads, trainable_variables, learning_rate)
+
+    # -- config ---------------------------------------------------------------------------------------
+    def get_config(self):
+        config = super().get_config()
+        config.update({key: getattr(self, key) for key in self._config_keys})
+        return config
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        # Keras deserializes a schedule *into* the dict it is given; work on a copy so the caller's
+        # config stays a plain, comparable, JSON-able dict.
+        return super().from_config(dict(config), custom_objects=custom_objects)
+
+
+def squared_global_norm(gradients):
+    """‖g‖² over all variables, Σ_variables Σ_i g_i², in float32."""
+    return sum(keras.ops.sum(keras.ops.square(keras.ops.cast(g, "float32"))) for g in gradients)
+
+
+def _summed_over_replicas(grads):
+    """The gradients as the update will see them: summed over replicas (a no-op on one device)."""
+    grads = [g for g in grads if g is not None]
+    if keras.backend.backend() != "tensorflow":
+        return grads
+    import tensorflow as tf
+
+    context = tf.distribute.get_replica_context()
+    if context is None or context.num_replicas_in_sync == 1:
+        return grads
+    return context.all_reduce(tf.distribute.ReduceOp.SUM, grads)

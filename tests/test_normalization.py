@@ -1,0 +1,305 @@
+"""mlcourse.layers.normalization against the Keras twins and the lecture's claims (ML2021 L08)."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from mlcourse.layers import normalization as norm
+
+TOL = 1e-5
+
+
+def _data(shape, seed, loc=3.0, scale=2.0):
+    return np.random.default_rng(seed).normal(loc, scale, size=shape).astype("float32")
+
+
+def _close(a, b, atol=TOL):
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b), atol=atol, rtol=0)
+
+
+def _randomize_affine(ours, twin, seed=7):
+    """Same non-trivial gamma/beta in both (so the tests do not pass on gamma=1, beta=0 alone)."""
+    rng = np.random.default_rng(seed)
+    for name in ("gamma", "beta"):
+        value = rng.normal(size=getattr(ours, name).shape).astype("float32")
+        getattr(ours, name).assign(value)
+        getattr(twin, name).assign(value)
+
+
+# --- BatchNorm -------------------------------------------------------------------------------------
+
+BN_SHAPES = [((16, 6), -1), ((8, 5, 5, 4), -1), ((8, 4, 5, 5), 1)]
+
+
+@pytest.mark.parametrize("shape,axis", BN_SHAPES, ids=["dense", "conv-channels-last", "conv-channels-first"])
+def test_batchnorm_equals_keras_in_training_moving_stats_and_inference(shape, axis):
+    ours = norm.BatchNorm(axis=axis, momentum=0.8, epsilon=1e-3)
+    twin = keras.layers.BatchNormalization(axis=axis, momentum=0.8, epsilon=1e-3)
+    ours.build(shape), twin.build(shape)
+    _randomize_affine(ours, twin)
+    for step in range(5):
+        x = _data(shape, seed=step, loc=3.0 + step)
+        _close(ours(x, training=True), twin(x, training=True))
+    # After 5 steps the moving statistics have moved well away from their (0, 1) start.
+    assert np.all(np.abs(ours.moving_mean.numpy()) > 1.0)
+    _close(ours.moving_mean, twin.moving_mean)
+    _close(ours.moving_variance, twin.moving_variance)
+    x = _data(shape, seed=99)
+    _close(ours(x, training=False), twin(x, training=False))
+    _close(ours(x[:1], training=False), twin(x[:1], training=False))
+
+
+def test_batchnorm_gradients_equal_keras():
+    shape = (8, 5, 5, 4)
+    ours, twin = norm.BatchNorm(momentum=0.5), keras.layers.BatchNormalization(momentum=0.5)
+    ours.build(shape), twin.build(shape)
+    _randomize_affine(ours, twin)
+    x = tf.constant(_data(shape, seed=3))
+    weights = tf.constant(_data(shape, seed=4, loc=0.0))  # a loss that is not symmetric in the outputs
+
+    def grads(layer):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            loss = tf.reduce_sum(layer(x, training=True) * weights)
+        return tape.gradient(loss, [x, layer.gamma, layer.beta])
+
+    for a, b in zip(grads(ours), grads(twin)):
+        _close(a, b, atol=1e-4)
+
+
+def test_batchnorm_trainable_false_runs_in_inference_mode_like_keras():
+    ours = norm.BatchNorm()
+    x = _data((8, 3), seed=0)
+    ours.build(x.shape)
+    ours.trainable = False
+    _close(ours(x, training=True), ours(x, training=False))
+    _close(ours.moving_mean, np.zeros(3))
+
+
+def test_single_example_has_no_batch_statistics_so_training_mode_outputs_beta():
+    """The lecture's testing problem: one example's batch variance is 0, every feature becomes beta."""
+    layer = norm.BatchNorm(beta_initializer="random_normal")
+    x = _data((1, 5), seed=0)
+    layer.build(x.shape)
+    _close(layer(x, training=True), layer.beta.numpy()[None, :])
+    assert not np.allclose(layer(x, training=False), layer.beta.numpy()[None, :], atol=1e-2)
+
+
+def test_gamma_sigma_beta_mu_undoes_the_normalization():
+    """The student's question: with gamma = sqrt(var + eps) and beta = mu the layer returns its input."""
+    x = _data((32, 6), seed=5)
+    layer = norm.BatchNorm(epsilon=1e-3)
+    layer.build(x.shape)
+    layer.gamma.assign(np.sqrt(x.var(axis=0) + 1e-3))
+    layer.beta.assign(x.mean(axis=0))
+    _close(layer(x, training=True), x, atol=1e-4)
+    assert np.abs(keras.ops.convert_to_numpy(layer(x, training=True)).mean(axis=0) - x.mean(axis=0)).max() < 1e-4
+
+
+def test_batchnorm_mixed_float16_matches_float32():
+    x = _data((16, 4, 4, 3), seed=2, loc=300.0, scale=100.0)  # x**2 ~ 1e5 would overflow float16's 65504
+    reference = norm.BatchNorm()(x, training=True)
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    layer = norm.BatchNorm()
+    out = layer(x, training=True)
+    assert out.dtype == "float16" and layer.moving_variance.dtype == "float32"
+    _close(out, reference, atol=1e-2)
+
+
+# --- BatchRenorm -----------------------------------------------------------------------------------
+
+
+def test_batchrenorm_reduces_to_batchnorm_when_r_is_1_and_d_is_0():
+    shape = (8, 5, 5, 4)
+    renorm, plain = norm.BatchRenorm(rmax=1.0, dmax=0.0, momentum=0.7), norm.BatchNorm(momentum=0.7)
+    renorm.build(shape), plain.build(shape)
+    _randomize_affine(renorm, plain)
+    weights = tf.constant(_data(shape, seed=11, loc=0.0))
+    for step in range(4):
+        x = tf.constant(_data(shape, seed=step, loc=2.0 * step))
+        grads = []
+        for layer in (renorm, plain):
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                out = layer(x, training=True)
+                loss = tf.reduce_sum(out * weights)
+            grads.append((out, *tape.gradient(loss, [x, layer.gamma, layer.beta])))
+        for a, b in zip(*grads):
+            _close(a, b, atol=1e-4)
+    _close(renorm.moving_mean, plain.moving_mean)
+
+
+def test_batchrenorm_equals_keras_renorm_with_clipping():
+    shape, rmax, dmax = (8, 5, 5, 4), 1.5, 0.5
+    ours = norm.BatchRenorm(momentum=0.8, rmax=rmax, dmax=dmax)
+    twin = keras.layers.BatchNormalization(
+        momentum=0.8, renorm=True, renorm_momentum=0.8, renorm_clipping={"rmin": 1 / rmax, "rmax": rmax, "dmax": dmax}
+    )
+    ours.build(shape), twin.build(shape)
+    _randomize_affine(ours, twin)
+    for step in range(5):
+        x = _data(shape, seed=step, loc=3.0, scale=4.0)
+        if step == 0:  # the clips bite: batch std 4 vs moving 1, mean 3 vs moving 0
+            assert x.std() / 1.0 > rmax and x.mean() > dmax
+        _close(ours(x, training=True), twin(x, training=True), atol=1e-4)
+    _close(ours.moving_mean, twin.moving_mean)
+    _close(ours.moving_stddev, twin.moving_stddev)
+    x = _data(shape, seed=42, loc=3.0, scale=4.0)
+    _close(ours(x, training=False), twin(x, training=False), atol=1e-4)
+
+
+def test_batchrenorm_without_clipping_trains_on_inference_statistics():
+    """r, d unclipped: the training output is gamma (x - moving mu) / moving sigma + beta."""
+    layer = norm.BatchRenorm(rmax=1e6, dmax=1e6, momentum=0.5)
+    x = _data((16, 3), seed=8, loc=2.0)
+    layer.build(x.shape)
+    _randomize_affine(layer, layer)
+    mean, stddev = layer.moving_mean.numpy(), layer.moving_stddev.numpy()
+    gamma, beta = layer.gamma.numpy(), layer.beta.numpy()
+    _close(layer(x, training=True), gamma * (x - mean) / stddev + beta, atol=1e-4)
+
+
+# --- LayerNorm, GroupNorm, InstanceNorm ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("shape,axis", [((6, 10), -1), ((4, 5, 5, 8), [1, 2, 3]), ((4, 7, 8), -1)])
+def test_layernorm_equals_keras(shape, axis):
+    ours, twin = norm.LayerNorm(axis=axis, epsilon=1e-3), keras.layers.LayerNormalization(axis=axis, epsilon=1e-3)
+    ours.build(shape), twin.build(shape)
+    _randomize_affine(ours, twin)
+    x = _data(shape, seed=1)
+    _close(ours(x), twin(x))
+
+
+@pytest.mark.parametrize("shape,axis,groups", [((4, 5, 5, 8), -1, 4), ((4, 8, 5, 5), 1, 2), ((4, 7, 6), -1, 1)])
+def test_groupnorm_equals_keras(shape, axis, groups):
+    ours = norm.GroupNorm(groups=groups, axis=axis)
+    twin = keras.layers.GroupNormalization(groups=groups, axis=axis)
+    ours.build(shape), twin.build(shape)
+    _randomize_affine(ours, twin)
+    x = _data(shape, seed=2)
+    _close(ours(x), twin(x))
+
+
+@pytest.mark.parametrize("shape,axis", [((4, 5, 5, 8), -1), ((4, 8, 5, 5), 1), ((4, 9, 3), -1)])
+def test_instancenorm_equals_keras_groupnorm_with_one_channel_per_group(shape, axis):
+    ours = norm.InstanceNorm(axis=axis)
+    twin = keras.layers.GroupNormalization(groups=shape[axis], axis=axis)
+    ours.build(shape), twin.build(shape)
+    _randomize_affine(ours, twin)
+    x = _data(shape, seed=3)
+    _close(ours(x), twin(x))
+
+
+def test_per_example_norms_do_not_depend_on_the_rest_of_the_batch():
+    x = _data((4, 5, 5, 8), seed=4)
+    for layer in (norm.LayerNorm(), norm.GroupNorm(groups=2), norm.InstanceNorm()):
+        _close(layer(x)[:1], layer(x[:1]))
+
+
+# --- WeightNorm, SpectralNorm ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "make,shape",
+    [(lambda: keras.layers.Dense(5, activation="tanh"), (3, 7)),
+     (lambda: keras.layers.Conv2D(4, 3, activation="relu"), (2, 6, 6, 3))],
+    ids=["dense", "conv2d"],
+)
+def test_weightnorm_keeps_the_wrapped_layer_at_init_and_separates_length(make, shape):
+    inner = make()
+    x = _data(shape, seed=5, loc=0.0)
+    reference = inner(x)
+    wrapped = norm.WeightNorm(inner)
+    _close(wrapped(x), reference)
+    wrapped.g.assign(np.arange(1, wrapped.g.shape[0] + 1, dtype="float32"))
+    effective = keras.ops.convert_to_numpy(norm.WeightNorm._column_norms(
+        wrapped.layer.kernel * (wrapped.g / norm.WeightNorm._column_norms(wrapped.layer.kernel))))
+    _close(effective, wrapped.g, atol=1e-5)
+    # Gradients reach both the direction (the wrapped kernel) and the length g.
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(wrapped(x) ** 2)
+    grads = tape.gradient(loss, [wrapped.g, wrapped.layer.kernel])
+    assert all(g is not None and np.any(g.numpy() != 0) for g in grads)
+
+
+def test_weightnorm_output_scales_with_g_not_with_v():
+    inner = keras.layers.Dense(3)  # linear, no bias effect at init (zeros)
+    wrapped = norm.WeightNorm(inner)
+    x = _data((4, 6), seed=6, loc=0.0)
+    before = keras.ops.convert_to_numpy(wrapped(x))
+    inner.kernel.assign(inner.kernel * 10.0)  # v longer: no change
+    _close(wrapped(x), before)
+    wrapped.g.assign(wrapped.g * 2.0)  # g twice: twice the output
+    _close(wrapped(x), 2.0 * before)
+
+
+@pytest.mark.parametrize(
+    "make,shape",
+    [(lambda: keras.layers.Dense(5), (3, 7)), (lambda: keras.layers.Conv2D(4, 3), (2, 6, 6, 3))],
+    ids=["dense", "conv2d"],
+)
+def test_spectralnorm_equals_keras_in_training(make, shape):
+    inner, twin_inner = make(), make()
+    x = _data(shape, seed=7, loc=0.0)
+    ours, twin = norm.SpectralNorm(inner, power_iterations=1), keras.layers.SpectralNormalization(twin_inner)
+    ours.build(shape), twin.build(shape)
+    twin_inner.set_weights(inner.get_weights())
+    twin.vector_u.assign(ours.vector_u)
+    for _ in range(4):
+        _close(ours(x, training=True), twin(x, training=True))
+        _close(ours.vector_u, twin.vector_u)
+
+
+def test_spectralnorm_makes_the_largest_singular_value_one():
+    inner = keras.layers.Dense(6, use_bias=False)
+    layer = norm.SpectralNorm(inner, power_iterations=50)
+    x = np.eye(8, dtype="float32")  # identity inputs: the output is the effective kernel
+    layer.build(x.shape)
+    assert np.linalg.norm(inner.kernel.numpy(), 2) > 1.5
+    effective = keras.ops.convert_to_numpy(layer(x, training=True))
+    np.testing.assert_allclose(np.linalg.norm(effective, 2), 1.0, atol=1e-4)
+    # Inference uses the stored u without moving it.
+    u = layer.vector_u.numpy()
+    _close(layer(x, training=False), effective, atol=1e-4)
+    _close(layer.vector_u, u, atol=0)
+
+
+# --- the gamma/beta logger and the tutorial --------------------------------------------------------
+
+
+def test_normalization_parameter_logger_records_gamma_and_beta_moving(tmp_path):
+    from mlcourse.callbacks import NormalizationParameterLogger
+
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3), norm.BatchNorm(name="bn"), keras.layers.Dense(1)])
+    model.compile(keras.optimizers.SGD(0.1), "mse")
+    logger = NormalizationParameterLogger(tmp_path)
+    x, y = _data((64, 4), seed=0), _data((64, 1), seed=1)
+    model.fit(x, y, epochs=2, batch_size=16, verbose=0, callbacks=[logger])
+    assert logger.history["bn/gamma/mean"][0] == 1.0 and len(logger.history["bn/gamma/mean"]) == 3
+    assert logger.history["bn/beta/std"][-1] > 0  # beta moved away from its all-zero start
+    assert list(tmp_path.glob("events.out.tfevents.*"))
+    with pytest.raises(ValueError, match="every_n_epochs"):
+        NormalizationParameterLogger(tmp_path, every_n_epochs=0)
+
+
+@pytest.mark.slow
+def test_tutorial_quick_mode(quick_run):
+    import json
+
+    run_dir = quick_run("l08-batch-norm")
+    state = json.loads((run_dir / "run.json").read_text())
+    assert state["status"] == "complete"
+    assert len([v for v in state["variants"] if v.startswith("bn-")]) == 3
+    tables = state["tables"]
+    surface = {row["features"]: row for row in next(t for k, t in tables.items() if k.startswith("Part 1"))}
+    assert surface["raw"]["condition number"] > 100 * surface["standardised"]["condition number"]
+    undo = next(t for k, t in tables.items() if k.startswith("Part 4"))
+    assert all(row["max |BN(z) - z|, gamma=sigma, beta=mu"] < 1e-4 for row in undo)
+    single = next(t for k, t in tables.items() if k.startswith("Part 5"))
+    assert "1 distinct prediction" in single[2]["note"]
+    assert (run_dir / "error_surface.png").exists()
+    assert list((run_dir / "bn-before_batch-128_lr-0.01" / "pre_activations").glob("events.out.tfevents.*"))
+    assert list((run_dir / "bn-before_batch-128_lr-0.01" / "gamma_beta").glob("events.out.tfevents.*"))

@@ -1,0 +1,52 @@
+"""Quick mode of the lecture-3 and lecture-7 tutorials: they run, log, and (L07) show the lecture's point."""
+
+import json
+
+import pytest
+
+from mlcourse.analysis.diagnosis import BRANCHES
+
+
+def _run_quick(tutorial_id, quick_run):
+    folder = quick_run(tutorial_id)
+    return folder, json.loads((folder / "run.json").read_text())
+
+
+def _table(state, prefix):
+    (rows,) = [rows for title, rows in state["tables"].items() if title.startswith(prefix)]
+    return rows
+
+
+@pytest.mark.slow
+def test_l07_quick_cross_entropy_escapes_and_mse_stalls(quick_run):
+    folder, state = _run_quick("l07-classification-loss", quick_run)
+    assert state["status"] == "complete"
+    rows = {row["loss"]: row for row in _table(state, "From a bad start")}
+    assert isinstance(rows["cross-entropy"]["updates to 90%"], int)
+    assert rows["mse"]["updates to 90%"].startswith("not within")
+    assert rows["cross-entropy"]["final accuracy"] > 0.9 > rows["mse"]["final accuracy"]
+    for name in ("loss_surfaces", "surfaces_with_paths", "curves"):
+        assert (folder / f"{name}.png").exists()
+    for variant in ("cross-entropy", "mse"):
+        path = json.loads((folder / variant / "trajectory.json").read_text())
+        assert len(path["points"]) == 1 + rows[variant]["updates"]
+        assert list((folder / variant / "train").glob("events.out.tfevents.*"))
+
+
+@pytest.mark.slow
+def test_l03_quick_runs_every_branch_and_logs_the_hparams_experiment(quick_run):
+    folder, state = _run_quick("l03-training-strategy", quick_run)
+    assert state["status"] == "complete"
+    for prefix in ("1. Model bias", "2. Optimization", "3. Overfitting", "4. ", "5. Mismatch"):
+        assert _table(state, prefix)
+    diagnoses = _table(state, "The flow chart")
+    assert [row["section"] for row in diagnoses] == ["model bias", "model bias, fixed", "optimization", "overfitting",
+                                                     "mismatch"]
+    assert all(row["diagnosis"] in BRANCHES and row["why"] for row in diagnoses)
+    remedies = _table(state, "3. Overfitting")
+    for row in remedies:
+        assert row["gap"] == pytest.approx(row["val_loss"] - row["train_loss"])
+    for remedy in ("baseline", "augmentation", "early-stopping"):
+        assert list((folder / remedy).glob("events.out.tfevents.*")), f"no HParams trial for {remedy}"
+    assert (folder / "curves.png").exists()
+    assert (folder / "mlp-1x64-fold2").is_dir()

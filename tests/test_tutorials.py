@@ -1,0 +1,38 @@
+"""Every tutorial runs in --quick mode through the CLI and leaves a complete, TensorBoard-readable run."""
+
+import json
+
+import pytest
+
+from mlcourse import tutorials
+
+ALL = tutorials.discover()
+
+
+@pytest.mark.parametrize("tutorial", ALL, ids=[t.id for t in ALL])
+def test_quick_mode_completes_with_events_and_a_summary(tutorial, quick_run):
+    folder = quick_run(tutorial.id)
+    state = json.loads((folder / "run.json").read_text())
+    assert state["status"] == "complete" and state["options"]["quick"] is True
+    assert list(folder.rglob("events.out.tfevents.*")), "nothing for TensorBoard"
+    assert (folder / "summary.md").read_text().strip(), "no summary table"
+
+
+def test_tutorials_are_short_and_use_the_public_api():
+    for tutorial in ALL:
+        source = tutorial.path.read_text()
+        assert len(source.splitlines()) <= 230, f"{tutorial.path.name} is too long to read top to bottom"
+        assert "mlcourse._" not in source and "from tests" not in source
+        assert "runner.Run(" in source and "if __name__ == \"__main__\":" in source
+
+
+def test_regression_quick_run_has_the_lecture_2_outputs(quick_run):
+    folder = quick_run("l02-regression")
+    state = json.loads((folder / "run.json").read_text())
+    assert {"linear-k1", "linear-k7"} <= set(state["variants"])
+    assert list(folder.glob("linear-k1/train/events.out.tfevents.*"))
+    assert (folder / "predictions.png").exists()
+    table = state["tables"]["Lecture 2 on hyndsight: MAE in page views"]
+    names = [row["model"] for row in table]
+    assert "same day last week" in names and "yesterday" in names
+    assert all(row["updates/epoch"] == 7 for row in table if row["updates/epoch"] != "-")
