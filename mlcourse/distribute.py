@@ -73,7 +73,7 @@ def strategy(kind="auto", verbose=True):
 
     if os.environ.get("MLCOURSE_CPU_DEVICES"):
         configure_cpu_devices(int(os.environ["MLCOURSE_CPU_DEVICES"]))
-    gpus = tf.config.list_logical_devices("GPU")
+    gpus = tf.config.list_physical_devices("GPU")  # physical: does not start the runtime yet
     if kind == "auto":
         resolver = _tpu_resolver()
         kind = "tpu" if resolver else "mirrored" if len(gpus) > 1 else "gpu" if gpus else "cpu"
@@ -87,14 +87,18 @@ def strategy(kind="auto", verbose=True):
             raise RuntimeError("--strategy multiworker needs TF_CONFIG (see README, 'More than one machine')")
         chosen = tf.distribute.MultiWorkerMirroredStrategy()
     elif kind == "mirrored":
-        devices = [d.name for d in gpus] or [d.name for d in tf.config.list_logical_devices("CPU")]
+        devices = [d.name for d in tf.config.list_logical_devices("GPU" if gpus else "CPU")]
         chosen = tf.distribute.MirroredStrategy(devices)
     elif kind == "gpu":
         if not gpus:
             raise RuntimeError("--strategy gpu: TensorFlow sees no GPU (install with `pip install -e .[gpu]`)")
-        chosen = tf.distribute.OneDeviceStrategy(gpus[0].name)
+        chosen = tf.distribute.get_strategy()  # the default strategy places everything on GPU:0
     else:
-        chosen = tf.distribute.OneDeviceStrategy("/cpu:0")
+        if gpus:
+            tf.config.set_visible_devices([], "GPU")  # must happen before the runtime starts
+        # One device: TensorFlow's default strategy, not OneDeviceStrategy, whose per-epoch dataset
+        # iterators crash TensorFlow 2.21 when Keras resets them (segfault in a tf_Compute thread).
+        chosen = tf.distribute.get_strategy()
     if verbose:
         print(f"[mlcourse] device: {describe(chosen)}")
     return chosen
@@ -102,8 +106,13 @@ def strategy(kind="auto", verbose=True):
 
 def describe(chosen):
     """One line: the strategy's class and the devices it uses."""
-    devices = getattr(chosen.extended, "worker_devices", ()) or ()
+    import tensorflow as tf
+
     name = type(chosen).__name__
+    if name == "_DefaultDistributionStrategy":
+        device = "GPU:0" if tf.config.list_logical_devices("GPU") else "CPU:0"
+        return f"default strategy on {device} (1 replica)"
+    devices = getattr(chosen.extended, "worker_devices", ()) or ()
     if name == "MultiWorkerMirroredStrategy":
         task = json.loads(os.environ.get("TF_CONFIG", "{}")).get("task", {})
         return f"{name} (worker {task.get('index', '?')}, {chosen.num_replicas_in_sync} replicas)"

@@ -24,6 +24,8 @@ The functions equal Keras's ``keras.ops.softmax``, ``keras.losses.categorical_cr
 import keras
 from keras import ops
 
+from mlcourse._validation import check_bool
+
 __all__ = [
     "CrossEntropy",
     "ProbabilityMSE",
@@ -34,9 +36,6 @@ __all__ = [
 ]
 
 
-def _check_bool(name, value):
-    if not isinstance(value, bool):
-        raise ValueError(f"{name} must be True or False, got {value!r}")
 
 
 def _check_axis(axis):
@@ -77,7 +76,7 @@ def cross_entropy(y_true, y_pred, from_logits=False, axis=-1):
     Returns:
         The per-sample loss, ``y_pred``'s shape without ``axis``.
     """
-    _check_bool("from_logits", from_logits)
+    check_bool("from_logits", from_logits)
     _check_axis(axis)
     y_pred = ops.convert_to_tensor(y_pred)
     y_true = ops.cast(y_true, y_pred.dtype)
@@ -103,7 +102,7 @@ def probability_mse(y_true, y_pred, from_logits=True, axis=-1):
     Returns:
         The per-sample loss, ``y_pred``'s shape without ``axis``.
     """
-    _check_bool("from_logits", from_logits)
+    check_bool("from_logits", from_logits)
     _check_axis(axis)
     y_pred = ops.convert_to_tensor(y_pred)
     y_true = ops.cast(y_true, y_pred.dtype)
@@ -115,7 +114,7 @@ class _ClassificationLoss(keras.losses.Loss):
     """Shared constructor, validation and config of the two losses below."""
 
     def __init__(self, from_logits, axis, reduction, name, dtype):
-        _check_bool("from_logits", from_logits)
+        check_bool("from_logits", from_logits)
         _check_axis(axis)
         allowed = ("sum", "sum_over_batch_size", "mean", "mean_with_sample_weight", "none", None)
         if reduction not in allowed:

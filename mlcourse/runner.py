@@ -14,7 +14,8 @@ Folders: each run gets ``<logdir>/<tutorial>/<YYYYmmdd-HHMMSS>/`` and each train
 arguments, the status (``running`` / ``complete`` / ``failed`` / ``interrupted``) and every finished
 variant. A run that was killed (or interrupted) and is started again with the same arguments
 continues in its folder: finished variants are reloaded, the unfinished one resumes from its last
-epoch through ``keras.callbacks.BackupAndRestore``. ``--fresh`` starts a new folder instead.
+epoch through ``keras.callbacks.BackupAndRestore``. So does a run that failed (after you fixed the
+cause). ``--fresh`` starts a new folder instead; a ``complete`` run is never reopened.
 """
 
 import os
@@ -37,6 +38,10 @@ __all__ = [
     "Run", "RunError", "cli_main", "default_logdir", "format_table", "nonnegative_int", "positive_float",
     "positive_int", "tutorial_parser",
 ]
+
+#: Statuses of a run that a new start with the same arguments continues (killed, interrupted, or an
+#: error that has since been fixed); only ``complete`` runs are never touched again.
+RESUMABLE = ("running", "interrupted", "failed")
 
 #: Options that do not change what a run computes (a run resumed with another value is the same run).
 NOT_IN_FINGERPRINT = ("logdir", "fresh", "verbose")
@@ -273,7 +278,7 @@ class Run:
                     state = json.loads((folder / "run.json").read_text())
                 except (OSError, ValueError):
                     continue
-                if (state.get("fingerprint") == self.fingerprint and state.get("status") in ("running", "interrupted")
+                if (state.get("fingerprint") == self.fingerprint and state.get("status") in RESUMABLE
                         and not _pid_alive(state.get("pid"))):
                     return folder, True
         stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -291,7 +296,10 @@ class Run:
 
         from mlcourse import distribute
 
-        chosen = distribute.strategy(getattr(self.args, "strategy", "auto"))
+        try:
+            chosen = distribute.strategy(getattr(self.args, "strategy", "auto"))
+        except RuntimeError as error:  # no such device, or devices configured too late
+            raise RunError(str(error)) from None
         self.state["device"] = distribute.describe(chosen)
         if getattr(self.args, "mixed_precision", False):
             keras.mixed_precision.set_global_policy(distribute.mixed_precision_policy(chosen))
@@ -314,6 +322,10 @@ class Run:
         folder = self.dir / _slug(variant)
         folder.mkdir(parents=True, exist_ok=True)
         return folder
+
+    def updates(self, variant):
+        """How many optimizer updates the variant's training made (all epochs, a resume included)."""
+        return self.state["variants"][_slug(variant)]["updates"]
 
     def is_done(self, variant):
         """Whether ``variant`` already finished in this (resumed) run."""
@@ -344,8 +356,12 @@ class Run:
         recorder = _EpochRecorder(folder / "history.json")
         if self.is_done(name) and final_weights.exists():
             if model.optimizer is not None and not model.optimizer.built:
-                model.optimizer.build(model.trainable_variables)  # the file holds its state too
+                with self.scope():  # the file holds the optimizer's state too
+                    model.optimizer.build(model.trainable_variables)
             model.load_weights(final_weights)
+            record = self.state["variants"][name]
+            if model.optimizer is not None and "updates" not in record:  # recorded by an older mlcourse
+                record["updates"] = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
             print(f"[mlcourse] {name}: finished earlier in this run; reusing its weights")
             return recorder.history()
         guard = TerminateOnNaNWithHint(name)
@@ -367,7 +383,8 @@ class Run:
             raise RunError(f"{name}: could not write under {folder} ({error.strerror or error}); "
                            f"free some space or pass --logdir DIR") from error
         self.state["variants"][name] = {"status": "diverged" if guard.diverged else "complete",
-                                        "seconds": round(time.time() - started, 3)}
+                                        "seconds": round(time.time() - started, 3),
+                                        "updates": int(keras.ops.convert_to_numpy(model.optimizer.iterations))}
         self._save_state()
         return recorder.history()
 
@@ -391,10 +408,11 @@ class Run:
         with self.writer.as_default():
             tf.summary.text(f"summary/{_slug(title)}", f"**{title}**\n\n{markdown}", step=0)
         self.writer.flush()
-        with open(self.dir / "summary.md", "a") as handle:
-            handle.write(f"## {title}\n\n{markdown}\n\n")
-        self.state.setdefault("tables", {})[title] = [{k: _jsonable(v) for k, v in row.items()} for row in rows]
+        tables = self.state.setdefault("tables", {})
+        tables[title] = [{k: _jsonable(v) for k, v in row.items()} for row in rows]
         self._save_state()
+        (self.dir / "summary.md").write_text("".join(  # rewritten, so a resumed run lists each table once
+            f"## {name}\n\n{format_table(table, digits=digits, markdown=True)}\n\n" for name, table in tables.items()))
         return text
 
     def text(self, name, text):
@@ -436,7 +454,6 @@ class Run:
     def _write_hparams_config(self):
         if not self._hparams:
             return
-        import tensorflow as tf
         from tensorboard.plugins.hparams import api as hp
 
         params, metrics = [], []

@@ -16,8 +16,13 @@ import math
 import keras
 from keras import ops
 
-from mlcourse.optimizers.base import check_choice, check_non_negative, check_non_negative_int, check_positive
-from mlcourse.optimizers.base import check_positive_int
+from mlcourse._validation import (
+    check_choice,
+    check_non_negative,
+    check_non_negative_int,
+    check_positive,
+    check_positive_int,
+)
 
 __all__ = ["LinearWarmup", "Decay", "WarmupThenDecay", "InverseSquareRoot"]
 

@@ -19,17 +19,21 @@ def _fresh_keras_state():
 
 @pytest.fixture(scope="session")
 def quick_run(tmp_path_factory):
-    """``quick_run(tutorial_id)`` runs a tutorial once per test session in ``--quick`` mode through the CLI
-    and returns its run folder; later calls for the same id reuse that run (TF start-up is shared)."""
-    from mlcourse import cli
+    """``quick_run(tutorial_id)`` runs a tutorial once per test session in ``--quick`` mode, as a user
+    would (``python -m mlcourse run ID --quick``, its own process), and returns its run folder; later
+    calls for the same id reuse that run."""
+    import subprocess
+    import sys
 
     logdir = tmp_path_factory.mktemp("quick-runs")
     done = {}
 
     def run(tutorial_id):
         if tutorial_id not in done:
-            code = cli.main(["run", tutorial_id, "--quick", "--verbose", "0", "--logdir", str(logdir)])
-            assert code == 0, f"{tutorial_id} --quick exited {code}"
+            command = [sys.executable, "-m", "mlcourse", "run", tutorial_id, "--quick", "--verbose", "0",
+                       "--logdir", str(logdir)]
+            result = subprocess.run(command, capture_output=True, text=True, timeout=900)
+            assert result.returncode == 0, f"{tutorial_id} --quick exited {result.returncode}:\n{result.stderr[-3000:]}"
             folders = sorted((logdir / tutorial_id).iterdir())
             assert len(folders) == 1, folders
             done[tutorial_id] = folders[0]

@@ -96,8 +96,11 @@ def test_nan_loss_stops_with_a_hint_and_the_run_is_marked_failed(tmp_path):
     x, y = _data()
     with pytest.raises(runner.RunError, match="try a lower one"):
         with runner.Run(TUTORIAL, _args(tmp_path)) as run:
+            run.fit("fine", _model(), x, y, epochs=1, batch_size=16)
             run.fit("diverges", _model(learning_rate=1e6), x, y * 1e6, epochs=3, batch_size=16)
     assert json.loads((run.dir / "run.json").read_text())["status"] == "failed"
+    with runner.Run(TUTORIAL, _args(tmp_path)) as again:  # after a fix, the same command continues the run
+        assert again.resumed and again.dir == run.dir and again.is_done("fine")
 
 
 def test_allow_nan_records_a_diverged_variant(tmp_path):
@@ -128,8 +131,9 @@ def test_table_text_figure_and_hparams_reach_tensorboard(tmp_path):
         png = run.figure("curve", figure)
         run.log_hparams("trial-1", {"batch_size": 16, "momentum": 0.9}, {"val_accuracy": 0.5})
         run.log_hparams("trial-2", {"batch_size": 64, "momentum": 0.0}, {"val_accuracy": 0.7})
+        run.table("Results", [{"model": "a", "mae": 1.5}, {"model": "b", "mae": 2.25}])  # e.g. after a resume
     assert "2.25" in printed and png.exists()
-    assert "## Results" in (run.dir / "summary.md").read_text()
+    assert (run.dir / "summary.md").read_text().count("## Results") == 1
     tags = _tags(run.dir)
     assert {"summary/Results", "curve", "_hparams_/experiment", "_hparams_/session_start_info", "val_accuracy"} <= tags
 

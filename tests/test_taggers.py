@@ -9,7 +9,7 @@ import pytest
 from mlcourse.callbacks.attention_maps import AttentionMaps, attention_weights
 from mlcourse.callbacks.embedding_projector import EmbeddingProjector
 from mlcourse.data.sequence_labeling import cue_task
-from mlcourse.models.taggers import KINDS, accuracy_by_distance, predict_tags, tagger, token_accuracy
+from mlcourse.models.taggers import KINDS, accuracy_by_distance, tagger, token_accuracy
 
 DATA = cue_task(64, max_length=12, seed=0)
 

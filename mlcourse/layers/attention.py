@@ -25,6 +25,8 @@ import math
 import keras
 from keras import ops
 
+from mlcourse._validation import check_choice, check_positive_int, check_unit_interval
+
 __all__ = [
     "SCORES",
     "DistanceDecayAttention",
@@ -43,20 +45,12 @@ DECAYS = ("exponential", "alibi")
 # Argument checks (each error names the argument and what is allowed).
 
 
-def _check_positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return value
 
 
 def _check_optional_positive_int(name, value):
-    return None if value is None else _check_positive_int(name, value)
+    return None if value is None else check_positive_int(name, value)
 
 
-def _check_choice(name, value, allowed):
-    if value not in allowed:
-        raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}; got {value!r}")
-    return value
 
 
 def _check_window(window):
@@ -65,10 +59,6 @@ def _check_window(window):
     return window
 
 
-def _check_rate(name, value):
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0.0 <= value < 1.0:
-        raise ValueError(f"{name} must be a float in [0, 1), got {value!r}")
-    return float(value)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -220,12 +210,12 @@ class SelfAttention(_Attending, keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.units = _check_positive_int("units", units)
-        self.score_mode = _check_choice("score", score, SCORES)
+        self.units = check_positive_int("units", units)
+        self.score_mode = check_choice("score", score, SCORES)
         self.causal = bool(causal)
         self.window = _check_window(window)
         self.use_bias = bool(use_bias)
-        self.dropout = _check_rate("dropout", dropout)
+        self.dropout = check_unit_interval("dropout", dropout)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.bias_initializer = keras.initializers.get(bias_initializer)
         self._dropout_layer = keras.layers.Dropout(self.dropout, dtype=self.dtype_policy)
@@ -333,17 +323,17 @@ class MultiHeadSelfAttention(_Attending, keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.units = _check_positive_int("units", units)
-        self.num_heads = _check_positive_int("num_heads", num_heads)
+        self.units = check_positive_int("units", units)
+        self.num_heads = check_positive_int("num_heads", num_heads)
         if units % num_heads:
             raise ValueError(f"num_heads must divide units (the model width): {units} % {num_heads} != 0")
         self.head_dim = units // num_heads
         self.output_dim = _check_optional_positive_int("output_dim", output_dim)
-        self.score_mode = _check_choice("score", score, SCORES)
+        self.score_mode = check_choice("score", score, SCORES)
         self.causal = bool(causal)
         self.window = _check_window(window)
         self.use_bias = bool(use_bias)
-        self.dropout = _check_rate("dropout", dropout)
+        self.dropout = check_unit_interval("dropout", dropout)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.bias_initializer = keras.initializers.get(bias_initializer)
         self._dropout_layer = keras.layers.Dropout(self.dropout, dtype=self.dtype_policy)
@@ -452,7 +442,7 @@ class DistanceDecayAttention(MultiHeadSelfAttention):
 
     def __init__(self, units, num_heads=1, decay="exponential", tau=4.0, trainable_decay=True, **kwargs):
         super().__init__(units, num_heads, **kwargs)
-        self.decay = _check_choice("decay", decay, DECAYS)
+        self.decay = check_choice("decay", decay, DECAYS)
         if isinstance(tau, bool) or not isinstance(tau, (int, float)) or not tau > 0:
             raise ValueError(f"tau must be a positive number, got {tau!r}")
         self.tau = float(tau)

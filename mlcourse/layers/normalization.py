@@ -28,35 +28,12 @@ import numbers
 import keras
 from keras import ops
 
+from mlcourse._validation import check_bool, check_positive, check_positive_int, check_unit_interval
+
 __all__ = ["BatchNorm", "BatchRenorm", "GroupNorm", "InstanceNorm", "LayerNorm", "SpectralNorm", "WeightNorm"]
 
 
 # --- argument checks -------------------------------------------------------------------------------
-
-
-def _check_unit_interval(name, value):
-    """`value` must be a float in [0, 1)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0.0 <= value < 1.0:
-        raise ValueError(f"{name} must be a float in [0, 1), got {value!r}")
-    return float(value)
-
-
-def _check_positive(name, value):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
-        raise ValueError(f"{name} must be a positive float, got {value!r}")
-    return float(value)
-
-
-def _check_positive_int(name, value):
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return value
-
-
-def _check_bool(name, value):
-    if not isinstance(value, bool):
-        raise ValueError(f"{name} must be True or False, got {value!r}")
-    return value
 
 
 def _check_axis(axis):
@@ -163,10 +140,10 @@ class BatchNorm(keras.layers.Layer):
         if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
             raise ValueError(f"axis must be an int (the channel axis), got {axis!r}")
         self.axis = axis
-        self.momentum = _check_unit_interval("momentum", momentum)
-        self.epsilon = _check_positive("epsilon", epsilon)
-        self.center = _check_bool("center", center)
-        self.scale = _check_bool("scale", scale)
+        self.momentum = check_unit_interval("momentum", momentum)
+        self.epsilon = check_positive("epsilon", epsilon)
+        self.center = check_bool("center", center)
+        self.scale = check_bool("scale", scale)
         self.beta_initializer = keras.initializers.get(beta_initializer)
         self.gamma_initializer = keras.initializers.get(gamma_initializer)
 
@@ -314,9 +291,9 @@ class _PerExampleNorm(keras.layers.Layer):
     def __init__(self, axis, epsilon, center, scale, beta_initializer, gamma_initializer, **kwargs):
         super().__init__(**kwargs)
         self.axis = _check_axis(axis)
-        self.epsilon = _check_positive("epsilon", epsilon)
-        self.center = _check_bool("center", center)
-        self.scale = _check_bool("scale", scale)
+        self.epsilon = check_positive("epsilon", epsilon)
+        self.center = check_bool("center", center)
+        self.scale = check_bool("scale", scale)
         self.beta_initializer = keras.initializers.get(beta_initializer)
         self.gamma_initializer = keras.initializers.get(gamma_initializer)
 
@@ -423,7 +400,7 @@ class GroupNorm(_PerExampleNorm):
         if isinstance(axis, (list, tuple)):
             raise ValueError(f"axis must be an int (the channel axis), got {axis!r}")
         super().__init__(axis, epsilon, center, scale, beta_initializer, gamma_initializer, **kwargs)
-        self.groups = _check_positive_int("groups", groups)
+        self.groups = check_positive_int("groups", groups)
 
     def _groups_for(self, channels):
         return self.groups
@@ -614,7 +591,7 @@ class SpectralNorm(_KernelWrapper):
 
     def __init__(self, layer, power_iterations=1, **kwargs):
         super().__init__(layer, **kwargs)
-        self.power_iterations = _check_positive_int("power_iterations", power_iterations)
+        self.power_iterations = check_positive_int("power_iterations", power_iterations)
 
     def build(self, input_shape):
         super().build(input_shape)

@@ -19,8 +19,8 @@ import math
 import keras
 from keras import ops
 
-from mlcourse.optimizers.base import CourseOptimizer, check_bool, check_choice, check_non_negative, check_positive
-from mlcourse.optimizers.base import check_unit_interval, squared_global_norm
+from mlcourse._validation import check_bool, check_choice, check_non_negative, check_positive, check_unit_interval
+from mlcourse.optimizers.base import CourseOptimizer, squared_global_norm
 
 __all__ = ["Adagrad", "RMSProp", "GlobalRMSProp", "Adam"]
 

@@ -9,7 +9,8 @@ and only change how the step direction m and the scale σ are kept. Keras alread
 a course optimizer only says what it remembers (`build`) and how it steps (`update_step`). This base
 adds the three things they all need:
 
-* argument checks that name the argument and the allowed values (`check_*` below);
+* argument checks that name the argument and the allowed values (`mlcourse._validation`, shared with
+  the layers; `check_learning_rate` below);
 * `add_slots`, one optimizer variable per model variable ("slot"), and `add_scalar`, one variable for the
   whole model (the global σ of `GlobalRMSProp`, the global ‖g‖ of `NormalizedGD`);
 * `update_global_state(gradients)`: a hook run once per step, before the per-variable updates, with the
@@ -24,55 +25,6 @@ import numbers
 import keras
 
 __all__ = ["CourseOptimizer"]
-
-
-def check_non_negative(name, value):
-    """A float ≥ 0 (ints are accepted and converted), else ValueError naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0:
-        raise ValueError(f"{name} must be a float >= 0, got {value!r}")
-    return float(value)
-
-
-def check_positive(name, value):
-    """A float > 0, else ValueError naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
-        raise ValueError(f"{name} must be a float > 0, got {value!r}")
-    return float(value)
-
-
-def check_non_negative_int(name, value):
-    """An int ≥ 0, else ValueError naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
-        raise ValueError(f"{name} must be an integer >= 0, got {value!r}")
-    return int(value)
-
-
-def check_positive_int(name, value):
-    """An int > 0, else ValueError naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
-        raise ValueError(f"{name} must be an integer > 0, got {value!r}")
-    return int(value)
-
-
-def check_unit_interval(name, value):
-    """A float in [0, 1) (a decay or momentum factor), else ValueError naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < 1:
-        raise ValueError(f"{name} must be a float in [0, 1), got {value!r}")
-    return float(value)
-
-
-def check_choice(name, value, allowed):
-    """One of ``allowed``, else ValueError naming ``name`` and the allowed values."""
-    if value not in allowed:
-        raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}; got {value!r}")
-    return value
-
-
-def check_bool(name, value):
-    """True or False, else ValueError naming ``name``."""
-    if not isinstance(value, bool):
-        raise ValueError(f"{name} must be True or False, got {value!r}")
-    return value
 
 
 def check_learning_rate(value):
