@@ -23,7 +23,7 @@ def test_subclass_examples_run_and_save():
     model = namespace["model"]  # SoftplusSum
     x = np.random.default_rng(0).normal(size=(4, 7)).astype("float32")
     assert model(x).shape == (4, 1)
-    attention = namespace["CosineAttention"]()
+    attention = namespace["CosineAttention"](units=8)
     tokens = np.random.default_rng(1).normal(size=(2, 5, 8)).astype("float32")
     assert keras.ops.convert_to_numpy(attention(tokens)).shape[:2] == (2, 5)
 
