@@ -132,7 +132,13 @@ def format_table(rows, columns=None, digits=4, markdown=False):
 
 
 def _slug(text):
+    """A folder name: letters, digits and ``._=-``."""
     return re.sub(r"[^A-Za-z0-9._=-]+", "_", str(text)).strip("_") or "run"
+
+
+def _tag(text):
+    """A TensorBoard tag: like a folder name, but ``/`` groups tags into sections."""
+    return "/".join(_slug(part) for part in str(text).split("/"))
 
 
 def _pid_alive(pid):
@@ -231,8 +237,14 @@ class Run:
                           "started": datetime.datetime.now().isoformat(timespec="seconds"), "variants": {},
                           "seconds": 0.0}
         self.state.update(status="running", pid=os.getpid())
+        self.state.pop("error", None)
         self._save_state()
-        self.strategy = self._choose_strategy()  # first: logical devices must be set before any op runs
+        try:
+            self.strategy = self._choose_strategy()  # first: logical devices must be set before any op runs
+        except RunError as error:
+            self.state.update(status="failed", error=str(error))
+            self._save_state()
+            raise
         keras.utils.set_random_seed(self.seed)
         if getattr(self.args, "deterministic", False):
             import tensorflow as tf
@@ -406,7 +418,7 @@ class Run:
         print(f"\n{title}\n{text}\n")
         markdown = format_table(rows, columns, digits, markdown=True)
         with self.writer.as_default():
-            tf.summary.text(f"summary/{_slug(title)}", f"**{title}**\n\n{markdown}", step=0)
+            tf.summary.text(_tag(f"summary/{title}"), f"**{title}**\n\n{markdown}", step=0)
         self.writer.flush()
         tables = self.state.setdefault("tables", {})
         tables[title] = [{k: _jsonable(v) for k, v in row.items()} for row in rows]
@@ -421,7 +433,7 @@ class Run:
 
         print(text)
         with self.writer.as_default():
-            tf.summary.text(_slug(name), text, step=0)
+            tf.summary.text(_tag(name), text, step=0)
         self.writer.flush()
 
     def figure(self, name, figure, step=0):

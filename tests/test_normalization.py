@@ -257,6 +257,7 @@ def test_spectralnorm_makes_the_largest_singular_value_one():
     layer = norm.SpectralNorm(inner, power_iterations=50)
     x = np.eye(8, dtype="float32")  # identity inputs: the output is the effective kernel
     layer.build(x.shape)
+    inner.kernel.assign(np.random.default_rng(0).normal(size=(8, 6)).astype("float32"))  # σ_max ≈ 5, not 1
     assert np.linalg.norm(inner.kernel.numpy(), 2) > 1.5
     effective = keras.ops.convert_to_numpy(layer(x, training=True))
     np.testing.assert_allclose(np.linalg.norm(effective, 2), 1.0, atol=1e-4)
