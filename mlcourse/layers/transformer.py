@@ -34,10 +34,23 @@ def _check_width(input_shape, model_dim, what="inputs"):
                          f"got shape {tuple(input_shape)}")
 
 
-class _Residual:
-    """``x + Sublayer(x)`` with the LayerNorm before (pre-norm) or after (post-norm)."""
+class _TransformerBlock(keras.layers.Layer):
+    """What the encoder and decoder blocks share: their arguments, config, residual step and FFN."""
+
+    def __init__(self, model_dim, num_heads, ff_dim, dropout=0.0, norm_first=False, **kwargs):
+        super().__init__(**kwargs)
+        _check_heads(model_dim, num_heads)
+        self.model_dim, self.num_heads = model_dim, num_heads
+        self.ff_dim = check_positive_int("ff_dim", ff_dim)
+        self.dropout = check_unit_interval("dropout", dropout)
+        self.norm_first = check_bool("norm_first", norm_first)
+
+    def get_config(self):
+        return {**super().get_config(), "model_dim": self.model_dim, "num_heads": self.num_heads,
+                "ff_dim": self.ff_dim, "dropout": self.dropout, "norm_first": self.norm_first}
 
     def _residual(self, x, norm, sublayer):
+        """``x + Sublayer(x)`` with the LayerNorm before (pre-norm) or after (post-norm)."""
         if self.norm_first:
             return x + sublayer(norm(x))
         return norm(x + sublayer(x))
@@ -57,7 +70,7 @@ def _layer_norm(policy, name):
 
 
 @keras.saving.register_keras_serializable(package="mlcourse")
-class TransformerEncoderBlock(_Residual, keras.layers.Layer):
+class TransformerEncoderBlock(_TransformerBlock):
     """One Transformer encoder block: self-attention then feed-forward, each with residual + LayerNorm.
 
     ML2021 L12, Transformer encoder::
@@ -83,12 +96,7 @@ class TransformerEncoderBlock(_Residual, keras.layers.Layer):
     """
 
     def __init__(self, model_dim, num_heads, ff_dim, dropout=0.0, norm_first=False, **kwargs):
-        super().__init__(**kwargs)
-        _check_heads(model_dim, num_heads)
-        self.model_dim, self.num_heads = model_dim, num_heads
-        self.ff_dim = check_positive_int("ff_dim", ff_dim)
-        self.dropout = check_unit_interval("dropout", dropout)
-        self.norm_first = check_bool("norm_first", norm_first)
+        super().__init__(model_dim, num_heads, ff_dim, dropout, norm_first, **kwargs)
         policy = self.dtype_policy
         self.attention = MultiHeadSelfAttention(model_dim, num_heads, output_dim=model_dim, dropout=dropout,
                                                 dtype=policy, name="self_attention")
@@ -123,13 +131,9 @@ class TransformerEncoderBlock(_Residual, keras.layers.Layer):
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
 
-    def get_config(self):
-        return {**super().get_config(), "model_dim": self.model_dim, "num_heads": self.num_heads,
-                "ff_dim": self.ff_dim, "dropout": self.dropout, "norm_first": self.norm_first}
-
 
 @keras.saving.register_keras_serializable(package="mlcourse")
-class TransformerDecoderBlock(_Residual, keras.layers.Layer):
+class TransformerDecoderBlock(_TransformerBlock):
     """One Transformer decoder block: masked self-attention, cross-attention, feed-forward.
 
     ML2021 L12, Transformer decoder. With targets ``y`` (shifted right) and encoder outputs ``e``::
@@ -161,12 +165,7 @@ class TransformerDecoderBlock(_Residual, keras.layers.Layer):
     """
 
     def __init__(self, model_dim, num_heads, ff_dim, dropout=0.0, norm_first=False, **kwargs):
-        super().__init__(**kwargs)
-        _check_heads(model_dim, num_heads)
-        self.model_dim, self.num_heads = model_dim, num_heads
-        self.ff_dim = check_positive_int("ff_dim", ff_dim)
-        self.dropout = check_unit_interval("dropout", dropout)
-        self.norm_first = check_bool("norm_first", norm_first)
+        super().__init__(model_dim, num_heads, ff_dim, dropout, norm_first, **kwargs)
         policy = self.dtype_policy
         self.self_attention = MultiHeadSelfAttention(model_dim, num_heads, output_dim=model_dim, causal=True,
                                                      dropout=dropout, dtype=policy, name="self_attention")
@@ -219,10 +218,6 @@ class TransformerDecoderBlock(_Residual, keras.layers.Layer):
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[0])
-
-    def get_config(self):
-        return {**super().get_config(), "model_dim": self.model_dim, "num_heads": self.num_heads,
-                "ff_dim": self.ff_dim, "dropout": self.dropout, "norm_first": self.norm_first}
 
 
 @keras.saving.register_keras_serializable(package="mlcourse")
