@@ -34,7 +34,7 @@ data: $(STAMP)
 	$(BIN)/mlcourse data prepare --download
 
 bench: setup
-	@for script in benchmarks/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	$(BIN)/mlcourse bench
 
 board: setup
 	$(BIN)/mlcourse board

@@ -4,6 +4,7 @@
     mlcourse run ID|all [--quick] [--seed N] [--logdir DIR] [tutorial options]
     mlcourse board [--logdir DIR] [--port P]
     mlcourse data prepare|check [--download]
+    mlcourse bench [--only GROUP,...] [--quick] [--json PATH]   (every custom-vs-Keras timing; see mlcourse.bench)
 
 A bad flag or an unknown tutorial exits with status 2 and lists the valid choices.
 """
@@ -20,7 +21,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 def _parser():
     parser = argparse.ArgumentParser(prog="mlcourse", description="Hands-on companion to the ML2021 course.")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{list,run,board,data}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{list,run,board,data,bench}")
     commands.add_parser("list", help="one line a tutorial: id, lecture, title")
     run = commands.add_parser("run", help="run a tutorial (or all of them)", add_help=False,
                               usage="mlcourse run ID|all [--quick] [--seed N] [--logdir DIR] [tutorial options]")
@@ -32,6 +33,8 @@ def _parser():
     data = commands.add_parser("data", help="check or prepare the offline data sets")
     data.add_argument("action", choices=("prepare", "check"))
     data.add_argument("--download", action="store_true", help="allow downloads where a registry/keras can fetch")
+    bench = commands.add_parser("bench", help="time every custom layer/optimizer against Keras, one table",
+                                add_help=False, usage="mlcourse bench [--only GROUP,...] [--quick] [--json PATH] ...")
     return parser
 
 
@@ -46,8 +49,12 @@ def _port(text):
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["bench"]:  # its options are bench's own (argparse would take them for mlcourse's)
+        return cmd_bench(argv[1:])
     args = _parser().parse_args(argv)
-    return {"list": cmd_list, "run": cmd_run, "board": cmd_board, "data": cmd_data}[args.command](args)
+    commands = {"list": cmd_list, "run": cmd_run, "board": cmd_board, "data": cmd_data, "bench": cmd_bench}
+    return commands[args.command](args)
 
 
 def cmd_list(args):
@@ -132,6 +139,12 @@ def cmd_data(args):
     from mlcourse.data import prepare
 
     return prepare.run(download=args.download, check_only=args.action == "check")
+
+
+def cmd_bench(argv):
+    from mlcourse import bench
+
+    return bench.main(argv)
 
 
 if __name__ == "__main__":

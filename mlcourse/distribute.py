@@ -9,7 +9,7 @@ import glob
 import json
 import os
 
-__all__ = ["STRATEGIES", "configure_cpu_devices", "describe", "mixed_precision_policy", "strategy"]
+__all__ = ["STRATEGIES", "configure_cpu_devices", "describe", "mixed_precision_policy", "strategy", "worker_index"]
 
 STRATEGIES = ("auto", "cpu", "gpu", "mirrored", "tpu", "multiworker")
 
@@ -41,6 +41,37 @@ def _tpu_strategy(resolver):
     tf.config.experimental_connect_to_cluster(resolver)
     tf.tpu.experimental.initialize_tpu_system(resolver)
     return tf.distribute.TPUStrategy(resolver)
+
+
+def worker_index():
+    """This process's index in ``TF_CONFIG``'s cluster (0, the chief, when there is no cluster)."""
+    task = json.loads(os.environ.get("TF_CONFIG") or "{}").get("task", {})
+    return int(task.get("index", 0)) if task.get("type", "worker") in ("worker", "chief") else 0
+
+
+def _multi_worker_strategy():
+    """``MultiWorkerMirroredStrategy`` that Keras 3's ``fit`` can use.
+
+    Keras 3.15's TensorFlow trainer calls ``strategy.reduce`` on a whole ``(x, y)`` batch when it
+    builds the model, and with ``axis=0`` on the scalar loss and metrics after every step; the
+    collective strategy accepts neither (keras-team/keras#20585, tensorflow/tensorflow#72388). This
+    subclass reduces each tensor of a structure on its own, and a scalar over replicas only. Any
+    other use is the parent's.
+    """
+    import tensorflow as tf
+
+    class MultiWorkerMirroredStrategy(tf.distribute.MultiWorkerMirroredStrategy):
+        def reduce(self, reduce_op, value, axis):
+            parent = super()
+
+            def reduce_one(item):
+                local = item.values[0] if isinstance(item, tf.distribute.DistributedValues) else item
+                scalar = len(getattr(local, "shape", ())) == 0
+                return parent.reduce(reduce_op, item, None if scalar else axis)
+
+            return tf.nest.map_structure(reduce_one, value)
+
+    return MultiWorkerMirroredStrategy()
 
 
 def configure_cpu_devices(count):
@@ -85,7 +116,7 @@ def strategy(kind="auto", verbose=True):
     elif kind == "multiworker":
         if "TF_CONFIG" not in os.environ:
             raise RuntimeError("--strategy multiworker needs TF_CONFIG (see README, 'More than one machine')")
-        chosen = tf.distribute.MultiWorkerMirroredStrategy()
+        chosen = _multi_worker_strategy()
     elif kind == "mirrored":
         devices = [d.name for d in tf.config.list_logical_devices("GPU" if gpus else "CPU")]
         chosen = tf.distribute.MirroredStrategy(devices)

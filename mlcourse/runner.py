@@ -127,8 +127,17 @@ def format_table(rows, columns=None, digits=4, markdown=False):
         lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
         return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in cells])
     widths = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(columns)]
-    line = lambda items: "  ".join(item.rjust(w) if i else item.ljust(w) for i, (item, w) in enumerate(zip(items, widths)))  # noqa: E731
+    numeric = [any(_is_number(row.get(c)) for row in rows) and all(_is_number(row.get(c)) or row.get(c) in ("", "-", None)
+                                                               for row in rows) for c in columns]
+    line = lambda items: "  ".join(item.rjust(w) if right else item.ljust(w)  # noqa: E731
+                                   for item, w, right in zip(items, widths, numeric)).rstrip()
     return "\n".join([line(columns), line(["-" * w for w in widths])] + [line(row) for row in cells])
+
+
+def _is_number(value):
+    import numbers
+
+    return isinstance(value, numbers.Number) and not isinstance(value, bool)
 
 
 def _slug(text):
@@ -216,6 +225,11 @@ class Run:
         self.options = options
         self.fingerprint = hashlib.sha256(json.dumps([self.id, options], sort_keys=True).encode()).hexdigest()[:16]
         self.root = Path(getattr(args, "logdir", None) or default_logdir()) / self.id
+        if getattr(args, "strategy", None) == "multiworker":
+            from mlcourse.distribute import worker_index
+
+            if worker_index() > 0:  # the chief (worker 0) logs where a one-machine run would
+                self.root = self.root / f"worker-{worker_index()}"
         self.dir = None
         self.state = {}
         self.strategy = None
@@ -258,6 +272,7 @@ class Run:
 
         self.state["seconds"] = self.state.get("seconds", 0.0) + time.time() - self._started
         if exc_type is None:
+            self.text("run/where", self.where())
             self._write_hparams_config()
             self.state["status"] = "complete"
         elif issubclass(exc_type, KeyboardInterrupt):
@@ -355,6 +370,9 @@ class Run:
             allow_nan: if False (default) a NaN/Inf loss raises ``RunError``; if True the history is
                 returned and ``run.state["variants"][variant]["status"]`` is ``"diverged"``.
             callbacks: extra callbacks (e.g. from ``mlcourse.callbacks``).
+            batch_size: per replica. The runner multiplies it by the number of replicas in sync
+                (``run.global_batch``), so every device gets this many examples a step; on one
+                device nothing changes. The batch used is recorded in ``run.json``.
             Other arguments go to ``model.fit``.
         """
         import keras
@@ -386,6 +404,8 @@ class Run:
         ]
         started = time.time()
         fit_kwargs.setdefault("verbose", self.verbose)
+        if fit_kwargs.get("batch_size"):  # given per replica; each step takes one batch on every replica
+            fit_kwargs["batch_size"] = self.global_batch(fit_kwargs["batch_size"])
         try:
             model.fit(x, y, epochs=epochs, callbacks=runner_callbacks + list(callbacks), **fit_kwargs)
             if guard.diverged and not allow_nan:
@@ -396,7 +416,8 @@ class Run:
                            f"free some space or pass --logdir DIR") from error
         self.state["variants"][name] = {"status": "diverged" if guard.diverged else "complete",
                                         "seconds": round(time.time() - started, 3),
-                                        "updates": int(keras.ops.convert_to_numpy(model.optimizer.iterations))}
+                                        "updates": int(keras.ops.convert_to_numpy(model.optimizer.iterations)),
+                                        "global_batch": fit_kwargs.get("batch_size")}
         self._save_state()
         return recorder.history()
 
@@ -423,9 +444,17 @@ class Run:
         tables = self.state.setdefault("tables", {})
         tables[title] = [{k: _jsonable(v) for k, v in row.items()} for row in rows]
         self._save_state()
-        (self.dir / "summary.md").write_text("".join(  # rewritten, so a resumed run lists each table once
+        (self.dir / "summary.md").write_text(self.where() + "\n\n" + "".join(  # rewritten: each table once
             f"## {name}\n\n{format_table(table, digits=digits, markdown=True)}\n\n" for name, table in tables.items()))
         return text
+
+    def where(self):
+        """One line: the device(s), replicas and precision this run trained on."""
+        import keras
+
+        replicas = self.strategy.num_replicas_in_sync if self.strategy is not None else 1
+        return (f"Ran on: {self.state.get('device', 'unknown device')}; {replicas} replica(s) in sync, so each "
+                f"batch size is {replicas}x the per-replica one; precision {keras.mixed_precision.global_policy().name}.")
 
     def text(self, name, text):
         """Print ``text`` and log it as TensorBoard text ``name`` (e.g. an answer to a student's question)."""

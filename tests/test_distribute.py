@@ -1,10 +1,13 @@
-"""Device choice, and a real tutorial trained under MirroredStrategy over two logical CPU devices."""
+"""Device choice, and a real tutorial trained under MirroredStrategy over two logical CPU devices and under
+MultiWorkerMirroredStrategy by two worker processes on loopback."""
 
 import json
 import os
+import socket
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from mlcourse import distribute
@@ -35,3 +38,57 @@ def test_tutorial_under_mirrored_strategy_on_two_logical_cpus(tmp_path):
     state = json.loads((folder / "run.json").read_text())
     assert state["status"] == "complete"
     assert state["device"].startswith("MirroredStrategy") and "(2 replica(s))" in state["device"]
+    global_batches = {record["global_batch"] for record in state["variants"].values()}
+    assert global_batches == {2 * 32}, f"the per-replica batch 32 should become 64 on 2 replicas: {global_batches}"
+
+
+def _free_ports(count):
+    sockets = [socket.socket() for _ in range(count)]
+    for one in sockets:
+        one.bind(("127.0.0.1", 0))
+    ports = [one.getsockname()[1] for one in sockets]
+    for one in sockets:
+        one.close()
+    return ports
+
+
+def _weights(path):
+    import h5py
+
+    arrays = {}
+    with h5py.File(path, "r") as file:
+        file.visititems(lambda name, item: arrays.__setitem__(name, item[()]) if isinstance(item, h5py.Dataset) else None)
+    return arrays
+
+
+def test_two_workers_on_loopback_train_one_model_with_identical_weights(tmp_path):
+    """Two processes under MultiWorkerMirroredStrategy (TF_CONFIG on 127.0.0.1). They get different
+    seeds: identical final weights then show that worker 0's initial weights were broadcast and every
+    update was all-reduced, not that both merely ran the same computation."""
+    cluster = {"worker": [f"127.0.0.1:{port}" for port in _free_ports(2)]}
+    workers = []
+    try:
+        for index in range(2):
+            env = dict(os.environ, TF_CONFIG=json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}}))
+            command = [sys.executable, "-m", "mlcourse", "run", "l02-all-layers-at-once", "--quick", "--strategy",
+                       "multiworker", "--epochs-per-stage", "1", "--seed", str(index * 7), "--verbose", "0", "--logdir", str(tmp_path)]
+            workers.append(subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
+        outputs = [worker.communicate(timeout=480)[0] for worker in workers]
+    finally:
+        for worker in workers:
+            worker.kill()
+            worker.wait()
+    assert [worker.returncode for worker in workers] == [0, 0], "\n\n".join(output[-2000:] for output in outputs)
+    chief = next(p for p in (tmp_path / "l02-all-layers-at-once").iterdir() if p.name != "worker-1")
+    (other,) = (tmp_path / "l02-all-layers-at-once" / "worker-1").iterdir()
+    for folder, index in ((chief, 0), (other, 1)):
+        state = json.loads((folder / "run.json").read_text())
+        assert state["status"] == "complete"
+        assert state["device"] == f"MultiWorkerMirroredStrategy (worker {index}, 2 replicas)"
+    variants = sorted(p.parent.name for p in chief.glob("*/final.weights.h5"))
+    assert variants == ["end-to-end", "greedy-stage-1", "greedy-stage-2", "greedy-stage-3"]
+    for variant in variants:
+        ours, theirs = _weights(chief / variant / "final.weights.h5"), _weights(other / variant / "final.weights.h5")
+        assert ours.keys() == theirs.keys() and ours
+        for name in ours:
+            np.testing.assert_array_equal(ours[name], theirs[name], err_msg=f"{variant}: {name}")

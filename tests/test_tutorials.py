@@ -15,7 +15,9 @@ def test_quick_mode_completes_with_events_and_a_summary(tutorial, quick_run):
     state = json.loads((folder / "run.json").read_text())
     assert state["status"] == "complete" and state["options"]["quick"] is True
     assert list(folder.rglob("events.out.tfevents.*")), "nothing for TensorBoard"
-    assert (folder / "summary.md").read_text().strip(), "no summary table"
+    summary = (folder / "summary.md").read_text()
+    assert summary.startswith("Ran on: default strategy on CPU:0 (1 replica); 1 replica(s) in sync"), summary[:200]
+    assert "\n## " in summary, "no summary table"
 
 
 def test_tutorials_are_short_and_use_the_public_api():

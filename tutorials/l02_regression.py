@@ -113,8 +113,9 @@ def main(argv=None):
             datasets[f"linear-k{k}"] = data
         k = min((row for row in rows), key=lambda row: row["val MAE"])["k"]
         data = series.window_split(daily.values, k, max_lag=max(LAGS))
-        run.text("updates_per_epoch", f"N = {len(data.x_train)} training days, B = {args.batch_size}: "
-                 f"{regression.updates_per_epoch(len(data.x_train), args.batch_size)} updates per epoch (ceil(N/B)).")
+        batch = run.global_batch(args.batch_size)  # = --batch-size on one device
+        run.text("updates_per_epoch", f"N = {len(data.x_train)} training days, B = {batch}: "
+                 f"{regression.updates_per_epoch(len(data.x_train), batch)} updates per epoch (ceil(N/B)).")
 
         # 2. Sums of sigmoids / hard sigmoids / ReLUs; 3. deeper ReLU networks.
         for unit in ("sigmoid", "hard_sigmoid", "relu"):

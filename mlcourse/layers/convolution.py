@@ -155,7 +155,7 @@ class ReceptiveFieldConv2D(keras.layers.Layer):
 
     It is slower than ``Conv2D``: it materialises all $H' W' k_h k_w C_{in}$ field values (a
     ``k_h k_w``-fold copy of the image, "im2col") before one matrix product, where the convolution
-    kernel never writes the copies out. ``benchmarks/convolution.py`` measures by how much.
+    kernel never writes the copies out. ``mlcourse bench --only convolution`` measures by how much.
 
     Args:
         filters: number of neurons per receptive field (= number of filters), a positive integer.
