@@ -80,11 +80,9 @@ def real_part(run, args, name, sentences, specs, by_distance=False):
 
     if run.quick:
         sentences = sentences[:100]
-    train_sentences, test_sentences = tagged_text.split(sentences, held_out=0.1, seed=args.seed)
-    vocabulary, tags = tagged_text.build_vocabularies(train_sentences, FEATURES, min_count=2)
-    train, test = (tagged_text.encode(s, vocabulary, tags, 64, FEATURES) for s in (train_sentences, test_sentences))
-    rows = [{"tagger": "most frequent tag (baseline)",
-             "token accuracy": tagged_text.most_frequent_tag_accuracy(train_sentences, test_sentences)}]
+    data = tagged_text.split_and_encode(sentences, FEATURES, seed=args.seed)
+    train, test, vocabulary, tags = data.train, data.test, data.vocabulary, data.tags
+    rows = [{"tagger": "most frequent tag (baseline)", "token accuracy": data.baseline}]
     curves, models = {}, {}
     for spec in specs:
         variant = f"{name}-" + spec.replace(":", "")
@@ -92,7 +90,7 @@ def real_part(run, args, name, sentences, specs, by_distance=False):
                                                     dropout=args.dropout)
         rows.append(row)
         curves[spec] = accuracy_by_distance(predicted, test, [1, 2, 3, 5, 9, 65]) if by_distance else None
-    run.table(f"{name}: held-out token accuracy ({len(train_sentences)} / {len(test_sentences)} sentences)", rows)
+    run.table(f"{name}: held-out token accuracy ({len(data.train_sentences)} / {len(data.test_sentences)} sentences)", rows)
     if by_distance:
         run.figure(f"{name}/accuracy_by_dependency_distance", distance_figure(curves, "distance to the head"))
     return models, vocabulary, tags

@@ -20,7 +20,7 @@ def attention_weights(model, layer_name, x, mask=None):
     """
     layer = model.get_layer(layer_name)
     inputs = layer.input  # a list when the mask was passed as a tensor too: the sequence comes first
-    probe = keras.Model(model.input, inputs[0] if isinstance(inputs, (list, tuple)) else inputs)
+    probe = keras.Model(model.inputs[0], inputs[0] if isinstance(inputs, (list, tuple)) else inputs)
     _, weights = layer(probe(x, training=False), mask=mask, return_attention_scores=True, training=False)
     weights = keras.ops.convert_to_numpy(weights)
     return weights[:, None] if weights.ndim == 3 else weights

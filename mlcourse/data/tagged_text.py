@@ -32,8 +32,8 @@ from mlcourse.data.files import DataFileError, cache_dir, verify
 
 __all__ = [
     "FEATURES", "PAD", "UNK", "TaggedArrays", "TaggedSentence", "Vocabulary", "build_vocabularies", "encode",
-    "load_turkish",
-    "load_wsj", "most_frequent_tag_accuracy", "prepare", "read_conllu", "read_slash_tagged", "split",
+    "load_lemma_pairs", "load_turkish",
+    "load_wsj", "read_lemma_pairs", "turkish_lower", "most_frequent_tag_accuracy", "prepare", "read_conllu", "read_slash_tagged", "split",
 ]
 
 PAD, UNK = "<pad>", "<unk>"
@@ -117,6 +117,35 @@ def read_conllu(lines, tag_column="upos"):
         tags.append(fields[column])
         heads.append(int(fields[6]) if fields[6] != "_" else 0)
     return sentences
+
+
+def turkish_lower(text):
+    """Lowercase with Turkish rules: ``I`` → ``ı`` and ``İ`` → ``i`` (Python's ``lower`` gives ``i`` / ``i̇``)."""
+    return text.replace("I", "ı").replace("İ", "i").lower()
+
+
+def read_lemma_pairs(lines, lowercase=True):
+    """``(form, lemma)`` pairs of a CoNLL-U file: one pair per word type, sorted by form.
+
+    ML2021 L12, a sequence-to-sequence task (word → lemma, character by character). Skipped:
+    punctuation (UPOS ``PUNCT``), tokens whose lemma is ``_`` (the Turkish treebank's derivational
+    pieces), multi-word token lines and empty nodes. With ``lowercase`` (default) the forms are
+    lowercased with ``turkish_lower`` (the lemmas already are). A form seen with several lemmas keeps
+    its most frequent one (ties: alphabetical), so every form has exactly one gold lemma.
+    """
+    counts = collections.Counter()
+    for line in lines:
+        fields = line.rstrip("\n").split("\t")
+        if line.startswith("#") or len(fields) != 10 or "-" in fields[0] or "." in fields[0]:
+            continue
+        form, lemma, upos = fields[1], fields[2], fields[3]
+        if lemma == "_" or upos == "PUNCT" or not form:
+            continue
+        counts[(turkish_lower(form) if lowercase else form, lemma)] += 1
+    best = {}
+    for (form, lemma), n in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+        best.setdefault(form, lemma)
+    return sorted(best.items())
 
 
 # ----------------------------------------------------------------------------------- vocabularies
@@ -230,6 +259,30 @@ def split(sentences, held_out=0.1, seed=0):
     return [sentences[i] for i in order[:cut]], [sentences[i] for i in order[cut:]]
 
 
+@dataclasses.dataclass
+class TaggingSplit:
+    """Held-out tagging data, ready for a tagger: see ``split_and_encode``."""
+
+    train: TaggedArrays
+    test: TaggedArrays
+    vocabulary: Vocabulary
+    tags: Vocabulary
+    train_sentences: list
+    test_sentences: list
+    baseline: float  # most-frequent-tag token accuracy on the test sentences
+
+
+def split_and_encode(sentences, features=("word",), seed=0, held_out=0.1, max_length=64, min_count=2):
+    """The tagging tutorials' shared recipe: a seeded sentence split, vocabularies from the training
+    sentences only (words seen fewer than ``min_count`` times become unknown), rows of ``max_length``
+    tokens, and the most-frequent-tag baseline on the same split."""
+    train_sentences, test_sentences = split(sentences, held_out=held_out, seed=seed)
+    vocabulary, tags = build_vocabularies(train_sentences, features, min_count=min_count)
+    train, test = (encode(part, vocabulary, tags, max_length, features) for part in (train_sentences, test_sentences))
+    return TaggingSplit(train, test, vocabulary, tags, train_sentences, test_sentences,
+                        most_frequent_tag_accuracy(train_sentences, test_sentences))
+
+
 def most_frequent_tag_accuracy(train, test):
     """The baseline: each word's most frequent training tag (unknown words: the most frequent tag)."""
     by_word = collections.defaultdict(collections.Counter)
@@ -262,6 +315,16 @@ def load_turkish(part="web", tag_column="upos"):
     if part not in ("web", "wiki"):
         raise ValueError(f"part must be 'web' or 'wiki', got {part!r}")
     return read_conllu(_read_lines(_file("turkish-treebanks", f"{part}.conllu")), tag_column=tag_column)
+
+
+def load_lemma_pairs(part="web", lowercase=True):
+    """Word-type ``(form, lemma)`` pairs (see ``read_lemma_pairs``) of the Turkish treebank ``part``:
+    ``"web"``, ``"wiki"`` or ``"both"`` (deduplicated across the two)."""
+    if part not in ("web", "wiki", "both"):
+        raise ValueError(f"part must be 'web', 'wiki' or 'both', got {part!r}")
+    parts = ("web", "wiki") if part == "both" else (part,)
+    lines = [line for name in parts for line in _read_lines(_file("turkish-treebanks", f"{name}.conllu"))]
+    return read_lemma_pairs(lines, lowercase=lowercase)
 
 
 def _extract(archive, member, target):

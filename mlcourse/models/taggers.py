@@ -15,6 +15,9 @@ kind               what each token's tag can depend on
 ``multi_head``     ``MultiHeadSelfAttention`` over the inputs plus ``SinusoidalPositionalEncoding``
 ``distance_decay`` ``DistanceDecayAttention`` (scores fade with ``|i − j|``)
 ``truncated``      ``SelfAttention(window=k)``: only the tokens within ±k
+``transformer``    a stack of ``TransformerEncoderBlock`` (pre-norm) over sinusoidal positions (L12)
+``conformer``      a stack of ``ConformerBlock`` (convolution over ±k tokens; homework 4) over
+                   sinusoidal positions
 =================  ============================================================================
 """
 
@@ -22,11 +25,15 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from mlcourse.layers import DistanceDecayAttention, MultiHeadSelfAttention, SelfAttention, SinusoidalPositionalEncoding
+from mlcourse.layers import (
+    ConformerBlock, DistanceDecayAttention, MultiHeadSelfAttention, SelfAttention, SinusoidalPositionalEncoding,
+    TransformerEncoderBlock,
+)
 
 __all__ = ["KINDS", "accuracy_by_distance", "predict_tags", "tagger", "token_accuracy"]
 
-KINDS = ("per_token", "window", "birnn", "self_attention", "multi_head", "distance_decay", "truncated")
+KINDS = ("per_token", "window", "birnn", "self_attention", "multi_head", "distance_decay", "truncated", "transformer",
+         "conformer")
 
 
 def _embed(ids, vocabulary_size, width, embedding):
@@ -45,7 +52,20 @@ def _embed(ids, vocabulary_size, width, embedding):
     return vectors if features == 1 and embedding == "learned" else layers.Dense(width, name="mix_features")(vectors)
 
 
-def _context(kind, h, mask, width, window, num_heads, rnn):
+def _stack(kind, h, mask, width, window, num_heads, num_layers, dropout):
+    """``num_layers`` Transformer encoder or Conformer blocks (named ``encoder_n`` / ``conformer_n``)."""
+    h = SinusoidalPositionalEncoding()(h)
+    for n in range(1, num_layers + 1):
+        if kind == "transformer":
+            h = TransformerEncoderBlock(width, num_heads, 2 * width, dropout=dropout, norm_first=True,
+                                        name=f"encoder_{n}")(h, mask=mask)
+        else:
+            h = ConformerBlock(width, num_heads, kernel_size=2 * window + 1, ff_expansion=2, dropout=dropout,
+                               name=f"conformer_{n}")(h, mask=mask)
+    return layers.LayerNormalization(epsilon=1e-5, name="encoder_norm")(h) if kind == "transformer" else h
+
+
+def _context(kind, h, mask, width, window, num_heads, rnn, num_layers=2, dropout=0.0):
     """The layer that lets a token see others; returns the context vectors ``(B, T, ·)``."""
     if kind == "per_token":
         return None
@@ -62,11 +82,13 @@ def _context(kind, h, mask, width, window, num_heads, rnn):
         return MultiHeadSelfAttention(width, num_heads, name="attention")(SinusoidalPositionalEncoding()(h), mask=mask)
     if kind == "distance_decay":
         return DistanceDecayAttention(width, num_heads, name="attention")(h, mask=mask)
+    if kind in ("transformer", "conformer"):
+        return _stack(kind, h, mask, width, window, num_heads, num_layers, dropout)
     raise ValueError(f"kind must be one of {', '.join(KINDS)}; got {kind!r}")
 
 
 def tagger(kind, vocabulary_size, num_tags, length, num_features=1, width=64, window=2, num_heads=4,
-           rnn="lstm", embedding="learned", dropout=0.0, name=None):
+           rnn="lstm", embedding="learned", dropout=0.0, num_layers=2, name=None):
     """A tagger of the given ``kind`` (see the module table).
 
     Args:
@@ -74,11 +96,14 @@ def tagger(kind, vocabulary_size, num_tags, length, num_features=1, width=64, wi
         vocabulary_size, num_tags: sizes of the feature and tag vocabularies (both include padding).
         length, num_features: the input shape ``(length, num_features)``.
         width: embedding and hidden width.
-        window: the half width ``k`` of ``window`` and ``truncated`` taggers.
-        num_heads: heads of ``multi_head`` and ``distance_decay``.
+        window: the half width ``k`` of ``window`` and ``truncated`` taggers, and of the ``conformer``'s
+            depthwise convolution (``2k + 1`` taps).
+        num_heads: heads of ``multi_head``, ``distance_decay``, ``transformer`` and ``conformer``.
         rnn: ``"lstm"`` or ``"gru"`` for ``birnn``.
         embedding: ``"learned"`` or ``"one_hot"`` (a fixed identity table).
-        dropout: dropout rate on the token vectors and the hidden layer (training only).
+        dropout: dropout rate on the token vectors and the hidden layer (training only), and inside
+            the ``transformer`` / ``conformer`` blocks.
+        num_layers: blocks of ``transformer`` and ``conformer``.
     """
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}; got {kind!r}")
@@ -87,7 +112,9 @@ def tagger(kind, vocabulary_size, num_tags, length, num_features=1, width=64, wi
     ids = keras.Input((length, num_features), dtype="int32", name="ids")
     mask = ops.greater(ids[..., 0], 0)
     h = layers.Dropout(dropout)(_embed(ids, vocabulary_size, width, embedding))
-    context = _context(kind, h, mask, width, window, num_heads, rnn)
+    if isinstance(num_layers, bool) or not isinstance(num_layers, int) or num_layers < 1:
+        raise ValueError(f"num_layers must be a positive integer, got {num_layers!r}")
+    context = _context(kind, h, mask, width, window, num_heads, rnn, num_layers, dropout)
     if context is not None:  # the token itself and what it gathered from the others
         h = layers.Concatenate()([h, context])
     h = layers.Dropout(dropout)(layers.Dense(width, activation="relu", name="hidden")(h))

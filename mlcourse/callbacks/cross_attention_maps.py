@@ -1,0 +1,106 @@
+"""Cross-attention maps of an encoder–decoder (output characters × input characters) as TensorBoard images.
+
+ML2021 L12, Transformer: the decoder's cross-attention is where each output token reads the
+encoder's outputs; row ``i`` of a map is the distribution over input positions that output ``i``
+used. For word → lemma the interesting part is the diagonal over the stem and where the suffix goes.
+"""
+
+import keras
+import numpy as np
+
+from mlcourse.callbacks.figures import log_figure
+
+__all__ = ["CrossAttentionMaps", "cross_attention_figure"]
+
+
+def cross_attention_figure(weights, inputs, outputs, title=""):
+    """One panel per head: rows = ``outputs`` (what the decoder wrote), columns = ``inputs``.
+
+    ``weights``: ``(heads, T_y, T_x)``; only the first ``len(outputs)`` rows and ``len(inputs)``
+    columns are drawn.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    weights = np.asarray(weights)
+    heads, rows, columns = weights.shape[0], len(outputs), len(inputs)
+    width, height = 1.0 + 0.25 * columns, 1.0 + 0.25 * rows
+    figure, axes = plt.subplots(1, heads, figsize=(width * heads, height), squeeze=False)
+    for head, axis in enumerate(axes[0]):
+        axis.imshow(weights[head, :rows, :columns], cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto")
+        axis.set_xticks(range(columns), inputs, fontsize=8)
+        axis.set_yticks(range(rows), outputs if head == 0 else [""] * rows, fontsize=8)
+        axis.set_title(f"head {head + 1}", fontsize=9)
+    figure.suptitle(title, fontsize=10)
+    figure.tight_layout()
+    return figure
+
+
+class CrossAttentionMaps(keras.callbacks.Callback):
+    """Greedy-decode a few inputs and write their cross-attention maps to TensorBoard (Images tab).
+
+    Uses ``mlcourse.models.seq2seq``: the model must be a ``transformer_seq2seq``. Each snapshot
+    decodes the words with ``greedy_decode`` and draws the cross-attention of decoder block
+    ``block`` while it wrote them (rows: the characters it wrote, ``</s>`` last).
+
+    Args:
+        log_dir: the TensorBoard run folder (e.g. ``run.variant_dir(variant)``); images go to
+            ``<log_dir>/cross_attention``.
+        words: the input strings.
+        vocabulary: the character ``Vocabulary`` (with ``<s>`` and ``</s>``).
+        source_length: the model's input width.
+        gold: optional gold outputs, shown in the titles.
+        block: which decoder block (default the last).
+        every: epochs between two snapshots (the last epoch is always written).
+    """
+
+    def __init__(self, log_dir, words, vocabulary, source_length, gold=None, block=-1, every=1):
+        super().__init__()
+        if not isinstance(every, int) or isinstance(every, bool) or every < 1:
+            raise ValueError(f"every must be a positive integer, got {every!r}")
+        if gold is not None and len(gold) != len(words):
+            raise ValueError(f"gold must have one string per word, got {len(gold)} for {len(words)} words")
+        self.log_dir, self.words, self.vocabulary = str(log_dir), list(words), vocabulary
+        self.source_length, self.gold, self.block, self.every = source_length, gold, block, every
+        self._writer, self._pending, self._epochs = None, False, 0
+
+    def maps(self):
+        """``(predictions, weights)``: the greedy outputs and their ``(N, heads, T_y, T_x)`` maps."""
+        from mlcourse.models import seq2seq
+
+        start, end = self.vocabulary.index(seq2seq.START), self.vocabulary.index(seq2seq.END)
+        source = seq2seq.encode_chars(self.words, self.vocabulary, self.source_length)
+        length = self.model.inputs[1].shape[1]
+        predicted = seq2seq.decode(seq2seq.greedy_decode(self.model, source, length, start, end), self.vocabulary)
+        decoder_in = seq2seq.encode_chars(predicted, self.vocabulary, length, start=True)
+        weights = seq2seq.cross_attention_weights(self.model, source, decoder_in, block=self.block)
+        return predicted, weights
+
+    def write(self, step):
+        import tensorflow as tf
+
+        from mlcourse.models.seq2seq import END
+
+        if self._writer is None:
+            self._writer = tf.summary.create_file_writer(f"{self.log_dir}/cross_attention")
+        predicted, weights = self.maps()
+        for n, (word, output) in enumerate(zip(self.words, predicted)):
+            outputs = list(output) + [END]
+            title = f"{word} → {output}" + (f" (gold {self.gold[n]})" if self.gold is not None else "")
+            figure = cross_attention_figure(weights[n], list(word)[: self.source_length], outputs,
+                                            title=f"{title}, epoch {step}")
+            log_figure(self._writer, f"cross_attention/word_{n}", figure, step=step)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._epochs, self._pending = epoch + 1, (epoch + 1) % self.every != 0
+        if not self._pending:
+            self.write(epoch + 1)
+
+    def on_train_end(self, logs=None):
+        if self._pending:
+            self.write(self._epochs)
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None

@@ -1,0 +1,159 @@
+"""Where does a pixel look? Self-attention over an image as TensorBoard images.
+
+ML2021 L11, self-attention for images: each pixel (or patch) is a token, and row ``i`` of the
+attention matrix is the distribution ``α'_{i,·}`` over all positions that query pixel ``i`` uses to
+mix the values. A CNN's answer is fixed (its receptive field); self-attention's is learned and can
+reach across the image. This module reshapes row ``i`` back onto the image grid, upsamples it to the
+image size and draws it over the image.
+
+Works for any layer called as ``layer(x, return_attention_scores=True)`` that returns weights
+``(batch, N_q, N_k)`` or ``(batch, heads, N_q, N_k)`` over a square grid of positions:
+``ImageSelfAttention``, ``TransformerEncoderBlock`` over patch tokens, and
+``RelativePositionConvAttention`` (its zero-padded border keys are cropped away).
+"""
+
+import math
+
+import keras
+import numpy as np
+
+from mlcourse.callbacks.figures import log_figure
+
+__all__ = ["ImageAttentionMaps", "image_attention", "image_attention_figure", "layer_attention"]
+
+
+def layer_attention(model, layer_name, images):
+    """The attention weights ``(batch, heads, N_q, N_k)`` of ``model``'s layer ``layer_name``.
+
+    The layer's input is recomputed by a sub-model from ``model.inputs`` (works for ``Sequential``
+    and functional models); weights without a heads axis get one of size 1.
+    """
+    layer = model.get_layer(layer_name)
+    probe = keras.Model(model.inputs[0], layer.input)
+    _, weights = layer(probe(images, training=False), return_attention_scores=True, training=False)
+    weights = keras.ops.convert_to_numpy(keras.ops.cast(weights, "float32"))
+    return weights[:, None] if weights.ndim == 3 else weights
+
+
+def _side(count, what):
+    side = math.isqrt(count)
+    if side * side != count:
+        raise ValueError(f"{what} positions must form a square grid, got {count}")
+    return side
+
+
+def image_attention(model, layer_name, images, queries, head=None):
+    """Attention of chosen query pixels over the image, upsampled to the image size.
+
+    Args:
+        model: a model taking ``images``.
+        layer_name: its attention layer (see the module docstring).
+        images: ``(batch, H, W, C)``.
+        queries: ``[(row, col), …]`` pixels of the *image*; each is mapped to the grid position
+            (pixel or patch) that covers it.
+        head: None for the mean over heads, else one head's index.
+
+    Returns:
+        ``(batch, len(queries), H, W)`` float32; each map sums to 1 over the grid before the
+        nearest-neighbour upsampling (so to ``(H·W)/N_k`` after it).
+    """
+    images = np.asarray(images, "float32")
+    height, width = images.shape[1:3]
+    weights = layer_attention(model, layer_name, images)
+    weights = weights.mean(axis=1) if head is None else weights[:, head]  # (batch, N_q, N_k)
+    side = _side(weights.shape[1], "query")
+    key_side = _side(weights.shape[2], "key")
+    pad = (key_side - side) // 2  # RelativePositionConvAttention: keys over the zero-padded image
+    maps = []
+    for row, col in queries:
+        if not (0 <= row < height and 0 <= col < width):
+            raise ValueError(f"queries must be pixels inside the {height}×{width} image, got {(row, col)}")
+        index = (row * side // height) * side + col * side // width
+        grid = weights[:, index].reshape(-1, key_side, key_side)[:, pad:pad + side, pad:pad + side]
+        upsampled = keras.ops.image.resize(grid[..., None], (height, width), interpolation="nearest")
+        maps.append(keras.ops.convert_to_numpy(upsampled)[..., 0])
+    return np.stack(maps, axis=1).astype("float32")
+
+
+def image_attention_figure(images, maps, queries, title=""):
+    """A figure: one row per image; the image with the query pixels, then each query's map over it."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    images = np.asarray(images)
+    count, columns = len(images), 1 + len(queries)
+    figure, axes = plt.subplots(count, columns, figsize=(1.6 * columns, 1.6 * count + 0.4), squeeze=False)
+    colours = plt.cm.tab10(np.arange(len(queries)) % 10)
+    for n in range(count):
+        grey = images[n, ..., 0] if images.ndim == 4 else images[n]
+        axes[n, 0].imshow(grey, cmap="gray")
+        for q, (row, col) in enumerate(queries):
+            axes[n, 0].scatter([col], [row], s=25, color=colours[q], edgecolors="white", linewidths=0.5)
+            axes[n, q + 1].imshow(grey, cmap="gray")
+            axes[n, q + 1].imshow(maps[n, q], cmap="inferno", alpha=0.65)
+            axes[n, q + 1].scatter([col], [row], s=25, marker="x", color=colours[q])
+        for axis in axes[n]:
+            axis.set_xticks([])
+            axis.set_yticks([])
+    axes[0, 0].set_title("image, queries", fontsize=8)
+    for q, (row, col) in enumerate(queries):
+        axes[0, q + 1].set_title(f"query ({row},{col})", fontsize=8, color=colours[q])
+    figure.suptitle(title, fontsize=9)
+    figure.tight_layout()
+    return figure
+
+
+class ImageAttentionMaps(keras.callbacks.Callback):
+    """Every few epochs, draw where chosen query pixels attend over a few images (TensorBoard Images).
+
+    Args:
+        log_dir: the TensorBoard run folder (e.g. ``run.variant_dir(variant)``); images go to
+            ``<log_dir>/attention`` with tag ``attention/<layer name>``.
+        layer_names: the attention layers to show (one image per layer).
+        images: ``(batch, H, W, C)``, a few images (a handful: one figure row each).
+        queries: ``[(row, col), …]`` image pixels whose attention is drawn.
+        every: epochs between two snapshots (the last epoch is always written).
+        head: None for the mean over heads, else one head.
+    """
+
+    def __init__(self, log_dir, layer_names, images, queries, every=1, head=None):
+        super().__init__()
+        if not isinstance(every, int) or isinstance(every, bool) or every < 1:
+            raise ValueError(f"every must be a positive integer, got {every!r}")
+        if isinstance(layer_names, str):
+            layer_names = [layer_names]
+        if not layer_names:
+            raise ValueError("layer_names must name at least one attention layer, got none")
+        if not queries:
+            raise ValueError("queries must hold at least one (row, col) pixel, got none")
+        self.log_dir, self.layer_names = str(log_dir), list(layer_names)
+        self.images, self.queries = np.asarray(images, "float32"), [tuple(q) for q in queries]
+        self.every, self.head = every, head
+        self._writer = None
+        self._epochs, self._pending = 0, False
+
+    def write(self, step):
+        """Write the maps of every layer now, at TensorBoard step ``step``."""
+        import tensorflow as tf
+
+        if self._writer is None:
+            self._writer = tf.summary.create_file_writer(f"{self.log_dir}/attention")
+        for name in self.layer_names:
+            maps = image_attention(self.model, name, self.images, self.queries, self.head)
+            figure = image_attention_figure(self.images, maps, self.queries, title=f"{name}, epoch {step}")
+            log_figure(self._writer, f"attention/{name}", figure, step=step)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._epochs, self._pending = epoch + 1, (epoch + 1) % self.every != 0
+        if not self._pending:
+            self.write(epoch + 1)
+
+    def on_train_end(self, logs=None):
+        if self._pending:
+            self.write(self._epochs)
+            self._pending = False
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None

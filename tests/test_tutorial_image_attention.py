@@ -1,0 +1,40 @@
+"""Content of the l11-image-attention quick run: every model × fraction, the curves, the verdict, the maps."""
+
+import json
+
+import tensorflow as tf
+
+MODELS = ("cnn", "cnn+self-attention", "attention")
+
+
+def tags(folder):
+    found = {}
+    for path in folder.rglob("events.out.tfevents.*"):
+        for event in tf.compat.v1.train.summary_iterator(str(path)):
+            for value in event.summary.value:
+                found.setdefault(value.tag, []).append(value)
+    return found
+
+
+def test_image_attention_quick_run_has_the_lecture_11_outputs(quick_run):
+    folder = quick_run("l11-image-attention")
+    state = json.loads((folder / "run.json").read_text())
+    counts = {row["model"]: row["parameters"] for row in state["tables"]["Parameters"]}
+    assert set(counts) == set(MODELS) and max(counts.values()) <= 1.25 * min(counts.values())
+    title = next(t for t in state["tables"] if t.startswith("Test accuracy (") and "model × training fraction" in t)
+    rows = state["tables"][title]
+    assert {(r["model"], r["fraction"]) for r in rows} == {(m, f) for m in MODELS for f in ("10%", "30%", "100%")}
+    assert all(0 <= r["test accuracy"] <= 1 for r in rows)
+    sizes = {r["fraction"]: r["train images"] for r in rows}
+    assert sizes["10%"] < sizes["30%"] < sizes["100%"]
+    assert all((r["gate γ"] != "-") == (r["model"] == "cnn+self-attention") for r in rows)
+    assert (folder / "accuracy_vs_fraction.png").exists()
+    run_tags = tags(folder)
+    verdict = run_tags["verdict"][0].tensor.string_val[0].decode()
+    assert "attention vs cnn" in verdict
+    assert any(f"**{word}**" in verdict for word in ("supported", "contradicted", "inconclusive"))
+    # Attention maps of both attention models, and the SAGAN gate per epoch, in the variants' folders.
+    assert "attention/image_attention" in tags(folder / "cnn-self-attention-100pct" / "attention")
+    assert {"attention/encoder_1", "attention/encoder_2"} <= set(tags(folder / "attention-100pct" / "attention"))
+    gate = tags(folder / "cnn-self-attention-10pct" / "train")["attention_gate/image_attention"]
+    assert len(gate) == 2  # before training (γ = 0) and after the one quick epoch
