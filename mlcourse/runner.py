@@ -421,6 +421,18 @@ class Run:
         self._save_state()
         return recorder.history()
 
+    def result(self, name, compute):
+        """``compute()`` once per run, for work outside ``run.fit`` (evaluations over many draws,
+        timings): its result, which must be JSON-able (numbers, strings, lists, dicts), is kept in
+        ``run.json``, so a killed run started again reuses it instead of computing it again."""
+        results = self.state.setdefault("results", {})
+        if name not in results:
+            results[name] = json.loads(json.dumps(compute(), default=_jsonable))
+            self._save_state()
+        else:
+            print(f"[mlcourse] {name}: computed earlier in this run; reusing it")
+        return results[name]
+
     # -- reporting
     @property
     def writer(self):

@@ -31,7 +31,7 @@ def test_mixed_precision_policy_by_strategy():
 def test_tutorial_under_mirrored_strategy_on_two_logical_cpus(tmp_path):
     env = dict(os.environ, MLCOURSE_CPU_DEVICES="2")
     command = [sys.executable, "-m", "mlcourse", "run", "l02-all-layers-at-once", "--quick", "--strategy", "mirrored",
-               "--verbose", "0", "--logdir", str(tmp_path)]
+               "--epochs-per-stage", "1", "--verbose", "0", "--logdir", str(tmp_path)]
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     (folder,) = (tmp_path / "l02-all-layers-at-once").iterdir()

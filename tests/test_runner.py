@@ -84,6 +84,24 @@ def test_interrupted_run_resumes_in_its_folder(tmp_path):
         assert run.dir != first
 
 
+def test_results_outside_fit_are_kept_for_a_resumed_run(tmp_path):
+    calls = []
+
+    def evaluate():
+        calls.append(1)
+        return [{"draw": 0, "accuracy": np.float32(0.75)}]
+
+    with pytest.raises(KeyboardInterrupt):
+        with runner.Run(TUTORIAL, _args(tmp_path)) as run:
+            assert run.result("draws", evaluate) == [{"draw": 0, "accuracy": 0.75}]
+            raise KeyboardInterrupt
+    with runner.Run(TUTORIAL, _args(tmp_path)) as run:
+        assert run.resumed
+        assert run.result("draws", evaluate) == [{"draw": 0, "accuracy": 0.75}]
+        assert run.result("other", lambda: 3) == 3
+    assert len(calls) == 1, "a resumed run computed a kept result again"
+
+
 def test_fresh_flag_never_resumes(tmp_path):
     with pytest.raises(KeyboardInterrupt):
         with runner.Run(TUTORIAL, _args(tmp_path)):

@@ -76,8 +76,9 @@ def measure_kind(run, args, kind, lengths, clock):
 
     from mlcourse.analysis.attention_cost import measure
 
-    rows = measure(kind, lengths, batch=args.batch, width=args.width, heads=args.heads,
-                   repeats=args.repeats, backward=not args.forward_only, seed=args.seed)
+    rows = run.result(f"cost/{kind}", lambda: measure(kind, lengths, batch=args.batch, width=args.width, heads=args.heads,
+                                                      repeats=args.repeats, backward=not args.forward_only,
+                                                      seed=args.seed))  # a resumed run keeps what it measured
     with run.writer.as_default():
         for row in rows:
             tf.summary.scalar(f"cost/{kind}/{args.clock}_ms_per_step", row[clock] * 1e3, step=row["length"])

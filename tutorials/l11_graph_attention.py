@@ -175,7 +175,7 @@ def main(argv=None):
         per_class = [1, 4] if run.quick else [1, 2, 4]
         rows = []
         for graph in [graphs.karate_club()] + ([] if run.quick else [graphs.southern_women()]):
-            rows += compare(args, graph, names, per_class)
+            rows += run.result(f"{graph.name}/draws", lambda: compare(args, graph, names, per_class))  # kept on resume
             shown = ["attention 2-hop"] if run.quick else [n for n in names if n != "MLP (no edges)"]
             for name in shown:
                 model, train = showcase(run, args, graph, name)
