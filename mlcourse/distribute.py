@@ -9,7 +9,8 @@ import glob
 import json
 import os
 
-__all__ = ["STRATEGIES", "configure_cpu_devices", "describe", "mixed_precision_policy", "strategy", "worker_index"]
+__all__ = ["STRATEGIES", "configure_cpu_devices", "describe", "is_chief", "mixed_precision_policy", "strategy",
+           "task"]
 
 STRATEGIES = ("auto", "cpu", "gpu", "mirrored", "tpu", "multiworker")
 
@@ -43,10 +44,17 @@ def _tpu_strategy(resolver):
     return tf.distribute.TPUStrategy(resolver)
 
 
-def worker_index():
-    """This process's index in ``TF_CONFIG``'s cluster (0, the chief, when there is no cluster)."""
-    task = json.loads(os.environ.get("TF_CONFIG") or "{}").get("task", {})
-    return int(task.get("index", 0)) if task.get("type", "worker") in ("worker", "chief") else 0
+def task():
+    """This process's ``(type, index)`` in ``TF_CONFIG`` (``("worker", 0)`` without one)."""
+    config = json.loads(os.environ.get("TF_CONFIG") or "{}").get("task", {})
+    return str(config.get("type", "worker")), int(config.get("index", 0))
+
+
+def is_chief():
+    """Whether this process is the chief: the ``chief`` task, or worker 0 in a cluster without one."""
+    kind, index = task()
+    cluster = json.loads(os.environ.get("TF_CONFIG") or "{}").get("cluster", {})
+    return kind == "chief" or (kind == "worker" and index == 0 and "chief" not in cluster)
 
 
 def _multi_worker_strategy():

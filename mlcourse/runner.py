@@ -226,10 +226,10 @@ class Run:
         self.fingerprint = hashlib.sha256(json.dumps([self.id, options], sort_keys=True).encode()).hexdigest()[:16]
         self.root = Path(getattr(args, "logdir", None) or default_logdir()) / self.id
         if getattr(args, "strategy", None) == "multiworker":
-            from mlcourse.distribute import worker_index
+            from mlcourse import distribute
 
-            if worker_index() > 0:  # the chief (worker 0) logs where a one-machine run would
-                self.root = self.root / f"worker-{worker_index()}"
+            if not distribute.is_chief():  # the chief logs where a one-machine run would
+                self.root = self.root / "{}-{}".format(*distribute.task())
         self.dir = None
         self.state = {}
         self.strategy = None

@@ -42,6 +42,18 @@ def test_tutorial_under_mirrored_strategy_on_two_logical_cpus(tmp_path):
     assert global_batches == {2 * 32}, f"the per-replica batch 32 should become 64 on 2 replicas: {global_batches}"
 
 
+@pytest.mark.parametrize("cluster, task, chief", [
+    ({"worker": ["a:1", "b:1"]}, {"type": "worker", "index": 0}, True),
+    ({"worker": ["a:1", "b:1"]}, {"type": "worker", "index": 1}, False),
+    ({"chief": ["c:1"], "worker": ["a:1"]}, {"type": "chief", "index": 0}, True),
+    ({"chief": ["c:1"], "worker": ["a:1"]}, {"type": "worker", "index": 0}, False),
+])
+def test_the_chief_is_worker_0_unless_the_cluster_names_one(monkeypatch, cluster, task, chief):
+    monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": cluster, "task": task}))
+    assert distribute.is_chief() is chief
+    assert distribute.task() == (task["type"], task["index"])
+
+
 def _free_ports(count):
     sockets = [socket.socket() for _ in range(count)]
     for one in sockets:
