@@ -6,7 +6,8 @@ import tensorflow as tf
 
 from mlcourse.analysis.data_efficiency import accuracy_standard_error, data_hunger_verdict, plot_learning_curves
 from mlcourse.callbacks.attention_gate import AttentionGateLogger, attention_gates
-from mlcourse.callbacks.image_attention_maps import ImageAttentionMaps, image_attention, layer_attention
+from mlcourse.callbacks.attention_maps import attention_weights
+from mlcourse.callbacks.image_attention_maps import ImageAttentionMaps, image_attention
 from mlcourse.data.subsets import nested_stratified_subsets
 from mlcourse.layers import ImageSelfAttention, RelativePositionConvAttention
 from mlcourse.models import vision
@@ -50,10 +51,10 @@ def test_attention_layers_are_found_and_bad_arguments_named():
 
 
 # ---------------------------------------------------------------------------------- attention maps
-def test_layer_attention_shapes_rows_sum_to_one():
-    sagan = layer_attention(vision.cnn(attention=True), vision.ATTENTION_LAYER, images())
+def test_attention_weights_of_image_layers_have_their_shapes_and_rows_sum_to_one():
+    sagan = attention_weights(vision.cnn(attention=True), vision.ATTENTION_LAYER, images())
     assert sagan.shape == (3, 1, 14 * 14, 14 * 14)
-    vit = layer_attention(vision.attention_net(patch=4, num_heads=4), "encoder_2", images())
+    vit = attention_weights(vision.attention_net(patch=4, num_heads=4), "encoder_2", images())
     assert vit.shape == (3, 4, 49, 49)
     for weights in (sagan, vit):
         np.testing.assert_allclose(weights.sum(-1), 1.0, atol=1e-5)
@@ -65,7 +66,7 @@ def test_image_attention_maps_are_upsampled_rows_of_the_attention_matrix():
     maps = image_attention(model, "encoder_1", x, queries)
     assert maps.shape == (3, 3, 28, 28)
     np.testing.assert_allclose(maps.sum(axis=(-1, -2)), 16.0, rtol=1e-4)  # each 7×7 cell becomes 4×4 pixels
-    weights = layer_attention(model, "encoder_1", x).mean(axis=1)
+    weights = attention_weights(model, "encoder_1", x).mean(axis=1)
     row = weights[:, 3 * 7 + 3].reshape(-1, 7, 7)  # pixel (14, 14) lies in patch (3, 3)
     np.testing.assert_allclose(maps[:, 1, ::4, ::4], row, atol=1e-6)
     one_head = image_attention(model, "encoder_1", x, queries, head=1)

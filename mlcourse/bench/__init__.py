@@ -45,7 +45,7 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-__all__ = ["Comparison", "GROUPS", "main", "measure", "verdict"]
+__all__ = ["Comparison", "GROUPS", "forward_backward", "main", "measure", "verdict"]
 
 #: group name -> module of mlcourse.bench that defines ``comparisons(quick)``.
 GROUPS = {
@@ -83,6 +83,21 @@ class Comparison:
     reference: str = "keras"
     calls: int = None
     rounds: int = None
+
+
+def forward_backward(call, sources):
+    """A compiled training-like step: ``L = Σ call()²`` and its gradients with respect to ``sources``
+    (variables, or an input tensor, which is watched)."""
+    import tensorflow as tf
+
+    @tf.function
+    def step():
+        with tf.GradientTape() as tape:
+            tape.watch([source for source in sources if tf.is_tensor(source) and not hasattr(source, "assign")])
+            loss = tf.reduce_sum(tf.square(call()))
+        return tape.gradient(loss, sources)
+
+    return step
 
 
 def _finish(output):

@@ -8,19 +8,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from mlcourse.bench import Comparison
+from mlcourse.bench import Comparison, forward_backward
 from mlcourse.layers import MultiHeadSelfAttention
-
-
-def _train_step(layer, x, self_attention):
-    @tf.function
-    def step():
-        with tf.GradientTape() as tape:
-            outputs = self_attention(x)
-            loss = tf.reduce_sum(tf.square(outputs))
-        return tape.gradient(loss, layer.trainable_variables)
-
-    return step
 
 
 def _build(batch, length, width, heads):
@@ -31,7 +20,8 @@ def _build(batch, length, width, heads):
     ours.build(x.shape)
     ours.set_weights(theirs.get_weights())
     np.testing.assert_allclose(ours(x).numpy(), theirs(x, x).numpy(), atol=1e-4)
-    return _train_step(ours, x, ours), _train_step(theirs, x, lambda tokens: theirs(tokens, tokens))
+    return (forward_backward(lambda: ours(x), ours.trainable_variables),
+            forward_backward(lambda: theirs(x, x), theirs.trainable_variables))
 
 
 def comparisons(quick=False):

@@ -11,18 +11,8 @@ short sequences (the d × d state costs more than a few scores), below 1 once T 
 import numpy as np
 import tensorflow as tf
 
-from mlcourse.bench import Comparison
+from mlcourse.bench import Comparison, forward_backward
 from mlcourse.layers import LinearAttention, MultiHeadSelfAttention
-
-
-def _step(layer, x):
-    @tf.function
-    def step():
-        with tf.GradientTape() as tape:
-            loss = tf.reduce_sum(tf.square(layer(x)))
-        return tape.gradient(loss, layer.trainable_variables)
-
-    return step
 
 
 def _build(batch, length, width, heads):
@@ -32,7 +22,8 @@ def _build(batch, length, width, heads):
     softmax.build(x.shape)
     linear.build(x.shape)
     linear.set_weights(softmax.get_weights())
-    return _step(linear, x), _step(softmax, x)
+    return (forward_backward(lambda: linear(x), linear.trainable_variables),
+            forward_backward(lambda: softmax(x), softmax.trainable_variables))
 
 
 def comparisons(quick=False):

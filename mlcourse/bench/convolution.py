@@ -11,19 +11,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from mlcourse.bench import Comparison
+from mlcourse.bench import Comparison, forward_backward
 from mlcourse.layers import ReceptiveFieldConv2D
-
-
-def _step(layer, x):
-    @tf.function
-    def step():
-        with tf.GradientTape() as tape:
-            tape.watch(x)
-            loss = tf.reduce_sum(tf.square(layer(x)))
-        return tape.gradient(loss, [x, layer.kernel])
-
-    return step
 
 
 def _build(shape, filters, kernel_size, strides, padding):
@@ -34,7 +23,8 @@ def _build(shape, filters, kernel_size, strides, padding):
     ours.build(shape)
     ours.set_weights(conv.get_weights())
     np.testing.assert_allclose(ours(x).numpy(), conv(x).numpy(), atol=1e-4)
-    return _step(ours, x), _step(conv, x)
+    return (forward_backward(lambda: ours(x), [x, ours.kernel]),
+            forward_backward(lambda: conv(x), [x, conv.kernel]))
 
 
 def comparisons(quick=False):

@@ -7,7 +7,7 @@ map is the distribution ``α'_{i,·}`` that token ``i`` uses to mix the other to
 import keras
 import numpy as np
 
-from mlcourse.callbacks.figures import log_figure
+from mlcourse.callbacks.figures import FigureSnapshots, log_figure
 
 __all__ = ["AttentionMaps", "attention_figure", "attention_weights"]
 
@@ -16,13 +16,16 @@ def attention_weights(model, layer_name, x, mask=None):
     """The attention weights ``(batch, heads, T, T)`` of ``model``'s layer ``layer_name`` on ``x``.
 
     The layer must accept ``return_attention_scores=True`` (every attention layer of
-    ``mlcourse.layers.attention`` does); its input is recomputed with a sub-model.
+    ``mlcourse.layers`` does); its input is recomputed with a sub-model from ``model.inputs``
+    (``Sequential`` or functional). Weights without a heads axis get one of size 1; they come back
+    as float32 (also under mixed precision).
     """
     layer = model.get_layer(layer_name)
     inputs = layer.input  # a list when the mask was passed as a tensor too: the sequence comes first
     probe = keras.Model(model.inputs[0], inputs[0] if isinstance(inputs, (list, tuple)) else inputs)
-    _, weights = layer(probe(x, training=False), mask=mask, return_attention_scores=True, training=False)
-    weights = keras.ops.convert_to_numpy(weights)
+    masking = {} if mask is None else {"mask": mask}  # image layers take no mask
+    _, weights = layer(probe(x, training=False), return_attention_scores=True, training=False, **masking)
+    weights = keras.ops.convert_to_numpy(keras.ops.cast(weights, "float32"))
     return weights[:, None] if weights.ndim == 3 else weights
 
 
@@ -46,7 +49,7 @@ def attention_figure(weights, words, title=""):
     return figure
 
 
-class AttentionMaps(keras.callbacks.Callback):
+class AttentionMaps(FigureSnapshots):
     """Write the attention maps of a few sentences to TensorBoard (Images tab) every few epochs.
 
     Args:
@@ -60,32 +63,13 @@ class AttentionMaps(keras.callbacks.Callback):
     """
 
     def __init__(self, log_dir, layer_name, x, sentences, mask=None, every=1):
-        super().__init__()
-        if not isinstance(every, int) or every < 1:
-            raise ValueError(f"every must be a positive integer, got {every!r}")
-        self.log_dir, self.layer_name, self.x, self.sentences = str(log_dir), layer_name, x, sentences
+        super().__init__(log_dir, "attention", every)
+        self.layer_name, self.x, self.sentences = layer_name, x, sentences
         self.mask = None if mask is None else np.asarray(mask, bool)
-        self.every = every
-        self._writer = None
 
     def write(self, step):
-        import tensorflow as tf
-
-        if self._writer is None:
-            self._writer = tf.summary.create_file_writer(f"{self.log_dir}/attention")
         weights = attention_weights(self.model, self.layer_name, self.x, self.mask)
         for n, words in enumerate(self.sentences):
             figure = attention_figure(weights[n], words, title=f"{self.layer_name}, epoch {step}")
-            log_figure(self._writer, f"attention/sentence_{n}", figure, step=step)
+            log_figure(self.writer, f"attention/sentence_{n}", figure, step=step)
 
-    def on_epoch_end(self, epoch, logs=None):
-        self._epochs, self._pending = epoch + 1, (epoch + 1) % self.every != 0
-        if not self._pending:
-            self.write(epoch + 1)
-
-    def on_train_end(self, logs=None):
-        if getattr(self, "_pending", False):
-            self.write(self._epochs)
-        if self._writer is not None:
-            self._writer.close()
-            self._writer = None

@@ -5,10 +5,9 @@ encoder's outputs; row ``i`` of a map is the distribution over input positions t
 used. For word → lemma the interesting part is the diagonal over the stem and where the suffix goes.
 """
 
-import keras
 import numpy as np
 
-from mlcourse.callbacks.figures import log_figure
+from mlcourse.callbacks.figures import FigureSnapshots, log_figure
 
 __all__ = ["CrossAttentionMaps", "cross_attention_figure"]
 
@@ -38,7 +37,7 @@ def cross_attention_figure(weights, inputs, outputs, title=""):
     return figure
 
 
-class CrossAttentionMaps(keras.callbacks.Callback):
+class CrossAttentionMaps(FigureSnapshots):
     """Greedy-decode a few inputs and write their cross-attention maps to TensorBoard (Images tab).
 
     Uses ``mlcourse.models.seq2seq``: the model must be a ``transformer_seq2seq``. Each snapshot
@@ -57,14 +56,11 @@ class CrossAttentionMaps(keras.callbacks.Callback):
     """
 
     def __init__(self, log_dir, words, vocabulary, source_length, gold=None, block=-1, every=1):
-        super().__init__()
-        if not isinstance(every, int) or isinstance(every, bool) or every < 1:
-            raise ValueError(f"every must be a positive integer, got {every!r}")
+        super().__init__(log_dir, "cross_attention", every)
         if gold is not None and len(gold) != len(words):
             raise ValueError(f"gold must have one string per word, got {len(gold)} for {len(words)} words")
-        self.log_dir, self.words, self.vocabulary = str(log_dir), list(words), vocabulary
-        self.source_length, self.gold, self.block, self.every = source_length, gold, block, every
-        self._writer, self._pending, self._epochs = None, False, 0
+        self.words, self.vocabulary = list(words), vocabulary
+        self.source_length, self.gold, self.block = source_length, gold, block
 
     def maps(self):
         """``(predictions, weights)``: the greedy outputs and their ``(N, heads, T_y, T_x)`` maps."""
@@ -79,28 +75,13 @@ class CrossAttentionMaps(keras.callbacks.Callback):
         return predicted, weights
 
     def write(self, step):
-        import tensorflow as tf
-
         from mlcourse.models.seq2seq import END
 
-        if self._writer is None:
-            self._writer = tf.summary.create_file_writer(f"{self.log_dir}/cross_attention")
         predicted, weights = self.maps()
         for n, (word, output) in enumerate(zip(self.words, predicted)):
             outputs = list(output) + [END]
             title = f"{word} → {output}" + (f" (gold {self.gold[n]})" if self.gold is not None else "")
             figure = cross_attention_figure(weights[n], list(word)[: self.source_length], outputs,
                                             title=f"{title}, epoch {step}")
-            log_figure(self._writer, f"cross_attention/word_{n}", figure, step=step)
+            log_figure(self.writer, f"cross_attention/word_{n}", figure, step=step)
 
-    def on_epoch_end(self, epoch, logs=None):
-        self._epochs, self._pending = epoch + 1, (epoch + 1) % self.every != 0
-        if not self._pending:
-            self.write(epoch + 1)
-
-    def on_train_end(self, logs=None):
-        if self._pending:
-            self.write(self._epochs)
-        if self._writer is not None:
-            self._writer.close()
-            self._writer = None

@@ -17,22 +17,10 @@ import math
 import keras
 import numpy as np
 
-from mlcourse.callbacks.figures import log_figure
+from mlcourse.callbacks.attention_maps import attention_weights
+from mlcourse.callbacks.figures import FigureSnapshots, log_figure
 
-__all__ = ["ImageAttentionMaps", "image_attention", "image_attention_figure", "layer_attention"]
-
-
-def layer_attention(model, layer_name, images):
-    """The attention weights ``(batch, heads, N_q, N_k)`` of ``model``'s layer ``layer_name``.
-
-    The layer's input is recomputed by a sub-model from ``model.inputs`` (works for ``Sequential``
-    and functional models); weights without a heads axis get one of size 1.
-    """
-    layer = model.get_layer(layer_name)
-    probe = keras.Model(model.inputs[0], layer.input)
-    _, weights = layer(probe(images, training=False), return_attention_scores=True, training=False)
-    weights = keras.ops.convert_to_numpy(keras.ops.cast(weights, "float32"))
-    return weights[:, None] if weights.ndim == 3 else weights
+__all__ = ["ImageAttentionMaps", "image_attention", "image_attention_figure"]
 
 
 def _side(count, what):
@@ -59,7 +47,7 @@ def image_attention(model, layer_name, images, queries, head=None):
     """
     images = np.asarray(images, "float32")
     height, width = images.shape[1:3]
-    weights = layer_attention(model, layer_name, images)
+    weights = attention_weights(model, layer_name, images)
     weights = weights.mean(axis=1) if head is None else weights[:, head]  # (batch, N_q, N_k)
     side = _side(weights.shape[1], "query")
     key_side = _side(weights.shape[2], "key")
@@ -105,7 +93,7 @@ def image_attention_figure(images, maps, queries, title=""):
     return figure
 
 
-class ImageAttentionMaps(keras.callbacks.Callback):
+class ImageAttentionMaps(FigureSnapshots):
     """Every few epochs, draw where chosen query pixels attend over a few images (TensorBoard Images).
 
     Args:
@@ -119,41 +107,21 @@ class ImageAttentionMaps(keras.callbacks.Callback):
     """
 
     def __init__(self, log_dir, layer_names, images, queries, every=1, head=None):
-        super().__init__()
-        if not isinstance(every, int) or isinstance(every, bool) or every < 1:
-            raise ValueError(f"every must be a positive integer, got {every!r}")
+        super().__init__(log_dir, "attention", every)
         if isinstance(layer_names, str):
             layer_names = [layer_names]
         if not layer_names:
             raise ValueError("layer_names must name at least one attention layer, got none")
         if not queries:
             raise ValueError("queries must hold at least one (row, col) pixel, got none")
-        self.log_dir, self.layer_names = str(log_dir), list(layer_names)
+        self.layer_names = list(layer_names)
         self.images, self.queries = np.asarray(images, "float32"), [tuple(q) for q in queries]
-        self.every, self.head = every, head
-        self._writer = None
-        self._epochs, self._pending = 0, False
+        self.head = head
 
     def write(self, step):
         """Write the maps of every layer now, at TensorBoard step ``step``."""
-        import tensorflow as tf
-
-        if self._writer is None:
-            self._writer = tf.summary.create_file_writer(f"{self.log_dir}/attention")
         for name in self.layer_names:
             maps = image_attention(self.model, name, self.images, self.queries, self.head)
             figure = image_attention_figure(self.images, maps, self.queries, title=f"{name}, epoch {step}")
-            log_figure(self._writer, f"attention/{name}", figure, step=step)
+            log_figure(self.writer, f"attention/{name}", figure, step=step)
 
-    def on_epoch_end(self, epoch, logs=None):
-        self._epochs, self._pending = epoch + 1, (epoch + 1) % self.every != 0
-        if not self._pending:
-            self.write(epoch + 1)
-
-    def on_train_end(self, logs=None):
-        if self._pending:
-            self.write(self._epochs)
-            self._pending = False
-        if self._writer is not None:
-            self._writer.close()
-            self._writer = None
