@@ -44,6 +44,18 @@ def test_no_leakage_from_validation_or_test_days():
     assert not np.allclose(after.y_test, before.y_test)
 
 
+def test_holding_back_the_test_days_leaves_no_test_day():
+    daily = series.load_series()
+    full = series.window_split(daily.values, 28)
+    held = daily.without_last(len(full.targets_test))
+    assert len(held) == len(daily) - len(full.targets_test) and held.dates[-1] < daily.dates[full.targets_test.min()]
+    development = series.window_split(held.values, 28)
+    assert development.targets_test.max() < full.targets_test.min()
+    assert len(daily.without_last(0)) == len(daily)
+    with pytest.raises(ValueError, match="days must be between 0 and 363"):
+        daily.without_last(364)
+
+
 def test_naive_forecast():
     values = np.arange(20.0)
     np.testing.assert_array_equal(series.naive_forecast(values, np.array([7, 10]), 7), [0.0, 3.0])

@@ -31,10 +31,15 @@ def test_tutorials_are_short_and_use_the_public_api():
 def test_regression_quick_run_has_the_lecture_2_outputs(quick_run):
     folder = quick_run("l02-regression")
     state = json.loads((folder / "run.json").read_text())
-    assert {"linear-k1", "linear-k7"} <= set(state["variants"])
-    assert list(folder.glob("linear-k1/train/events.out.tfevents.*"))
+    assert {"linear-k1-seed0", "linear-k1-seed1", "linear-k7-seed1"} <= set(state["variants"])  # 2 seeds each
+    assert list(folder.glob("linear-k1-seed0/train/events.out.tfevents.*"))
     assert (folder / "predictions.png").exists()
     table = state["tables"]["Lecture 2 on hyndsight: MAE in page views"]
     names = [row["model"] for row in table]
     assert "same day last week" in names and "yesterday" in names
     assert all(row["updates/epoch"] == 7 for row in table if row["updates/epoch"] != "-")
+    for row in table[:-2]:  # a configuration's average is no worse than its seeds' mean (|.| is convex)
+        low, high = map(float, row["test MAE, single seeds"].split("-"))
+        assert row["test MAE"] <= (low + high) / 2 + 0.051  # the range is printed to 0.1
+    best = state["results"]["best_model"]
+    assert best["seeds"] == 2 and best["model"] == min(table[:-2], key=lambda row: row["val MAE"])["model"]
