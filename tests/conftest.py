@@ -1,5 +1,7 @@
 import os
+import subprocess
 import sys
+import threading
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(__file__))
@@ -17,26 +19,93 @@ def _fresh_keras_state():
     keras.mixed_precision.set_global_policy("float32")
 
 
+class QuickRuns:
+    """Runs tutorials in ``--quick`` mode, each once, as a user would (``python -m mlcourse run ID
+    --quick``, its own process). ``prefetch`` starts the ones the session will ask for in one background
+    thread, so they run on the second core while the in-process tests use the first; a test that asks for
+    a run not yet started runs it itself, and one already started is waited for."""
+
+    def __init__(self, logdir):
+        self.logdir = logdir
+        self.lock = threading.Lock()
+        self.finished = {}  # id -> threading.Event, set when its run ends
+        self.outcome = {}  # id -> (folder, None) or (None, failure message)
+        self.processes = set()
+        self.stopping = False
+        self.thread = None
+
+    def __call__(self, tutorial_id):
+        if self._claim(tutorial_id):
+            self._run(tutorial_id)
+        self.finished[tutorial_id].wait()
+        folder, failure = self.outcome[tutorial_id]
+        assert failure is None, failure
+        return folder
+
+    def prefetch(self, tutorial_ids):
+        def run_all():
+            for tutorial_id in tutorial_ids:
+                if self.stopping:
+                    return
+                if self._claim(tutorial_id):
+                    self._run(tutorial_id)
+
+        self.thread = threading.Thread(target=run_all, name="quick-run-prefetch", daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.stopping = True
+        for process in list(self.processes):
+            process.kill()
+        if self.thread is not None:
+            self.thread.join(timeout=60)
+
+    def _claim(self, tutorial_id):
+        with self.lock:
+            if tutorial_id in self.finished:
+                return False
+            self.finished[tutorial_id] = threading.Event()
+            return True
+
+    def _run(self, tutorial_id):
+        command = [sys.executable, "-m", "mlcourse", "run", tutorial_id, "--quick", "--verbose", "0",
+                   "--logdir", str(self.logdir)]
+        try:
+            process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            self.processes.add(process)
+            try:
+                _, stderr = process.communicate(timeout=900)
+            finally:
+                process.kill()
+                self.processes.discard(process)
+            if process.returncode != 0:
+                raise RuntimeError(f"{tutorial_id} --quick exited {process.returncode}:\n{stderr[-3000:]}")
+            folders = sorted((self.logdir / tutorial_id).iterdir())
+            if len(folders) != 1:
+                raise RuntimeError(f"{tutorial_id} --quick left {len(folders)} run folders: {folders}")
+            self.outcome[tutorial_id] = (folders[0], None)
+        except Exception as error:  # reported by the test that asks for this run
+            self.outcome[tutorial_id] = (None, f"{type(error).__name__}: {error}")
+        finally:
+            self.finished[tutorial_id].set()
+
+
+def _tutorials_the_session_will_run(session):
+    wanted = []
+    for item in session.items:
+        callspec = getattr(item, "callspec", None)
+        tutorial = callspec.params.get("tutorial") if callspec else None
+        if "quick_run" in getattr(item, "fixturenames", ()) and hasattr(tutorial, "id"):
+            wanted.append(tutorial.id)
+    return list(dict.fromkeys(wanted))
+
+
 @pytest.fixture(scope="session")
-def quick_run(tmp_path_factory):
-    """``quick_run(tutorial_id)`` runs a tutorial once per test session in ``--quick`` mode, as a user
-    would (``python -m mlcourse run ID --quick``, its own process), and returns its run folder; later
-    calls for the same id reuse that run."""
-    import subprocess
-    import sys
-
-    logdir = tmp_path_factory.mktemp("quick-runs")
-    done = {}
-
-    def run(tutorial_id):
-        if tutorial_id not in done:
-            command = [sys.executable, "-m", "mlcourse", "run", tutorial_id, "--quick", "--verbose", "0",
-                       "--logdir", str(logdir)]
-            result = subprocess.run(command, capture_output=True, text=True, timeout=900)
-            assert result.returncode == 0, f"{tutorial_id} --quick exited {result.returncode}:\n{result.stderr[-3000:]}"
-            folders = sorted((logdir / tutorial_id).iterdir())
-            assert len(folders) == 1, folders
-            done[tutorial_id] = folders[0]
-        return done[tutorial_id]
-
-    return run
+def quick_run(request, tmp_path_factory):
+    """``quick_run(tutorial_id)`` runs a tutorial once per test session in ``--quick`` mode and returns its
+    run folder; later calls for the same id reuse that run. The tutorials the session's parametrised
+    tests will ask for are started in the background on first use (see ``QuickRuns``)."""
+    runs = QuickRuns(tmp_path_factory.mktemp("quick-runs"))
+    runs.prefetch(_tutorials_the_session_will_run(request.session))
+    yield runs
+    runs.close()
