@@ -1,3 +1,4 @@
+import concurrent.futures
 import os
 import subprocess
 import sys
@@ -28,8 +29,7 @@ class QuickRuns:
     def __init__(self, logdir):
         self.logdir = logdir
         self.lock = threading.Lock()
-        self.finished = {}  # id -> threading.Event, set when its run ends
-        self.outcome = {}  # id -> (folder, None) or (None, failure message)
+        self.runs = {}  # id -> Future of its run folder, created by whoever claims the run
         self.processes = set()
         self.stopping = False
         self.thread = None
@@ -37,10 +37,9 @@ class QuickRuns:
     def __call__(self, tutorial_id):
         if self._claim(tutorial_id):
             self._run(tutorial_id)
-        self.finished[tutorial_id].wait()
-        folder, failure = self.outcome[tutorial_id]
-        assert failure is None, failure
-        return folder
+        failure = self.runs[tutorial_id].exception()
+        assert failure is None, f"{type(failure).__name__}: {failure}"
+        return self.runs[tutorial_id].result()
 
     def prefetch(self, tutorial_ids):
         def run_all():
@@ -62,9 +61,9 @@ class QuickRuns:
 
     def _claim(self, tutorial_id):
         with self.lock:
-            if tutorial_id in self.finished:
+            if tutorial_id in self.runs:
                 return False
-            self.finished[tutorial_id] = threading.Event()
+            self.runs[tutorial_id] = concurrent.futures.Future()
             return True
 
     def _run(self, tutorial_id):
@@ -83,11 +82,9 @@ class QuickRuns:
             folders = sorted((self.logdir / tutorial_id).iterdir())
             if len(folders) != 1:
                 raise RuntimeError(f"{tutorial_id} --quick left {len(folders)} run folders: {folders}")
-            self.outcome[tutorial_id] = (folders[0], None)
+            self.runs[tutorial_id].set_result(folders[0])
         except Exception as error:  # reported by the test that asks for this run
-            self.outcome[tutorial_id] = (None, f"{type(error).__name__}: {error}")
-        finally:
-            self.finished[tutorial_id].set()
+            self.runs[tutorial_id].set_exception(error)
 
 
 def _tutorials_the_session_will_run(session):
