@@ -17,7 +17,9 @@ def export_all(package_name, package_path, namespace):
         module = importlib.import_module(f"{package_name}.{info.name}")
         for name in getattr(module, "__all__", ()):
             if name in namespace and namespace[name] is not getattr(module, name):
-                raise ImportError(f"{package_name}: {name!r} is exported twice (again by {info.name})")
+                raise ImportError(
+                    f"{package_name}: {name!r} is exported twice (again by {info.name})"
+                )
             namespace[name] = getattr(module, name)
             exported.append(name)
     return sorted(exported)

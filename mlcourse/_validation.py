@@ -7,8 +7,13 @@ allowed values, e.g. ``momentum must be a float in [0, 1), got 1.0``.
 import numbers
 
 __all__ = [
-    "check_bool", "check_choice", "check_non_negative", "check_non_negative_int", "check_positive",
-    "check_positive_int", "check_unit_interval",
+    "check_bool",
+    "check_choice",
+    "check_non_negative",
+    "check_non_negative_int",
+    "check_positive",
+    "check_positive_int",
+    "check_unit_interval",
 ]
 
 

@@ -20,21 +20,37 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 def _parser():
-    parser = argparse.ArgumentParser(prog="mlcourse", description="Hands-on companion to the ML2021 course.")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{list,run,board,data,bench}")
+    parser = argparse.ArgumentParser(
+        prog="mlcourse", description="Hands-on companion to the ML2021 course."
+    )
+    commands = parser.add_subparsers(
+        dest="command", required=True, metavar="{list,run,board,data,bench}"
+    )
     commands.add_parser("list", help="one line a tutorial: id, lecture, title")
-    run = commands.add_parser("run", help="run a tutorial (or all of them)", add_help=False,
-                              usage="mlcourse run ID|all [--quick] [--seed N] [--logdir DIR] [tutorial options]")
+    run = commands.add_parser(
+        "run",
+        help="run a tutorial (or all of them)",
+        add_help=False,
+        usage="mlcourse run ID|all [--quick] [--seed N] [--logdir DIR] [tutorial options]",
+    )
     run.add_argument("id", nargs="?")
     run.add_argument("tutorial_args", nargs=argparse.REMAINDER)
     board = commands.add_parser("board", help="start TensorBoard on 127.0.0.1 and print its URL")
     board.add_argument("--logdir", default=None, help="log root (default: the runner's)")
-    board.add_argument("--port", type=_port, default=6006, help="port 1-65535, 0 for any free one (default 6006)")
+    board.add_argument(
+        "--port", type=_port, default=6006, help="port 1-65535, 0 for any free one (default 6006)"
+    )
     data = commands.add_parser("data", help="check or prepare the offline data sets")
     data.add_argument("action", choices=("prepare", "check"))
-    data.add_argument("--download", action="store_true", help="allow downloads where a registry/keras can fetch")
-    bench = commands.add_parser("bench", help="time every custom layer/optimizer against Keras, one table",
-                                add_help=False, usage="mlcourse bench [--only GROUP,...] [--quick] [--json PATH] ...")
+    data.add_argument(
+        "--download", action="store_true", help="allow downloads where a registry/keras can fetch"
+    )
+    bench = commands.add_parser(
+        "bench",
+        help="time every custom layer/optimizer against Keras, one table",
+        add_help=False,
+        usage="mlcourse bench [--only GROUP,...] [--quick] [--json PATH] ...",
+    )
     return parser
 
 
@@ -50,10 +66,18 @@ def _port(text):
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
-    if argv[:1] == ["bench"]:  # its options are bench's own (argparse would take them for mlcourse's)
+    if argv[:1] == [
+        "bench"
+    ]:  # its options are bench's own (argparse would take them for mlcourse's)
         return cmd_bench(argv[1:])
     args = _parser().parse_args(argv)
-    commands = {"list": cmd_list, "run": cmd_run, "board": cmd_board, "data": cmd_data, "bench": cmd_bench}
+    commands = {
+        "list": cmd_list,
+        "run": cmd_run,
+        "board": cmd_board,
+        "data": cmd_data,
+        "bench": cmd_bench,
+    }
     return commands[args.command](args)
 
 
@@ -79,7 +103,9 @@ def cmd_run(args):
     if args.id == "all":
         from mlcourse import runner
 
-        runner.tutorial_parser({"id": "all"}).parse_args(args.tutorial_args)  # common options only; exits 2
+        runner.tutorial_parser({"id": "all"}).parse_args(
+            args.tutorial_args
+        )  # common options only; exits 2
         chosen = available
     else:
         chosen = [t for t in available if t.id == args.id]
@@ -114,7 +140,10 @@ def _run_tutorials(chosen, argv):
         rows.append({"tutorial": tutorial.id, "status": status, "seconds": round(seconds, 1)})
     if len(chosen) > 1:
         total = sum(row["seconds"] for row in rows)
-        print("\n" + format_table(rows + [{"tutorial": "total", "status": "", "seconds": round(total, 1)}]))
+        print(
+            "\n"
+            + format_table(rows + [{"tutorial": "total", "status": "", "seconds": round(total, 1)}])
+        )
     return 1 if failed else 0
 
 
@@ -125,7 +154,9 @@ def cmd_board(args):
 
     logdir = args.logdir or str(default_logdir())
     board = program.TensorBoard()
-    board.configure(argv=[None, "--logdir", logdir, "--host", "127.0.0.1", "--port", str(args.port)])
+    board.configure(
+        argv=[None, "--logdir", logdir, "--host", "127.0.0.1", "--port", str(args.port)]
+    )
     url = board.launch()
     print(f"TensorBoard for {logdir} at {url} (Ctrl-C to stop)", flush=True)
     try:

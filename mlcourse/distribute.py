@@ -9,8 +9,15 @@ import glob
 import json
 import os
 
-__all__ = ["STRATEGIES", "configure_cpu_devices", "describe", "is_chief", "mixed_precision_policy", "strategy",
-           "task"]
+__all__ = [
+    "STRATEGIES",
+    "configure_cpu_devices",
+    "describe",
+    "is_chief",
+    "mixed_precision_policy",
+    "strategy",
+    "task",
+]
 
 STRATEGIES = ("auto", "cpu", "gpu", "mirrored", "tpu", "multiworker")
 
@@ -20,7 +27,9 @@ def _tpu_visible():
 
     (Asking TensorFlow's resolver blindly would query a cloud metadata server.)
     """
-    return bool(os.environ.get("TPU_NAME") or os.environ.get("COLAB_TPU_ADDR") or glob.glob("/dev/accel*"))
+    return bool(
+        os.environ.get("TPU_NAME") or os.environ.get("COLAB_TPU_ADDR") or glob.glob("/dev/accel*")
+    )
 
 
 def _tpu_resolver():
@@ -73,7 +82,9 @@ def _multi_worker_strategy():
             parent = super()
 
             def reduce_one(item):
-                local = item.values[0] if isinstance(item, tf.distribute.DistributedValues) else item
+                local = (
+                    item.values[0] if isinstance(item, tf.distribute.DistributedValues) else item
+                )
                 scalar = len(getattr(local, "shape", ())) == 0
                 return parent.reduce(reduce_op, item, None if scalar else axis)
 
@@ -95,7 +106,9 @@ def configure_cpu_devices(count):
     cpu = tf.config.list_physical_devices("CPU")[0]
     configured = tf.config.get_logical_device_configuration(cpu)  # does not start the runtime
     if len(configured or [None]) != int(count):
-        tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * int(count))
+        tf.config.set_logical_device_configuration(
+            cpu, [tf.config.LogicalDeviceConfiguration()] * int(count)
+        )
     return len(tf.config.list_logical_devices("CPU"))
 
 
@@ -123,14 +136,18 @@ def strategy(kind="auto", verbose=True):
         chosen = _tpu_strategy(resolver)
     elif kind == "multiworker":
         if "TF_CONFIG" not in os.environ:
-            raise RuntimeError("--strategy multiworker needs TF_CONFIG (see README, 'More than one machine')")
+            raise RuntimeError(
+                "--strategy multiworker needs TF_CONFIG (see README, 'More than one machine')"
+            )
         chosen = _multi_worker_strategy()
     elif kind == "mirrored":
         devices = [d.name for d in tf.config.list_logical_devices("GPU" if gpus else "CPU")]
         chosen = tf.distribute.MirroredStrategy(devices)
     elif kind == "gpu":
         if not gpus:
-            raise RuntimeError("--strategy gpu: TensorFlow sees no GPU (install with `pip install -e .[gpu]`)")
+            raise RuntimeError(
+                "--strategy gpu: TensorFlow sees no GPU (install with `pip install -e .[gpu]`)"
+            )
         chosen = tf.distribute.get_strategy()  # the default strategy places everything on GPU:0
     else:
         if gpus:

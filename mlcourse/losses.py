@@ -36,8 +36,6 @@ __all__ = [
 ]
 
 
-
-
 def _check_axis(axis):
     if isinstance(axis, bool) or not isinstance(axis, int):
         raise ValueError(f"axis must be an integer (e.g. -1), got {axis!r}")
@@ -155,7 +153,12 @@ class CrossEntropy(_ClassificationLoss):
     """
 
     def __init__(
-        self, from_logits=False, axis=-1, reduction="sum_over_batch_size", name="cross_entropy", dtype=None
+        self,
+        from_logits=False,
+        axis=-1,
+        reduction="sum_over_batch_size",
+        name="cross_entropy",
+        dtype=None,
     ):
         super().__init__(from_logits, axis, reduction, name, dtype)
 
@@ -189,7 +192,12 @@ class ProbabilityMSE(_ClassificationLoss):
     """
 
     def __init__(
-        self, from_logits=True, axis=-1, reduction="sum_over_batch_size", name="probability_mse", dtype=None
+        self,
+        from_logits=True,
+        axis=-1,
+        reduction="sum_over_batch_size",
+        name="probability_mse",
+        dtype=None,
     ):
         super().__init__(from_logits, axis, reduction, name, dtype)
 

@@ -35,8 +35,15 @@ from pathlib import Path  # noqa: E402
 from mlcourse.distribute import STRATEGIES  # noqa: E402
 
 __all__ = [
-    "Run", "RunError", "cli_main", "default_logdir", "format_table", "nonnegative_int", "positive_float",
-    "positive_int", "tutorial_parser",
+    "Run",
+    "RunError",
+    "cli_main",
+    "default_logdir",
+    "format_table",
+    "nonnegative_int",
+    "positive_float",
+    "positive_int",
+    "tutorial_parser",
 ]
 
 #: Statuses of a run that a new start with the same arguments continues (killed, interrupted, or an
@@ -89,12 +96,29 @@ def tutorial_parser(tutorial, description=None):
     common = parser.add_argument_group("options every tutorial has")
     common.add_argument("--quick", action="store_true", help="small, fast version (tests and CI)")
     common.add_argument("--seed", type=nonnegative_int, default=0, help="random seed (default 0)")
-    common.add_argument("--logdir", type=Path, default=default_logdir(), help="TensorBoard log root (default %(default)s)")
-    common.add_argument("--deterministic", action="store_true", help="enable TensorFlow op determinism")
-    common.add_argument("--fresh", action="store_true", help="start a new run folder even if an interrupted run could resume")
-    common.add_argument("--strategy", choices=STRATEGIES, default="auto", help="where to train (default auto)")
-    common.add_argument("--mixed-precision", action="store_true", help="mixed_float16 (GPU) / mixed_bfloat16 (TPU)")
-    common.add_argument("--verbose", type=int, choices=(0, 1, 2), default=2, help="Keras fit verbosity (default 2)")
+    common.add_argument(
+        "--logdir",
+        type=Path,
+        default=default_logdir(),
+        help="TensorBoard log root (default %(default)s)",
+    )
+    common.add_argument(
+        "--deterministic", action="store_true", help="enable TensorFlow op determinism"
+    )
+    common.add_argument(
+        "--fresh",
+        action="store_true",
+        help="start a new run folder even if an interrupted run could resume",
+    )
+    common.add_argument(
+        "--strategy", choices=STRATEGIES, default="auto", help="where to train (default auto)"
+    )
+    common.add_argument(
+        "--mixed-precision", action="store_true", help="mixed_float16 (GPU) / mixed_bfloat16 (TPU)"
+    )
+    common.add_argument(
+        "--verbose", type=int, choices=(0, 1, 2), default=2, help="Keras fit verbosity (default 2)"
+    )
     return parser
 
 
@@ -112,7 +136,7 @@ def cli_main(main, argv=None):
 # ------------------------------------------------------------------------------------------- tables
 def _cell(value, digits):
     """Floats with ``digits`` significant digits (whole numbers when larger); anything else as str."""
-    if isinstance(value, float) and abs(value) >= 10 ** digits:
+    if isinstance(value, float) and abs(value) >= 10**digits:
         return f"{value:.0f}"
     if isinstance(value, float):
         return f"{value:.{digits}g}"
@@ -127,11 +151,18 @@ def format_table(rows, columns=None, digits=4, markdown=False):
         lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
         return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in cells])
     widths = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(columns)]
-    numeric = [any(_is_number(row.get(c)) for row in rows) and all(_is_number(row.get(c)) or row.get(c) in ("", "-", None)
-                                                               for row in rows) for c in columns]
-    line = lambda items: "  ".join(item.rjust(w) if right else item.ljust(w)  # noqa: E731
-                                   for item, w, right in zip(items, widths, numeric)).rstrip()
-    return "\n".join([line(columns), line(["-" * w for w in widths])] + [line(row) for row in cells])
+    numeric = [
+        any(_is_number(row.get(c)) for row in rows)
+        and all(_is_number(row.get(c)) or row.get(c) in ("", "-", None) for row in rows)
+        for c in columns
+    ]
+    line = lambda items: "  ".join(
+        item.rjust(w) if right else item.ljust(w)  # noqa: E731
+        for item, w, right in zip(items, widths, numeric)
+    ).rstrip()
+    return "\n".join(
+        [line(columns), line(["-" * w for w in widths])] + [line(row) for row in cells]
+    )
 
 
 def _is_number(value):
@@ -221,9 +252,13 @@ class Run:
         self.quick = bool(getattr(args, "quick", False))
         self.seed = int(getattr(args, "seed", 0))
         self.verbose = getattr(args, "verbose", 2)
-        options = {k: _jsonable(v) for k, v in sorted(vars(args).items()) if k not in NOT_IN_FINGERPRINT}
+        options = {
+            k: _jsonable(v) for k, v in sorted(vars(args).items()) if k not in NOT_IN_FINGERPRINT
+        }
         self.options = options
-        self.fingerprint = hashlib.sha256(json.dumps([self.id, options], sort_keys=True).encode()).hexdigest()[:16]
+        self.fingerprint = hashlib.sha256(
+            json.dumps([self.id, options], sort_keys=True).encode()
+        ).hexdigest()[:16]
         self.root = Path(getattr(args, "logdir", None) or default_logdir()) / self.id
         if getattr(args, "strategy", None) == "multiworker":
             from mlcourse import distribute
@@ -247,14 +282,21 @@ class Run:
         if self.resumed:
             self.state = json.loads((self.dir / "run.json").read_text())
         else:
-            self.state = {"tutorial": self.tutorial, "options": self.options, "fingerprint": self.fingerprint,
-                          "started": datetime.datetime.now().isoformat(timespec="seconds"), "variants": {},
-                          "seconds": 0.0}
+            self.state = {
+                "tutorial": self.tutorial,
+                "options": self.options,
+                "fingerprint": self.fingerprint,
+                "started": datetime.datetime.now().isoformat(timespec="seconds"),
+                "variants": {},
+                "seconds": 0.0,
+            }
         self.state.update(status="running", pid=os.getpid())
         self.state.pop("error", None)
         self._save_state()
         try:
-            self.strategy = self._choose_strategy()  # first: logical devices must be set before any op runs
+            self.strategy = (
+                self._choose_strategy()
+            )  # first: logical devices must be set before any op runs
         except RunError as error:
             self.state.update(status="failed", error=str(error))
             self._save_state()
@@ -286,8 +328,10 @@ class Run:
             self._writer.close()
         keras.mixed_precision.set_global_policy("float32")
         if exc_type is None:
-            print(f"[mlcourse] {self.id}: done in {time.time() - self._started:.1f} s; "
-                  f"see it with `mlcourse board --logdir {self.root.parent}`")
+            print(
+                f"[mlcourse] {self.id}: done in {time.time() - self._started:.1f} s; "
+                f"see it with `mlcourse board --logdir {self.root.parent}`"
+            )
         return False
 
     def _open_folder(self):
@@ -297,16 +341,21 @@ class Run:
             probe.write_text("")
             probe.unlink()
         except OSError as error:
-            raise RunError(f"cannot write logs under {self.root} ({error.strerror or error}): "
-                           f"pass --logdir DIR with a writable folder, or set MLCOURSE_LOGDIR") from None
+            raise RunError(
+                f"cannot write logs under {self.root} ({error.strerror or error}): "
+                f"pass --logdir DIR with a writable folder, or set MLCOURSE_LOGDIR"
+            ) from None
         if not getattr(self.args, "fresh", False):
             for folder in sorted((p for p in self.root.iterdir() if p.is_dir()), reverse=True):
                 try:
                     state = json.loads((folder / "run.json").read_text())
                 except (OSError, ValueError):
                     continue
-                if (state.get("fingerprint") == self.fingerprint and state.get("status") in RESUMABLE
-                        and not _pid_alive(state.get("pid"))):
+                if (
+                    state.get("fingerprint") == self.fingerprint
+                    and state.get("status") in RESUMABLE
+                    and not _pid_alive(state.get("pid"))
+                ):
                     return folder, True
         stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
         for n in range(1000):
@@ -356,9 +405,14 @@ class Run:
 
     def is_done(self, variant):
         """Whether ``variant`` already finished in this (resumed) run."""
-        return self.state["variants"].get(_slug(variant), {}).get("status") in ("complete", "diverged")
+        return self.state["variants"].get(_slug(variant), {}).get("status") in (
+            "complete",
+            "diverged",
+        )
 
-    def fit(self, variant, model, x=None, y=None, *, epochs, callbacks=(), allow_nan=False, **fit_kwargs):
+    def fit(
+        self, variant, model, x=None, y=None, *, epochs, callbacks=(), allow_nan=False, **fit_kwargs
+    ):
         """``model.fit`` with the runner's callbacks, logged under ``<run>/<variant>/``; returns a History.
 
         Adds ``TensorBoard``, ``BackupAndRestore`` (resume from the last epoch), a NaN guard that
@@ -390,7 +444,9 @@ class Run:
                     model.optimizer.build(model.trainable_variables)
             model.load_weights(final_weights)
             record = self.state["variants"][name]
-            if model.optimizer is not None and "updates" not in record:  # recorded by an older mlcourse
+            if (
+                model.optimizer is not None and "updates" not in record
+            ):  # recorded by an older mlcourse
                 record["updates"] = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
             print(f"[mlcourse] {name}: finished earlier in this run; reusing its weights")
             return recorder.history()
@@ -404,20 +460,28 @@ class Run:
         ]
         started = time.time()
         fit_kwargs.setdefault("verbose", self.verbose)
-        if fit_kwargs.get("batch_size"):  # given per replica; each step takes one batch on every replica
+        if fit_kwargs.get(
+            "batch_size"
+        ):  # given per replica; each step takes one batch on every replica
             fit_kwargs["batch_size"] = self.global_batch(fit_kwargs["batch_size"])
         try:
-            model.fit(x, y, epochs=epochs, callbacks=runner_callbacks + list(callbacks), **fit_kwargs)
+            model.fit(
+                x, y, epochs=epochs, callbacks=runner_callbacks + list(callbacks), **fit_kwargs
+            )
             if guard.diverged and not allow_nan:
                 raise RunError(guard.message)
             model.save_weights(final_weights)
         except OSError as error:  # e.g. a full disk while BackupAndRestore writes its checkpoint
-            raise RunError(f"{name}: could not write under {folder} ({error.strerror or error}); "
-                           f"free some space or pass --logdir DIR") from error
-        self.state["variants"][name] = {"status": "diverged" if guard.diverged else "complete",
-                                        "seconds": round(time.time() - started, 3),
-                                        "updates": int(keras.ops.convert_to_numpy(model.optimizer.iterations)),
-                                        "global_batch": fit_kwargs.get("batch_size")}
+            raise RunError(
+                f"{name}: could not write under {folder} ({error.strerror or error}); "
+                f"free some space or pass --logdir DIR"
+            ) from error
+        self.state["variants"][name] = {
+            "status": "diverged" if guard.diverged else "complete",
+            "seconds": round(time.time() - started, 3),
+            "updates": int(keras.ops.convert_to_numpy(model.optimizer.iterations)),
+            "global_batch": fit_kwargs.get("batch_size"),
+        }
         self._save_state()
         return recorder.history()
 
@@ -456,8 +520,14 @@ class Run:
         tables = self.state.setdefault("tables", {})
         tables[title] = [{k: _jsonable(v) for k, v in row.items()} for row in rows]
         self._save_state()
-        (self.dir / "summary.md").write_text(self.where() + "\n\n" + "".join(  # rewritten: each table once
-            f"## {name}\n\n{format_table(table, digits=digits, markdown=True)}\n\n" for name, table in tables.items()))
+        (self.dir / "summary.md").write_text(
+            self.where()
+            + "\n\n"
+            + "".join(  # rewritten: each table once
+                f"## {name}\n\n{format_table(table, digits=digits, markdown=True)}\n\n"
+                for name, table in tables.items()
+            )
+        )
         return text
 
     def where(self):
@@ -465,8 +535,10 @@ class Run:
         import keras
 
         replicas = self.strategy.num_replicas_in_sync if self.strategy is not None else 1
-        return (f"Ran on: {self.state.get('device', 'unknown device')}; {replicas} replica(s) in sync, so each "
-                f"batch size is {replicas}x the per-replica one; precision {keras.mixed_precision.global_policy().name}.")
+        return (
+            f"Ran on: {self.state.get('device', 'unknown device')}; {replicas} replica(s) in sync, so each "
+            f"batch size is {replicas}x the per-replica one; precision {keras.mixed_precision.global_policy().name}."
+        )
 
     def text(self, name, text):
         """Print ``text`` and log it as TensorBoard text ``name`` (e.g. an answer to a student's question)."""

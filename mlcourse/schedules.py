@@ -69,7 +69,9 @@ class Decay(Schedule):
 
     def __init__(self, initial_learning_rate, decay_steps, final_learning_rate=0.0, shape="cosine"):
         super().__init__()
-        self.initial_learning_rate = check_non_negative("initial_learning_rate", initial_learning_rate)
+        self.initial_learning_rate = check_non_negative(
+            "initial_learning_rate", initial_learning_rate
+        )
         self.decay_steps = check_positive_int("decay_steps", decay_steps)
         self.final_learning_rate = check_non_negative("final_learning_rate", final_learning_rate)
         self.shape = check_choice("shape", shape, self.SHAPES)
@@ -127,12 +129,20 @@ class LinearWarmup(Schedule):
         if isinstance(schedule, dict):
             schedule = keras.optimizers.schedules.deserialize(schedule)
         if not isinstance(schedule, Schedule):
-            if isinstance(schedule, bool) or not isinstance(schedule, (int, float)) or not schedule >= 0:
-                raise ValueError(f"schedule must be a float >= 0 or a LearningRateSchedule, got {schedule!r}")
+            if (
+                isinstance(schedule, bool)
+                or not isinstance(schedule, (int, float))
+                or not schedule >= 0
+            ):
+                raise ValueError(
+                    f"schedule must be a float >= 0 or a LearningRateSchedule, got {schedule!r}"
+                )
             schedule = float(schedule)
         self.schedule = schedule
         self.warmup_steps = check_non_negative_int("warmup_steps", warmup_steps)
-        self.initial_learning_rate = check_non_negative("initial_learning_rate", initial_learning_rate)
+        self.initial_learning_rate = check_non_negative(
+            "initial_learning_rate", initial_learning_rate
+        )
 
     def _after_warmup(self, step):
         if isinstance(self.schedule, Schedule):
@@ -202,7 +212,9 @@ class WarmupThenDecay(Schedule):
         self.decay_steps = check_positive_int("decay_steps", decay_steps)
         self.final_learning_rate = check_non_negative("final_learning_rate", final_learning_rate)
         self.shape = check_choice("shape", shape, Decay.SHAPES)
-        self.initial_learning_rate = check_non_negative("initial_learning_rate", initial_learning_rate)
+        self.initial_learning_rate = check_non_negative(
+            "initial_learning_rate", initial_learning_rate
+        )
         decay = Decay(peak_learning_rate, decay_steps, final_learning_rate, shape)
         self._schedule = LinearWarmup(decay, warmup_steps, initial_learning_rate)
 

@@ -37,7 +37,9 @@ def tutorials_dir():
 def _metadata(path):
     tree = ast.parse(path.read_text(), filename=str(path))
     for node in tree.body:
-        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "TUTORIAL" for t in node.targets):
+        if isinstance(node, ast.Assign) and any(
+            getattr(t, "id", None) == "TUTORIAL" for t in node.targets
+        ):
             return ast.literal_eval(node.value)
     return None
 

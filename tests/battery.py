@@ -10,7 +10,8 @@ no case, so new work is covered by adding a case, not by writing new boilerplate
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 
 @dataclasses.dataclass

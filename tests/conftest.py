@@ -67,10 +67,22 @@ class QuickRuns:
             return True
 
     def _run(self, tutorial_id):
-        command = [sys.executable, "-m", "mlcourse", "run", tutorial_id, "--quick", "--verbose", "0",
-                   "--logdir", str(self.logdir)]
+        command = [
+            sys.executable,
+            "-m",
+            "mlcourse",
+            "run",
+            tutorial_id,
+            "--quick",
+            "--verbose",
+            "0",
+            "--logdir",
+            str(self.logdir),
+        ]
         try:
-            process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            process = subprocess.Popen(
+                command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            )
             self.processes.add(process)
             try:
                 _, stderr = process.communicate(timeout=900)
@@ -78,10 +90,14 @@ class QuickRuns:
                 process.kill()
                 self.processes.discard(process)
             if process.returncode != 0:
-                raise RuntimeError(f"{tutorial_id} --quick exited {process.returncode}:\n{stderr[-3000:]}")
+                raise RuntimeError(
+                    f"{tutorial_id} --quick exited {process.returncode}:\n{stderr[-3000:]}"
+                )
             folders = sorted((self.logdir / tutorial_id).iterdir())
             if len(folders) != 1:
-                raise RuntimeError(f"{tutorial_id} --quick left {len(folders)} run folders: {folders}")
+                raise RuntimeError(
+                    f"{tutorial_id} --quick left {len(folders)} run folders: {folders}"
+                )
             self.runs[tutorial_id].set_result(folders[0])
         except Exception as error:  # reported by the test that asks for this run
             self.runs[tutorial_id].set_exception(error)

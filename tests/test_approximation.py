@@ -31,7 +31,10 @@ def test_piecewise_linear_interpolates_knots_and_meets_the_h2_bound():
 
 
 def test_1d_max_error_shrinks_like_one_over_units_squared():
-    error = [approx.errors(approx.piecewise_linear(wiggle_1d, n), wiggle_1d, -1, 1, 1)["max"] for n in (8, 16, 32)]
+    error = [
+        approx.errors(approx.piecewise_linear(wiggle_1d, n), wiggle_1d, -1, 1, 1)["max"]
+        for n in (8, 16, 32)
+    ]
     assert error[0] > error[1] > error[2]
     assert error[0] / error[2] > 10  # O(h²): quartered per doubling, 16 ideally
 
@@ -75,7 +78,10 @@ def test_local_bumps_converge_in_3d():
     def f(x):
         return np.sin(x.sum(axis=1)) * np.cos(x[:, 0] * x[:, 2])
 
-    error = [approx.errors(approx.local_bumps(f, m, dim=3), f, -1, 1, 3, points=21)["max"] for m in (2, 4, 8)]
+    error = [
+        approx.errors(approx.local_bumps(f, m, dim=3), f, -1, 1, 3, points=21)["max"]
+        for m in (2, 4, 8)
+    ]
     assert error[0] > error[1] > error[2] and error[2] < 0.05, error
 
 
@@ -100,10 +106,14 @@ def test_constructions_load_into_sigmoid_sum_with_the_same_outputs():
     x = approx.box_grid(-1.2, 1.2, 2, 41)  # also outside the box, where ramps saturate
     for weights in (approx.ridge_sum(smooth_2d, 6, 6), approx.local_bumps(smooth_2d, 5)):
         model = weights.keras_model()
-        np.testing.assert_allclose(model.predict(x.astype("float32"), verbose=0)[:, 0], weights(x), atol=1e-5)
+        np.testing.assert_allclose(
+            model.predict(x.astype("float32"), verbose=0)[:, 0], weights(x), atol=1e-5
+        )
     line = approx.piecewise_linear(wiggle_1d, 12)
     xs = np.linspace(-1.5, 1.5, 301)[:, None]
-    np.testing.assert_allclose(line.keras_model().predict(xs.astype("float32"), verbose=0)[:, 0], line(xs), atol=1e-5)
+    np.testing.assert_allclose(
+        line.keras_model().predict(xs.astype("float32"), verbose=0)[:, 0], line(xs), atol=1e-5
+    )
 
 
 # ---- arguments ------------------------------------------------------------------------------------
@@ -134,6 +144,12 @@ def test_without_the_threshold_the_bumps_do_not_converge():
     error = []
     for cells in (4, 8, 16):
         weights = approx.local_bumps(smooth_2d, cells)
-        plain = dataclasses.replace(weights.second, hidden_bias=np.zeros_like(weights.second.hidden_bias))
-        error.append(approx.errors(dataclasses.replace(weights, second=plain), smooth_2d, -1, 1, 2, points=101)["max"])
+        plain = dataclasses.replace(
+            weights.second, hidden_bias=np.zeros_like(weights.second.hidden_bias)
+        )
+        error.append(
+            approx.errors(
+                dataclasses.replace(weights, second=plain), smooth_2d, -1, 1, 2, points=101
+            )["max"]
+        )
     assert min(error) > 1.0, error

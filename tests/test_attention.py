@@ -93,7 +93,9 @@ def test_keras_mask_from_embedding_reaches_the_layer():
     np.testing.assert_allclose(after[1], before[1], atol=1e-5)
 
 
-@pytest.mark.parametrize("layer", [SelfAttention(6, causal=True), MultiHeadSelfAttention(8, 2, causal=True)])
+@pytest.mark.parametrize(
+    "layer", [SelfAttention(6, causal=True), MultiHeadSelfAttention(8, 2, causal=True)]
+)
 def test_causal_hides_the_future(layer):
     out = _np(layer(X))
     out_changed = _np(layer(_changed(X, 1, 4)))
@@ -101,7 +103,9 @@ def test_causal_hides_the_future(layer):
     assert not np.allclose(out_changed[1, 4:], out[1, 4:], atol=1e-3)
 
 
-@pytest.mark.parametrize("layer", [SelfAttention(6, window=2), MultiHeadSelfAttention(8, 2, window=2)])
+@pytest.mark.parametrize(
+    "layer", [SelfAttention(6, window=2), MultiHeadSelfAttention(8, 2, window=2)]
+)
 def test_window_hides_tokens_out_of_reach(layer):
     out = _np(layer(X))
     out_changed = _np(layer(_changed(X, 0, 6)))  # position 6 is within ±2 of 4, 5, 6 only
@@ -177,7 +181,9 @@ def test_our_weights_give_keras_the_same_outputs_with_causal_mask():
     causal = MultiHeadSelfAttention.from_config({**ours.get_config(), "causal": True})
     causal.build((None, None, 8))
     causal.set_weights(ours.get_weights())
-    np.testing.assert_allclose(_np(causal(X)), _np(keras_layer(X, X, use_causal_mask=True)), atol=1e-5)
+    np.testing.assert_allclose(
+        _np(causal(X)), _np(keras_layer(X, X, use_causal_mask=True)), atol=1e-5
+    )
 
 
 def test_padding_mask_agrees_with_keras_on_real_tokens():
@@ -197,7 +203,9 @@ class UniformAttention(SelfAttention):
     """Every key scores 0: the attention is a plain average of the values."""
 
     def score(self, query, key):
-        return ops.zeros((ops.shape(query)[0], ops.shape(query)[1], ops.shape(key)[1]), self.compute_dtype)
+        return ops.zeros(
+            (ops.shape(query)[0], ops.shape(query)[1], ops.shape(key)[1]), self.compute_dtype
+        )
 
 
 class NegatedDot(MultiHeadSelfAttention):
@@ -213,7 +221,9 @@ def test_overriding_score_changes_the_rule():
     padding = np.ones((2, 7), bool)
     padding[0, 3:] = False
     masked = _np(layer(X, mask=padding))  # masks still apply to a custom rule
-    np.testing.assert_allclose(masked[0], np.repeat(value[0, :3].mean(0, keepdims=True), 7, axis=0), atol=1e-5)
+    np.testing.assert_allclose(
+        masked[0], np.repeat(value[0, :3].mean(0, keepdims=True), 7, axis=0), atol=1e-5
+    )
 
 
 def test_subclass_score_is_used_by_multi_head():
@@ -225,7 +235,9 @@ def test_subclass_score_is_used_by_multi_head():
     _, w_negated = negated(X, return_attention_scores=True)
     raw = _np(plain.score(plain._heads(X, "query"), plain._heads(X, "key")))
     expected = np.exp(-raw - (-raw).max(-1, keepdims=True))
-    np.testing.assert_allclose(_np(w_negated), expected / expected.sum(-1, keepdims=True), atol=1e-5)
+    np.testing.assert_allclose(
+        _np(w_negated), expected / expected.sum(-1, keepdims=True), atol=1e-5
+    )
     assert not np.allclose(_np(w_negated), _np(w_plain), atol=1e-3)
 
 
@@ -249,7 +261,7 @@ def test_distance_decay_scores(decay):
     if decay == "exponential":
         expected = raw * np.exp(-distance / 3.0)
     else:
-        slopes = np.array([2.0 ** -4, 2.0 ** -8])[None, :, None, None]
+        slopes = np.array([2.0**-4, 2.0**-8])[None, :, None, None]
         expected = raw - slopes * distance
     _, weights = layer(X, return_attention_scores=True)
     np.testing.assert_allclose(_np(weights), _softmax(expected), atol=1e-5)
@@ -285,7 +297,9 @@ def test_distance_decay_on_images_uses_pixel_distance():
     expected = np.hypot(rows[:, None] - rows[None], cols[:, None] - cols[None])
     np.testing.assert_allclose(_np(layer.distances(12)), expected, atol=1e-6)
     moved = images.copy()
-    moved[:, :, :] = np.roll(images, 1, axis=1)  # rolling rows changes pixel distances: outputs differ
+    moved[:, :, :] = np.roll(
+        images, 1, axis=1
+    )  # rolling rows changes pixel distances: outputs differ
     assert not np.allclose(_np(layer(moved)), np.roll(_np(out), 1, axis=1), atol=1e-4)
 
 
@@ -295,12 +309,17 @@ def test_distance_decay_on_images_uses_pixel_distance():
 def test_two_stage_head_projections_collapse_into_one_matrix():
     features, width, heads, depth = 8, 8, 2, 4
     rng = np.random.default_rng(3)
-    shared = {n: rng.normal(size=(features, width)).astype("float32") / 3 for n in ("query", "key", "value")}
+    shared = {
+        n: rng.normal(size=(features, width)).astype("float32") / 3
+        for n in ("query", "key", "value")
+    }
     per_head = {n: rng.normal(size=(heads, width, depth)).astype("float32") / 3 for n in shared}
     layer = MultiHeadSelfAttention(heads * depth, heads, use_bias=False)
     layer.build(X.shape)
     output_kernel = _np(layer.output_kernel)
-    layer.set_weights([_np(collapse_two_stage_heads(shared[n], per_head[n])) for n in shared] + [output_kernel])
+    layer.set_weights(
+        [_np(collapse_two_stage_heads(shared[n], per_head[n])) for n in shared] + [output_kernel]
+    )
 
     # the lecture's two-stage computation, written out: q = a W^q, then q^h = q W^{q,h}
     def heads_of(name):

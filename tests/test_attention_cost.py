@@ -20,7 +20,9 @@ def test_fit_slope_min_length_drops_the_flat_start():
     assert fit_slope(lengths, values, min_length=128)[0] > 1.9
 
 
-@pytest.mark.parametrize("lengths, values", [([64], [1.0]), ([64, 64], [1.0, 2.0]), ([64, 128], [0.0, 1.0])])
+@pytest.mark.parametrize(
+    "lengths, values", [([64], [1.0]), ([64, 64], [1.0, 2.0]), ([64, 128], [0.0, 1.0])]
+)
 def test_fit_slope_rejects_what_cannot_be_fitted(lengths, values):
     with pytest.raises(ValueError):
         fit_slope(lengths, values)
@@ -44,7 +46,9 @@ def test_memory_reading_grows_quadratically_for_softmax_and_linearly_for_linear(
     # the allocator reading is real: doubling T quadruples softmax's step memory, doubles linear's
     softmax = measure("softmax", [512, 1024], width=32, heads=4, repeats=3)
     linear = measure("linear", [512, 1024], width=32, heads=4, repeats=3)
-    assert softmax[0]["peak_bytes"] > 4 * 512 * 512 * 4  # at least one (batch, heads, T, T) float32 matrix
+    assert (
+        softmax[0]["peak_bytes"] > 4 * 512 * 512 * 4
+    )  # at least one (batch, heads, T, T) float32 matrix
     assert 3.0 < softmax[1]["peak_bytes"] / softmax[0]["peak_bytes"] < 5.0
     assert 1.5 < linear[1]["peak_bytes"] / linear[0]["peak_bytes"] < 2.8
 

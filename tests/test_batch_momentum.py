@@ -28,7 +28,9 @@ def test_epoch_timer_counts_updates_and_times_epochs(tmp_path):
     assert summary["seconds_per_update"] == pytest.approx(min(s / 8 for s in timer.seconds[1:]))
     saved = json.loads((tmp_path / "timing.json").read_text())
     assert sorted(saved) == ["0", "1", "2"]
-    resumed = EpochTimer(tmp_path)  # a new timer on the same folder (a resumed run) keeps the epochs
+    resumed = EpochTimer(
+        tmp_path
+    )  # a new timer on the same folder (a resumed run) keeps the epochs
     assert resumed.seconds == timer.seconds and resumed.updates == [8, 8, 8]
 
 
@@ -52,12 +54,19 @@ def test_tutorial_quick_mode(quick_run):
     state = json.loads((run_dir / "run.json").read_text())
     assert state["status"] == "complete"
     rows = state["tables"]["Batch size x momentum, 2 epochs, SGD η = 0.02"]
-    assert {(r["batch"], r["momentum"]) for r in rows} == {(16, 0.0), (16, 0.9), (256, 0.0), (256, 0.9)}
+    assert {(r["batch"], r["momentum"]) for r in rows} == {
+        (16, 0.0),
+        (16, 0.9),
+        (256, 0.0),
+        (256, 0.9),
+    }
     for row in rows:
         assert row["updates/epoch"] == 1024 // row["batch"]
         assert 0 < row["seconds_per_update"] < row["seconds_per_epoch"]
         assert 0.1 < row["val_accuracy"] <= 1  # better than chance (0.1) after two epochs
     claims = state["tables"]["The lecture's claims next to what was measured here"]
-    assert len(claims) == 5 and all(c["verdict"].split(" (")[0] in ("holds here", "does NOT hold here") for c in claims)
+    assert len(claims) == 5 and all(
+        c["verdict"].split(" (")[0] in ("holds here", "does NOT hold here") for c in claims
+    )
     assert list(run_dir.glob("batch-16_momentum-0.9/events.out.tfevents.*"))  # the HParams trial
     assert list(run_dir.glob("events.out.tfevents.*"))  # the run's HParams config and tables

@@ -3,10 +3,10 @@
 import keras
 import numpy as np
 import pytest
-
-import mlcourse
 from battery import LayerCase, ObjectCase, OptimizerCase, ScheduleCase
 from battery_cases import all_cases
+
+import mlcourse
 
 mlcourse.load_all()  # registers every public object
 CASES = all_cases()
@@ -22,7 +22,9 @@ def _of(kind):
 
 
 def _registered_names():
-    return sorted(k[len(PACKAGE):] for k in keras.saving.get_custom_objects() if k.startswith(PACKAGE))
+    return sorted(
+        k[len(PACKAGE) :] for k in keras.saving.get_custom_objects() if k.startswith(PACKAGE)
+    )
 
 
 def test_every_registered_object_has_exactly_one_case():
@@ -40,7 +42,9 @@ def _as_list(x):
 
 def _functional_model(case):
     inputs = _as_list(case.inputs())
-    symbolic = [keras.Input(shape=a.shape[1:], dtype=str(a.dtype), batch_size=a.shape[0]) for a in inputs]
+    symbolic = [
+        keras.Input(shape=a.shape[1:], dtype=str(a.dtype), batch_size=a.shape[0]) for a in inputs
+    ]
     symbolic = symbolic if len(symbolic) > 1 else symbolic[0]
     outputs = case.make()(symbolic, **case.call_kwargs)
     return keras.Model(symbolic, outputs), inputs
@@ -108,7 +112,9 @@ def _tiny_regression(seed=0):
 
 def _tiny_model(optimizer):
     keras.utils.set_random_seed(0)
-    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="tanh"), keras.layers.Dense(1)])
+    model = keras.Sequential(
+        [keras.Input((4,)), keras.layers.Dense(8, activation="tanh"), keras.layers.Dense(1)]
+    )
     model.compile(optimizer=optimizer, loss="mse")
     return model
 
@@ -157,7 +163,9 @@ class TestSchedule:
     def test_serialize_round_trip(self, case):
         schedule = case.make()
         assert keras.saving.get_registered_name(type(schedule)) == PACKAGE + case.name
-        clone = keras.optimizers.schedules.deserialize(keras.optimizers.schedules.serialize(schedule))
+        clone = keras.optimizers.schedules.deserialize(
+            keras.optimizers.schedules.serialize(schedule)
+        )
         assert clone.get_config() == schedule.get_config()
         for step in (0, 1, 10, 100, 1000):
             np.testing.assert_allclose(float(schedule(step)), float(clone(step)), rtol=1e-7)

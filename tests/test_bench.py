@@ -29,7 +29,9 @@ class FakeClock:
 
 def test_measure_alternates_after_a_warm_up_and_reports_per_round_ratios():
     clock = FakeClock()
-    timing = bench.measure(clock.step("ours", 3.0), clock.step("ref", 2.0), rounds=4, calls=1, clock=clock)
+    timing = bench.measure(
+        clock.step("ours", 3.0), clock.step("ref", 2.0), rounds=4, calls=1, clock=clock
+    )
     assert timing["ratios"] == [1.5] * 4
     assert timing["ours"] == [3.0] * 4 and timing["reference"] == [2.0] * 4
     assert clock.calls[:4] == ["ours", "ours", "ref", "ref"]  # warm-up of each
@@ -38,7 +40,9 @@ def test_measure_alternates_after_a_warm_up_and_reports_per_round_ratios():
 
 def test_measure_picks_enough_calls_for_the_shortest_measurement():
     clock = FakeClock()
-    timing = bench.measure(clock.step("ours", 0.01), clock.step("ref", 0.02), rounds=1, min_seconds=0.1, clock=clock)
+    timing = bench.measure(
+        clock.step("ours", 0.01), clock.step("ref", 0.02), rounds=1, min_seconds=0.1, clock=clock
+    )
     assert timing["calls"] == 5 and timing["ratios"] == [pytest.approx(0.5)]
 
 
@@ -53,7 +57,9 @@ def test_every_group_has_comparisons_with_targets_where_the_issue_sets_them():
 
     targets = {}
     for group, module in bench.GROUPS.items():
-        comparisons = list(importlib.import_module(f"mlcourse.bench.{module}").comparisons(quick=False))
+        comparisons = list(
+            importlib.import_module(f"mlcourse.bench.{module}").comparisons(quick=False)
+        )
         assert comparisons and all(c.group == group for c in comparisons)
         targets[group] = {c.target for c in comparisons}
     assert 1.05 in targets["optimizers"]
@@ -63,7 +69,9 @@ def test_every_group_has_comparisons_with_targets_where_the_issue_sets_them():
 
 def test_bench_runs_groups_in_one_process_and_writes_json(tmp_path, capsys):
     path = tmp_path / "bench.json"
-    status = bench.main(["--quick", "--only", "normalization,attention-cost", "--rounds", "2", "--json", str(path)])
+    status = bench.main(
+        ["--quick", "--only", "normalization,attention-cost", "--rounds", "2", "--json", str(path)]
+    )
     result = json.loads(path.read_text())
     rows = result["rows"]
     assert {row["group"] for row in rows} == {"normalization", "attention-cost"} and len(rows) == 4
@@ -78,11 +86,20 @@ def test_bench_runs_groups_in_one_process_and_writes_json(tmp_path, capsys):
     assert result["environment"]["rounds"] == 2 and result["environment"]["quick"] is True
 
 
-@pytest.mark.parametrize("argv, allowed", [(["--only", "nosuch"], "valid: optimizers, normalization, attention"),
-                                           (["--rounds", "0"], "expected a positive integer"),
-                                           (["--clock", "sundial"], "choose from 'cpu', 'wall'")])
+@pytest.mark.parametrize(
+    "argv, allowed",
+    [
+        (["--only", "nosuch"], "valid: optimizers, normalization, attention"),
+        (["--rounds", "0"], "expected a positive integer"),
+        (["--clock", "sundial"], "choose from 'cpu', 'wall'"),
+    ],
+)
 def test_bad_bench_flags_exit_2_with_the_choices(argv, allowed):
-    result = subprocess.run([sys.executable, "-m", "mlcourse", "bench", *argv], capture_output=True, text=True,
-                            timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "mlcourse", "bench", *argv],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 2
     assert allowed in result.stderr, result.stderr

@@ -5,13 +5,23 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from mlcourse.callbacks import ActivationHistogramLogger, GradientNormLogger, LearningRateLogger, layer_gradient_norms
+from mlcourse.callbacks import (
+    ActivationHistogramLogger,
+    GradientNormLogger,
+    LearningRateLogger,
+    layer_gradient_norms,
+)
 from mlcourse.callbacks.figures import figure_to_image
 
 
 def _model():
-    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, activation="tanh", name="hidden"),
-                              keras.layers.Dense(1, name="out")])
+    model = keras.Sequential(
+        [
+            keras.Input((3,)),
+            keras.layers.Dense(4, activation="tanh", name="hidden"),
+            keras.layers.Dense(1, name="out"),
+        ]
+    )
     model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
     return model
 
@@ -37,7 +47,7 @@ def test_layer_gradient_norms_match_a_manual_tape():
     with tf.GradientTape() as tape:
         loss = keras.losses.MeanSquaredError()(y, model(x, training=True))
     grads = tape.gradient(loss, model.get_layer("hidden").trainable_variables)
-    expected = np.sqrt(sum(float(tf.reduce_sum(g ** 2)) for g in grads))
+    expected = np.sqrt(sum(float(tf.reduce_sum(g**2)) for g in grads))
     assert list(norms) == ["hidden", "out"]
     np.testing.assert_allclose(norms["hidden"], expected, rtol=1e-5)
 
@@ -57,7 +67,14 @@ def test_learning_rate_logger_follows_a_schedule(tmp_path):
     model, (x, y) = _model(), _data()
     schedule = keras.optimizers.schedules.PiecewiseConstantDecay([4], [0.1, 0.01])
     model.compile(optimizer=keras.optimizers.SGD(schedule), loss="mse")
-    model.fit(x, y, batch_size=8, epochs=2, verbose=0, callbacks=[LearningRateLogger(tmp_path, every_n_updates=1)])
+    model.fit(
+        x,
+        y,
+        batch_size=8,
+        epochs=2,
+        verbose=0,
+        callbacks=[LearningRateLogger(tmp_path, every_n_updates=1)],
+    )
     logged = _scalars(tmp_path)["learning_rate"]
     rates = {step: float(tf.make_ndarray(value.tensor)) for step, value in logged}
     assert sorted(rates) == list(range(1, 9))

@@ -50,8 +50,10 @@ def test_accuracy_and_steps_to_accuracy(data):
     x, y = data
     assert cs.accuracy(5.0, 0.0, x, y) > 0.9
     assert cs.accuracy(-5.0, 0.0, x, y) < 0.1
-    np.testing.assert_allclose(cs.accuracy(np.array([5.0, -5.0]), np.array([0.0, 0.0]), x, y),
-                               [cs.accuracy(5.0, 0.0, x, y), cs.accuracy(-5.0, 0.0, x, y)])
+    np.testing.assert_allclose(
+        cs.accuracy(np.array([5.0, -5.0]), np.array([0.0, 0.0]), x, y),
+        [cs.accuracy(5.0, 0.0, x, y), cs.accuracy(-5.0, 0.0, x, y)],
+    )
     assert cs.steps_to_accuracy([0.1, 0.5, 0.95, 0.99], 0.9) == 3
     assert cs.steps_to_accuracy([0.1, 0.5], 0.9) is None
 
@@ -63,7 +65,10 @@ def test_trajectory_records_every_update_and_resumes(tmp_path, data):
     path = tmp_path / "trajectory.json"
     model.fit(x, y, batch_size=20, epochs=2, verbose=0, callbacks=[WeightTrajectory(path)])
     saved = json.loads(path.read_text())
-    assert saved["names"] == ["two_parameter_classifier/score/kernel", "two_parameter_classifier/score/bias"]
+    assert saved["names"] == [
+        "two_parameter_classifier/score/kernel",
+        "two_parameter_classifier/score/bias",
+    ]
     assert [p[0] for p in saved["points"]] == list(range(7))  # start + 2 epochs x 3 updates
     w_final = float(keras.ops.convert_to_numpy(model.trainable_weights[0])[0, 0])
     assert saved["points"][-1][1] == pytest.approx(w_final)

@@ -14,7 +14,9 @@ from mlcourse import cli, tutorials
 
 def test_list_prints_one_line_a_tutorial_without_tensorflow():
     started = time.time()
-    result = subprocess.run([sys.executable, "-m", "mlcourse", "list"], capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "mlcourse", "list"], capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
     assert len(lines) == len(tutorials.discover()) >= 3
@@ -28,9 +30,16 @@ def test_unknown_tutorial_exits_2_and_lists_the_choices(capsys):
     assert "unknown tutorial" in err and "l02-regression" in err and "all" in err
 
 
-@pytest.mark.parametrize("argv", [["run", "l02-regression", "--bogus"], ["run", "all", "--epochs", "3"],
-                                  ["run", "l02-regression", "--seed", "minus"], ["board", "--port", "99999"],
-                                  ["frobnicate"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["run", "l02-regression", "--bogus"],
+        ["run", "all", "--epochs", "3"],
+        ["run", "l02-regression", "--seed", "minus"],
+        ["board", "--port", "99999"],
+        ["frobnicate"],
+    ],
+)
 def test_bad_flags_exit_2(argv, capsys):
     with pytest.raises(SystemExit) as exit_:
         cli.main(argv)
@@ -52,15 +61,21 @@ def test_board_serves_the_runs_over_http(tmp_path):
         tf.summary.scalar("epoch_loss", 1.0, step=0)
     writer.close()
     port = _free_port()
-    board = subprocess.Popen([sys.executable, "-m", "mlcourse", "board", "--logdir", str(tmp_path), "--port", str(port)],
-                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    board = subprocess.Popen(
+        [sys.executable, "-m", "mlcourse", "board", "--logdir", str(tmp_path), "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     try:
         line = board.stdout.readline()
         assert f"http://127.0.0.1:{port}/" in line
         deadline, runs = time.time() + 60, []
         while time.time() < deadline and "demo/20260101-000000/variant" not in runs:
             time.sleep(1)
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/data/runs", timeout=5) as response:
+            with urllib.request.urlopen(
+                f"http://127.0.0.1:{port}/data/runs", timeout=5
+            ) as response:
                 runs = json.loads(response.read())
         assert "demo/20260101-000000/variant" in runs
     finally:

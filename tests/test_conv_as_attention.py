@@ -20,14 +20,20 @@ def _random_conv(kernel_size, channels_in, channels_out, seed=0):
     return conv
 
 
-@pytest.mark.parametrize("kernel_size, channels_in, channels_out", [(3, 4, 5), (3, 1, 3), (5, 3, 2)])
+@pytest.mark.parametrize(
+    "kernel_size, channels_in, channels_out", [(3, 4, 5), (3, 1, 3), (5, 3, 2)]
+)
 def test_attention_reproduces_the_convolution(kernel_size, channels_in, channels_out):
     conv = _random_conv(kernel_size, channels_in, channels_out)
     x = np.random.default_rng(1).normal(size=(2, 7, 9, channels_in)).astype("float32")
     attention = conv_as_attention(conv, image_size=(7, 9))
     assert attention.num_heads == kernel_size**2
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(attention(x)), keras.ops.convert_to_numpy(conv(x)),
-                               atol=1e-4, rtol=0)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(attention(x)),
+        keras.ops.convert_to_numpy(conv(x)),
+        atol=1e-4,
+        rtol=0,
+    )
 
 
 def test_each_head_attends_to_one_shifted_pixel():
@@ -46,16 +52,22 @@ def test_soft_positional_attention_is_not_the_convolution():
     conv = _random_conv(3, 3, 3)
     x = np.random.default_rng(3).normal(size=(1, 7, 9, 3)).astype("float32")
     soft = conv_as_attention(conv, image_size=(7, 9), sharpness=0.5)
-    assert np.abs(keras.ops.convert_to_numpy(soft(x)) - keras.ops.convert_to_numpy(conv(x))).max() > 1e-2
+    assert (
+        np.abs(keras.ops.convert_to_numpy(soft(x)) - keras.ops.convert_to_numpy(conv(x))).max()
+        > 1e-2
+    )
 
 
-@pytest.mark.parametrize("conv, argument", [
-    (keras.layers.Conv2D(2, 3, strides=2, padding="same"), "strides"),
-    (keras.layers.Conv2D(2, 3, padding="valid"), "padding"),
-    (keras.layers.Conv2D(2, 2, padding="same"), "kernel_size"),
-    (keras.layers.Conv2D(2, 3, padding="same", activation="relu"), "activation"),
-    (keras.layers.Conv2D(2, 3, padding="same", dilation_rate=2), "dilation_rate"),
-])
+@pytest.mark.parametrize(
+    "conv, argument",
+    [
+        (keras.layers.Conv2D(2, 3, strides=2, padding="same"), "strides"),
+        (keras.layers.Conv2D(2, 3, padding="valid"), "padding"),
+        (keras.layers.Conv2D(2, 2, padding="same"), "kernel_size"),
+        (keras.layers.Conv2D(2, 3, padding="same", activation="relu"), "activation"),
+        (keras.layers.Conv2D(2, 3, padding="same", dilation_rate=2), "dilation_rate"),
+    ],
+)
 def test_unconvertible_convolutions_are_rejected(conv, argument):
     conv.build((None, 7, 9, 2))
     with pytest.raises(ValueError, match=argument):

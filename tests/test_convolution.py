@@ -23,7 +23,9 @@ def _images(shape, seed=0):
 
 def _twins(filters, kernel_size, strides, padding, input_shape):
     """A Keras Conv2D and a ReceptiveFieldConv2D holding the Conv2D's weights."""
-    conv = keras.layers.Conv2D(filters, kernel_size, strides=strides, padding=padding, bias_initializer="random_normal")
+    conv = keras.layers.Conv2D(
+        filters, kernel_size, strides=strides, padding=padding, bias_initializer="random_normal"
+    )
     conv.build(input_shape)
     neurons = ReceptiveFieldConv2D(filters, kernel_size, strides=strides, padding=padding)
     neurons.build(input_shape)
@@ -32,7 +34,12 @@ def _twins(filters, kernel_size, strides, padding, input_shape):
 
 
 CONV_SETTINGS = [  # (kernel_size, strides, channels); each under both paddings
-    (3, 1, 1), (3, 2, 3), ((2, 3), 1, 4), ((2, 3), (2, 1), 4), (5, 2, 2), (1, 1, 3),
+    (3, 1, 1),
+    (3, 2, 3),
+    ((2, 3), 1, 4),
+    ((2, 3), (2, 1), 4),
+    (5, 2, 2),
+    (1, 1, 3),
 ]
 
 
@@ -43,8 +50,12 @@ def test_neuron_version_equals_filter_version(padding):
         conv, neurons = _twins(6, kernel_size, strides, padding, x[..., :channels].shape)
         expected = keras.ops.convert_to_numpy(conv(x[..., :channels]))
         actual = keras.ops.convert_to_numpy(neurons(x[..., :channels]))
-        assert actual.shape == expected.shape == neurons.compute_output_shape(x[..., :channels].shape)
-        np.testing.assert_allclose(actual, expected, atol=1e-5, rtol=0, err_msg=f"{kernel_size=} {strides=}")
+        assert (
+            actual.shape == expected.shape == neurons.compute_output_shape(x[..., :channels].shape)
+        )
+        np.testing.assert_allclose(
+            actual, expected, atol=1e-5, rtol=0, err_msg=f"{kernel_size=} {strides=}"
+        )
 
 
 def test_weights_in_another_order_give_other_numbers():
@@ -53,7 +64,9 @@ def test_weights_in_another_order_give_other_numbers():
     conv, neurons = _twins(4, 3, 1, "valid", x.shape)
     kernel, bias = conv.get_weights()
     neurons.set_weights([np.transpose(kernel, (1, 0, 2, 3)), bias])  # rows and columns swapped
-    difference = np.abs(keras.ops.convert_to_numpy(neurons(x)) - keras.ops.convert_to_numpy(conv(x)))
+    difference = np.abs(
+        keras.ops.convert_to_numpy(neurons(x)) - keras.ops.convert_to_numpy(conv(x))
+    )
     assert difference.max() > 1e-2
 
 
@@ -75,10 +88,16 @@ def test_trains_like_conv2d_in_a_model():
     def model(conv_class):
         keras.utils.set_random_seed(0)
         model = keras.Sequential(
-            [keras.Input((8, 8, 1)), conv_class(4, 3, padding="same", activation="relu"),
-             keras.layers.Flatten(), keras.layers.Dense(3)]
+            [
+                keras.Input((8, 8, 1)),
+                conv_class(4, 3, padding="same", activation="relu"),
+                keras.layers.Flatten(),
+                keras.layers.Dense(3),
+            ]
         )
-        model.compile(keras.optimizers.SGD(0.1), keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        model.compile(
+            keras.optimizers.SGD(0.1), keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        )
         model.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
         return model.get_weights()
 
@@ -86,10 +105,13 @@ def test_trains_like_conv2d_in_a_model():
         np.testing.assert_allclose(a, b, atol=1e-4)
 
 
-@pytest.mark.parametrize("ours,keras_twin", [
-    (ReceptiveFieldMaxPooling2D, keras.layers.MaxPooling2D),
-    (ReceptiveFieldAveragePooling2D, keras.layers.AveragePooling2D),
-])
+@pytest.mark.parametrize(
+    "ours,keras_twin",
+    [
+        (ReceptiveFieldMaxPooling2D, keras.layers.MaxPooling2D),
+        (ReceptiveFieldAveragePooling2D, keras.layers.AveragePooling2D),
+    ],
+)
 @pytest.mark.parametrize("padding", ["valid", "same"])
 def test_pooling_equals_keras_pooling(ours, keras_twin, padding):
     x = _images((2, 9, 8, 3)) - 2.0  # mostly negative, so a zero-padded max would be caught
@@ -98,13 +120,18 @@ def test_pooling_equals_keras_pooling(ours, keras_twin, padding):
         layer = ours(pool_size, strides, padding)
         actual = keras.ops.convert_to_numpy(layer(x))
         assert actual.shape == expected.shape == layer.compute_output_shape(x.shape)
-        np.testing.assert_allclose(actual, expected, atol=1e-6, rtol=0, err_msg=f"{pool_size=} {strides=}")
+        np.testing.assert_allclose(
+            actual, expected, atol=1e-6, rtol=0, err_msg=f"{pool_size=} {strides=}"
+        )
 
 
-@pytest.mark.parametrize("make,argument", [
-    (lambda: ReceptiveFieldConv2D(2, (3, 9)), "kernel_size"),
-    (lambda: ReceptiveFieldMaxPooling2D(9), "pool_size"),
-])
+@pytest.mark.parametrize(
+    "make,argument",
+    [
+        (lambda: ReceptiveFieldConv2D(2, (3, 9)), "kernel_size"),
+        (lambda: ReceptiveFieldMaxPooling2D(9), "pool_size"),
+    ],
+)
 def test_field_larger_than_input_with_valid_padding_is_rejected(make, argument):
     with pytest.raises(ValueError, match=argument):
         make()(keras.Input((8, 8, 1)))
@@ -113,7 +140,9 @@ def test_field_larger_than_input_with_valid_padding_is_rejected(make, argument):
 def test_field_larger_than_input_is_fine_with_same_padding():
     x = _images((1, 4, 4, 1))
     conv, neurons = _twins(2, 5, 1, "same", x.shape)
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(neurons(x)), keras.ops.convert_to_numpy(conv(x)), atol=1e-5)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(neurons(x)), keras.ops.convert_to_numpy(conv(x)), atol=1e-5
+    )
 
 
 # ----------------------------------------------------------------------------- spatial transformer
@@ -130,8 +159,12 @@ def _transformer_with_theta(theta, image_shape):
 def test_fresh_transformer_is_the_identity():
     x = _images((3, 28, 28, 2))
     layer = SpatialTransformer()
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(layer(x)), x, atol=1e-4)  # float32 grid round-off
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(layer.theta(x)), [[1, 0, 0, 0, 1, 0]] * 3, atol=0)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(layer(x)), x, atol=1e-4
+    )  # float32 grid round-off
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(layer.theta(x)), [[1, 0, 0, 0, 1, 0]] * 3, atol=0
+    )
 
 
 @pytest.mark.parametrize("quarter_turns", [1, 2, 3])
@@ -150,11 +183,19 @@ def _scipy_warp(image, theta):
     matrix = np.array([[d, c], [b, a]])
     offset = centre - matrix @ centre + half * np.array([ty, tx])
     return np.stack(
-        [scipy.ndimage.affine_transform(image[..., k], matrix, offset, order=1, mode="grid-constant", cval=0.0)
-         for k in range(image.shape[-1])], axis=-1)
+        [
+            scipy.ndimage.affine_transform(
+                image[..., k], matrix, offset, order=1, mode="grid-constant", cval=0.0
+            )
+            for k in range(image.shape[-1])
+        ],
+        axis=-1,
+    )
 
 
-@pytest.mark.parametrize("rotation,scale,shift", [(30, 1.0, (0, 0)), (-45, 0.7, (2, -1)), (10, 1.3, (0.5, 3))])
+@pytest.mark.parametrize(
+    "rotation,scale,shift", [(30, 1.0, (0, 0)), (-45, 0.7, (2, -1)), (10, 1.3, (0.5, 3))]
+)
 def test_general_affine_theta_matches_scipy_bilinear_warp(rotation, scale, shift):
     x = _images((1, 16, 16, 2))
     theta = affine_theta(rotation, scale, shift, image_size=(16, 16))
@@ -164,7 +205,9 @@ def test_general_affine_theta_matches_scipy_bilinear_warp(rotation, scale, shift
 
 def test_shift_theta_moves_content_by_pixels():
     x = _images((1, 10, 10, 1))
-    moved = keras.ops.convert_to_numpy(affine_sample(x, np.array([affine_theta(shift=(2, 3), image_size=(10, 10))])))
+    moved = keras.ops.convert_to_numpy(
+        affine_sample(x, np.array([affine_theta(shift=(2, 3), image_size=(10, 10))]))
+    )
     np.testing.assert_allclose(moved[0, 3:, 2:], x[0, :-3, :-2], atol=1e-5)  # right by 2, down by 3
     np.testing.assert_allclose(moved[0, :3], 0, atol=1e-5)  # uncovered border reads zeros
     np.testing.assert_allclose(moved[0, :, :2], 0, atol=1e-5)
@@ -172,7 +215,9 @@ def test_shift_theta_moves_content_by_pixels():
 
 def test_sampler_gradient_with_respect_to_theta_matches_finite_differences():
     x = _images((1, 8, 8, 1))
-    theta = tf.Variable(np.array([affine_theta(20, 1.1, (0.3, -0.4), image_size=(8, 8))], dtype="float64"))
+    theta = tf.Variable(
+        np.array([affine_theta(20, 1.1, (0.3, -0.4), image_size=(8, 8))], dtype="float64")
+    )
     weights = _images((1, 8, 8, 1), seed=3).astype("float64")
 
     def objective(t):
@@ -183,7 +228,8 @@ def test_sampler_gradient_with_respect_to_theta_matches_finite_differences():
     analytic = tape.gradient(value, theta).numpy()[0]
     eps = 1e-4
     numeric = [
-        (objective(theta + eps * np.eye(6)[i]) - objective(theta - eps * np.eye(6)[i])).numpy() / (2 * eps)
+        (objective(theta + eps * np.eye(6)[i]) - objective(theta - eps * np.eye(6)[i])).numpy()
+        / (2 * eps)
         for i in range(6)
     ]
     np.testing.assert_allclose(analytic, numeric, rtol=2e-2, atol=1e-3)
@@ -220,8 +266,16 @@ def test_accuracy_under_transforms_counts_what_the_transform_moves():
     from mlcourse.analysis import invariance
 
     images, labels = _quadrant_images()
-    transforms = [("rotation", 0), ("rotation", 90), ("rotation", 180), ("shift", 2), ("scale", 1.0)]
-    rows = invariance.accuracy_under_transforms({"quadrants": _QuadrantModel()}, images, labels, transforms)
+    transforms = [
+        ("rotation", 0),
+        ("rotation", 90),
+        ("rotation", 180),
+        ("shift", 2),
+        ("scale", 1.0),
+    ]
+    rows = invariance.accuracy_under_transforms(
+        {"quadrants": _QuadrantModel()}, images, labels, transforms
+    )
     assert [row["quadrants"] for row in rows] == [1.0, 0.0, 0.0, 1.0, 1.0]
     assert [(row["transform"], row["amount"]) for row in rows] == transforms
 
@@ -230,7 +284,9 @@ def test_transform_images_rotates_counter_clockwise_and_rejects_unknown_kinds():
     from mlcourse.analysis import invariance
 
     x = _images((2, 12, 12, 1))
-    np.testing.assert_allclose(invariance.transform_images(x, "rotation", 90), np.rot90(x, axes=(1, 2)), atol=1e-5)
+    np.testing.assert_allclose(
+        invariance.transform_images(x, "rotation", 90), np.rot90(x, axes=(1, 2)), atol=1e-5
+    )
     with pytest.raises(ValueError, match="kind"):
         invariance.transform_images(x, "shear", 10)
 
@@ -240,14 +296,27 @@ def test_filter_images_callback_writes_filters_and_feature_maps(tmp_path):
 
     from mlcourse.callbacks.filter_images import FilterImages, tile_images
 
-    assert tile_images(np.zeros((5, 3, 3))).shape == (2 * 4 - 1, 3 * 4 - 1)  # 2 rows, 3 columns, 1-pixel gaps
-    model = keras.Sequential([keras.Input((8, 8, 1)), ReceptiveFieldConv2D(6, 3, name="conv1"), keras.layers.Flatten(),
-                              keras.layers.Dense(2)])
+    assert tile_images(np.zeros((5, 3, 3))).shape == (
+        2 * 4 - 1,
+        3 * 4 - 1,
+    )  # 2 rows, 3 columns, 1-pixel gaps
+    model = keras.Sequential(
+        [
+            keras.Input((8, 8, 1)),
+            ReceptiveFieldConv2D(6, 3, name="conv1"),
+            keras.layers.Flatten(),
+            keras.layers.Dense(2),
+        ]
+    )
     model.compile("sgd", "mse")
     callback = FilterImages(tmp_path, "conv1", _images((2, 8, 8, 1)), upscale=4)
     model.fit(_images((4, 8, 8, 1)), np.zeros((4, 2)), epochs=1, verbose=0, callbacks=[callback])
     events = EventAccumulator(str(tmp_path), size_guidance={"tensors": 0}).Reload()
-    assert set(events.Tags()["tensors"]) == {"filters/conv1", "feature_maps/conv1/0", "feature_maps/conv1/1"}
+    assert set(events.Tags()["tensors"]) == {
+        "filters/conv1",
+        "feature_maps/conv1/0",
+        "feature_maps/conv1/1",
+    }
     with pytest.raises(ValueError, match="every_n_epochs"):
         FilterImages(tmp_path, "conv1", None, every_n_epochs=0)
 
@@ -266,10 +335,19 @@ def _tutorial_module():
 def test_tutorial_builds_every_model_of_the_full_mode():
     """Quick mode trains only some variants; every full-mode model must at least build and run."""
     tutorial = _tutorial_module()
-    builders = [tutorial.fully_connected, tutorial.best_cnn, lambda: tutorial.best_cnn(conv=ReceptiveFieldConv2D)]
-    builders += [lambda options=options: tutorial.small_cnn(**options) for options in tutorial.VARIANTS.values()]
-    builders += [lambda options=options: tutorial.small_cnn(front=options.get("front", list)())
-                 for options in tutorial.INVARIANCE_MODELS.values()]
+    builders = [
+        tutorial.fully_connected,
+        tutorial.best_cnn,
+        lambda: tutorial.best_cnn(conv=ReceptiveFieldConv2D),
+    ]
+    builders += [
+        lambda options=options: tutorial.small_cnn(**options)
+        for options in tutorial.VARIANTS.values()
+    ]
+    builders += [
+        lambda options=options: tutorial.small_cnn(front=options.get("front", list)())
+        for options in tutorial.INVARIANCE_MODELS.values()
+    ]
     for build in builders:
         model = build()
         assert tuple(model(_images((2, 28, 28, 1))).shape) == (2, 10)
@@ -283,9 +361,17 @@ def test_tutorial_quick_mode(quick_run):
     assert "Test accuracy on transformed test images" in (run_dir / "summary.md").read_text()
     state = json.loads((run_dir / "run.json").read_text())
     assert state["status"] == "complete"
-    assert {"fc", "cnn", "invariance-cnn", "invariance-cnn_augment", "invariance-stn_augment"} <= set(state["variants"])
+    assert {
+        "fc",
+        "cnn",
+        "invariance-cnn",
+        "invariance-cnn_augment",
+        "invariance-stn_augment",
+    } <= set(state["variants"])
     invariance_rows = state["tables"]["Test accuracy on transformed test images"]
-    assert len(invariance_rows) == 11 and all(0 <= row["stn+augment"] <= 1 for row in invariance_rows)
+    assert len(invariance_rows) == 11 and all(
+        0 <= row["stn+augment"] <= 1 for row in invariance_rows
+    )
     assert (run_dir / "invariance.png").exists()
     assert list((run_dir / "cnn" / "images").glob("events.out.tfevents.*"))
 

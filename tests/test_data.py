@@ -28,15 +28,22 @@ def test_split_is_chronological_and_shared_across_k():
     values = series.load_series().values
     splits = [series.window_split(values, k, max_lag=56) for k in (1, 7, 28, 56)]
     for split in splits:
-        assert split.targets_train.max() < split.targets_val.min() <= split.targets_val.max() < split.targets_test.min()
+        assert (
+            split.targets_train.max()
+            < split.targets_val.min()
+            <= split.targets_val.max()
+            < split.targets_test.min()
+        )
         np.testing.assert_array_equal(split.targets_test, splits[0].targets_test)
-        np.testing.assert_allclose(split.scaler.inverse(split.y_test), values[split.targets_test], rtol=1e-5)
+        np.testing.assert_allclose(
+            split.scaler.inverse(split.y_test), values[split.targets_test], rtol=1e-5
+        )
 
 
 def test_no_leakage_from_validation_or_test_days():
     values = series.load_series().values.copy()
     before = series.window_split(values, 7)
-    values[before.targets_val.min():] *= 100.0  # change every validation and test day
+    values[before.targets_val.min() :] *= 100.0  # change every validation and test day
     after = series.window_split(values, 7)
     assert after.scaler == before.scaler
     np.testing.assert_array_equal(after.x_train, before.x_train)
@@ -48,7 +55,10 @@ def test_holding_back_the_test_days_leaves_no_test_day():
     daily = series.load_series()
     full = series.window_split(daily.values, 28)
     held = daily.without_last(len(full.targets_test))
-    assert len(held) == len(daily) - len(full.targets_test) and held.dates[-1] < daily.dates[full.targets_test.min()]
+    assert (
+        len(held) == len(daily) - len(full.targets_test)
+        and held.dates[-1] < daily.dates[full.targets_test.min()]
+    )
     development = series.window_split(held.values, 28)
     assert development.targets_test.max() < full.targets_test.min()
     assert len(daily.without_last(0)) == len(daily)

@@ -18,19 +18,29 @@ TARGET = 0.30
 
 CASES = {
     # both stuck high; the larger one is lower but still above the target
-    "model bias": (history([1.2, 1.0, 0.9, 0.85], [1.2, 1.0, 0.92, 0.88]),
-                   history([1.1, 0.8, 0.65, 0.6], [1.1, 0.82, 0.68, 0.64])),
+    "model bias": (
+        history([1.2, 1.0, 0.9, 0.85], [1.2, 1.0, 0.92, 0.88]),
+        history([1.1, 0.8, 0.65, 0.6], [1.1, 0.82, 0.68, 0.64]),
+    ),
     # the deeper model is worse on the TRAINING data than the shallow one (the 20 vs 56 layers plot)
-    "optimization": (history([1.0, 0.5, 0.3, 0.2], [1.0, 0.55, 0.35, 0.25]),
-                     history([2.3, 1.6, 1.2, 1.1], [2.3, 1.6, 1.25, 1.15])),
+    "optimization": (
+        history([1.0, 0.5, 0.3, 0.2], [1.0, 0.55, 0.35, 0.25]),
+        history([2.3, 1.6, 1.2, 1.1], [2.3, 1.6, 1.25, 1.15]),
+    ),
     # training loss falls to ~0, validation goes down then up; the small model generalises
-    "overfitting": (history([0.9, 0.4, 0.25, 0.22], [0.9, 0.45, 0.3, 0.28]),
-                    history([0.8, 0.3, 0.1, 0.02], [0.8, 0.35, 0.4, 0.7])),
+    "overfitting": (
+        history([0.9, 0.4, 0.25, 0.22], [0.9, 0.45, 0.3, 0.28]),
+        history([0.8, 0.3, 0.1, 0.02], [0.8, 0.35, 0.4, 0.7]),
+    ),
     # both fit the training data; both have the same large gap (the validation data differ)
-    "mismatch": (history([0.8, 0.4, 0.25, 0.2], [1.9, 1.7, 1.7, 1.75]),
-                 history([0.8, 0.3, 0.15, 0.1], [1.9, 1.7, 1.72, 1.8])),
-    "good fit": (history([0.8, 0.4, 0.25, 0.22], [0.8, 0.45, 0.3, 0.28]),
-                 history([0.7, 0.3, 0.15, 0.12], [0.7, 0.32, 0.22, 0.2])),
+    "mismatch": (
+        history([0.8, 0.4, 0.25, 0.2], [1.9, 1.7, 1.7, 1.75]),
+        history([0.8, 0.3, 0.15, 0.1], [1.9, 1.7, 1.72, 1.8]),
+    ),
+    "good fit": (
+        history([0.8, 0.4, 0.25, 0.22], [0.8, 0.45, 0.3, 0.28]),
+        history([0.7, 0.3, 0.15, 0.12], [0.7, 0.32, 0.22, 0.2]),
+    ),
 }
 
 
@@ -59,8 +69,11 @@ def test_overfitting_reason_mentions_the_rise():
 
 def test_accepts_keras_history_objects():
     small, large = CASES["mismatch"]
-    result = diagnose(FakeKerasHistory(small["loss"], small["val_loss"]),
-                      FakeKerasHistory(large["loss"], large["val_loss"]), target_loss=TARGET)
+    result = diagnose(
+        FakeKerasHistory(small["loss"], small["val_loss"]),
+        FakeKerasHistory(large["loss"], large["val_loss"]),
+        target_loss=TARGET,
+    )
     assert result.branch == "mismatch"
 
 

@@ -25,13 +25,30 @@ def test_unknown_kind_is_rejected():
 
 
 def test_mixed_precision_policy_by_strategy():
-    assert distribute.mixed_precision_policy(distribute.strategy("cpu", verbose=False)) == "mixed_float16"
+    assert (
+        distribute.mixed_precision_policy(distribute.strategy("cpu", verbose=False))
+        == "mixed_float16"
+    )
 
 
 def test_tutorial_under_mirrored_strategy_on_two_logical_cpus(tmp_path):
     env = dict(os.environ, MLCOURSE_CPU_DEVICES="2")
-    command = [sys.executable, "-m", "mlcourse", "run", "l02-all-layers-at-once", "--quick", "--strategy", "mirrored",
-               "--epochs-per-stage", "1", "--verbose", "0", "--logdir", str(tmp_path)]
+    command = [
+        sys.executable,
+        "-m",
+        "mlcourse",
+        "run",
+        "l02-all-layers-at-once",
+        "--quick",
+        "--strategy",
+        "mirrored",
+        "--epochs-per-stage",
+        "1",
+        "--verbose",
+        "0",
+        "--logdir",
+        str(tmp_path),
+    ]
     result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     (folder,) = (tmp_path / "l02-all-layers-at-once").iterdir()
@@ -39,15 +56,20 @@ def test_tutorial_under_mirrored_strategy_on_two_logical_cpus(tmp_path):
     assert state["status"] == "complete"
     assert state["device"].startswith("MirroredStrategy") and "(2 replica(s))" in state["device"]
     global_batches = {record["global_batch"] for record in state["variants"].values()}
-    assert global_batches == {2 * 32}, f"the per-replica batch 32 should become 64 on 2 replicas: {global_batches}"
+    assert global_batches == {2 * 32}, (
+        f"the per-replica batch 32 should become 64 on 2 replicas: {global_batches}"
+    )
 
 
-@pytest.mark.parametrize("cluster, task, chief", [
-    ({"worker": ["a:1", "b:1"]}, {"type": "worker", "index": 0}, True),
-    ({"worker": ["a:1", "b:1"]}, {"type": "worker", "index": 1}, False),
-    ({"chief": ["c:1"], "worker": ["a:1"]}, {"type": "chief", "index": 0}, True),
-    ({"chief": ["c:1"], "worker": ["a:1"]}, {"type": "worker", "index": 0}, False),
-])
+@pytest.mark.parametrize(
+    "cluster, task, chief",
+    [
+        ({"worker": ["a:1", "b:1"]}, {"type": "worker", "index": 0}, True),
+        ({"worker": ["a:1", "b:1"]}, {"type": "worker", "index": 1}, False),
+        ({"chief": ["c:1"], "worker": ["a:1"]}, {"type": "chief", "index": 0}, True),
+        ({"chief": ["c:1"], "worker": ["a:1"]}, {"type": "worker", "index": 0}, False),
+    ],
+)
 def test_the_chief_is_worker_0_unless_the_cluster_names_one(monkeypatch, cluster, task, chief):
     monkeypatch.setenv("TF_CONFIG", json.dumps({"cluster": cluster, "task": task}))
     assert distribute.is_chief() is chief
@@ -69,7 +91,11 @@ def _weights(path):
 
     arrays = {}
     with h5py.File(path, "r") as file:
-        file.visititems(lambda name, item: arrays.__setitem__(name, item[()]) if isinstance(item, h5py.Dataset) else None)
+        file.visititems(
+            lambda name, item: (
+                arrays.__setitem__(name, item[()]) if isinstance(item, h5py.Dataset) else None
+            )
+        )
     return arrays
 
 
@@ -81,16 +107,43 @@ def test_two_workers_on_loopback_train_one_model_with_identical_weights(tmp_path
     workers = []
     try:
         for index in range(2):
-            env = dict(os.environ, TF_CONFIG=json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}}))
-            command = [sys.executable, "-m", "mlcourse", "run", "l02-all-layers-at-once", "--quick", "--strategy",
-                       "multiworker", "--epochs-per-stage", "1", "--seed", str(index * 7), "--verbose", "0", "--logdir", str(tmp_path)]
-            workers.append(subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
+            env = dict(
+                os.environ,
+                TF_CONFIG=json.dumps(
+                    {"cluster": cluster, "task": {"type": "worker", "index": index}}
+                ),
+            )
+            command = [
+                sys.executable,
+                "-m",
+                "mlcourse",
+                "run",
+                "l02-all-layers-at-once",
+                "--quick",
+                "--strategy",
+                "multiworker",
+                "--epochs-per-stage",
+                "1",
+                "--seed",
+                str(index * 7),
+                "--verbose",
+                "0",
+                "--logdir",
+                str(tmp_path),
+            ]
+            workers.append(
+                subprocess.Popen(
+                    command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+                )
+            )
         outputs = [worker.communicate(timeout=480)[0] for worker in workers]
     finally:
         for worker in workers:
             worker.kill()
             worker.wait()
-    assert [worker.returncode for worker in workers] == [0, 0], "\n\n".join(output[-2000:] for output in outputs)
+    assert [worker.returncode for worker in workers] == [0, 0], "\n\n".join(
+        output[-2000:] for output in outputs
+    )
     chief = next(p for p in (tmp_path / "l02-all-layers-at-once").iterdir() if p.name != "worker-1")
     (other,) = (tmp_path / "l02-all-layers-at-once" / "worker-1").iterdir()
     for folder, index in ((chief, 0), (other, 1)):
@@ -100,7 +153,10 @@ def test_two_workers_on_loopback_train_one_model_with_identical_weights(tmp_path
     variants = sorted(p.parent.name for p in chief.glob("*/final.weights.h5"))
     assert variants == ["end-to-end", "greedy-stage-1", "greedy-stage-2", "greedy-stage-3"]
     for variant in variants:
-        ours, theirs = _weights(chief / variant / "final.weights.h5"), _weights(other / variant / "final.weights.h5")
+        ours, theirs = (
+            _weights(chief / variant / "final.weights.h5"),
+            _weights(other / variant / "final.weights.h5"),
+        )
         assert ours.keys() == theirs.keys() and ours
         for name in ours:
             np.testing.assert_array_equal(ours[name], theirs[name], err_msg=f"{variant}: {name}")

@@ -11,7 +11,9 @@ KARATE = graphs.karate_club()
 
 
 def _model(kind="attention", **options):
-    return gm.node_classifier(kind, KARATE.nodes, KARATE.features.shape[1], KARATE.classes, units=8, **options)
+    return gm.node_classifier(
+        kind, KARATE.nodes, KARATE.features.shape[1], KARATE.classes, units=8, **options
+    )
 
 
 def _outputs(model, features):
@@ -37,8 +39,15 @@ def _distance_two_pair():
     return i, j
 
 
-@pytest.mark.parametrize("options, sees", [({"kind": "mlp"}, False), ({"hops": 1}, False), ({"hops": 2}, True),
-                                           ({"hops": 1, "layers": 2}, True)])
+@pytest.mark.parametrize(
+    "options, sees",
+    [
+        ({"kind": "mlp"}, False),
+        ({"hops": 1}, False),
+        ({"hops": 2}, True),
+        ({"hops": 1, "layers": 2}, True),
+    ],
+)
 def test_receptive_field_is_the_hops_times_the_layers(options, sees):
     i, j = _distance_two_pair()
     model = _model(**options)
@@ -50,13 +59,19 @@ def test_receptive_field_is_the_hops_times_the_layers(options, sees):
 
 def test_mlp_ignores_the_edges():
     model = _model("mlp")
-    out = keras.ops.convert_to_numpy(model([KARATE.features[None], np.zeros((1, 34, 34), "float32")]))[0]
+    out = keras.ops.convert_to_numpy(
+        model([KARATE.features[None], np.zeros((1, 34, 34), "float32")])
+    )[0]
     np.testing.assert_allclose(out, _outputs(model, KARATE.features), atol=1e-6)
 
 
 def test_node_arrays_weight_only_the_given_nodes():
     (features, adjacency), targets, weights = gm.node_arrays(KARATE, [0, 33], repeat=3)
-    assert features.shape == (3, 34, 34) and adjacency.shape == (3, 34, 34) and targets.shape == (3, 34)
+    assert (
+        features.shape == (3, 34, 34)
+        and adjacency.shape == (3, 34, 34)
+        and targets.shape == (3, 34)
+    )
     assert np.flatnonzero(weights[2]).tolist() == [0, 33]
     np.testing.assert_array_equal(targets[0], KARATE.labels)
     women = graphs.southern_women()
@@ -89,8 +104,14 @@ def _build(kind="attention"):
 
 def test_evaluate_over_draws_resets_the_reused_model_between_draws():
     built = []
-    rows = gm.evaluate_over_draws(lambda: built.append(_build()) or built[-1], KARATE, [2], draws=2, seed=3, steps=20)
-    assert [r["per_class"] for r in rows] == [2] and len(rows[0]["accuracies"]) == 2 and len(built) == 2
+    rows = gm.evaluate_over_draws(
+        lambda: built.append(_build()) or built[-1], KARATE, [2], draws=2, seed=3, steps=20
+    )
+    assert (
+        [r["per_class"] for r in rows] == [2]
+        and len(rows[0]["accuracies"]) == 2
+        and len(built) == 2
+    )
     assert rows[0]["mean"] == pytest.approx(np.mean(rows[0]["accuracies"]))
     # the reused (first) model ends in the state of the last draw: the same as a fresh model trained on it
     train = graphs.labelled_draws(KARATE.labels, 2, 2, seed=3)[1]
@@ -98,12 +119,17 @@ def test_evaluate_over_draws_resets_the_reused_model_between_draws():
     fresh = _build()
     x, y, w = gm.node_arrays(KARATE, train, repeat=20)
     fresh.fit(x, y, sample_weight=w, batch_size=1, epochs=1, verbose=0)
-    np.testing.assert_allclose(gm.predict_nodes(built[0], KARATE), gm.predict_nodes(fresh, KARATE), atol=1e-5)
+    np.testing.assert_allclose(
+        gm.predict_nodes(built[0], KARATE), gm.predict_nodes(fresh, KARATE), atol=1e-5
+    )
     test = np.setdiff1d(KARATE.labelled, train)
-    assert gm.node_accuracy(gm.predict_nodes(fresh, KARATE), KARATE.labels, test) == rows[0]["accuracies"][1]
+    assert (
+        gm.node_accuracy(gm.predict_nodes(fresh, KARATE), KARATE.labels, test)
+        == rows[0]["accuracies"][1]
+    )
 
 
 def test_edges_carry_the_labels_the_identity_features_cannot():
-    attention, = gm.evaluate_over_draws(_build, KARATE, [4], draws=1, steps=60)
-    mlp, = gm.evaluate_over_draws(lambda: _build("mlp"), KARATE, [4], draws=1, steps=60)
+    (attention,) = gm.evaluate_over_draws(_build, KARATE, [4], draws=1, steps=60)
+    (mlp,) = gm.evaluate_over_draws(lambda: _build("mlp"), KARATE, [4], draws=1, steps=60)
     assert attention["mean"] > 0.8 and attention["mean"] > mlp["mean"] + 0.2, (attention, mlp)

@@ -38,7 +38,8 @@ def test_image_attention_matches_the_sagan_formula():
     out, beta = layer(x, return_attention_scores=True)
 
     (wf, bf), (wg, bg), (wh, bh), (wv, bv) = [
-        tuple(_numpy(t) for t in p) for p in (layer.f, layer.g, layer.h, layer.v)]
+        tuple(_numpy(t) for t in p) for p in (layer.f, layer.g, layer.h, layer.v)
+    ]
     pixels = x.reshape(2, -1, 8)
     s = (pixels @ wf + bf) @ np.swapaxes(pixels @ wg + bg, 1, 2)
     expected_beta = np.exp(s - s.max(-1, keepdims=True))
@@ -77,7 +78,9 @@ def test_hop_masks_are_the_shortest_path_rings():
     rings = _numpy(hop_masks(adjacency, 3))[0]
     distance = dict(nx.all_pairs_shortest_path_length(graph))
     for k in range(1, 4):
-        expected = np.array([[distance[i].get(j, -1) == k or (k == 1 and i == j) for j in graph] for i in graph])
+        expected = np.array(
+            [[distance[i].get(j, -1) == k or (k == 1 and i == j) for j in graph] for i in graph]
+        )
         np.testing.assert_array_equal(rings[k - 1], expected)
 
 
@@ -103,20 +106,25 @@ def test_graph_attention_ignores_nodes_beyond_its_hops(separate_heads):
 
 def test_graph_attention_weights_live_on_the_rings():
     adjacency = _path_adjacency(5)
-    _, weights = GraphSelfAttention(3, hops=2)([_features(5), adjacency], return_attention_scores=True)
+    _, weights = GraphSelfAttention(3, hops=2)(
+        [_features(5), adjacency], return_attention_scores=True
+    )
     weights = _numpy(weights)[0]
     rings = _numpy(hop_masks(adjacency, 2))[0]
     assert weights.shape == (2, 5, 5)
     assert (weights[~rings] == 0).all()
-    np.testing.assert_allclose(weights.sum(-1), 1.0, atol=1e-6)  # every node of a path has a 2-hop ring
+    np.testing.assert_allclose(
+        weights.sum(-1), 1.0, atol=1e-6
+    )  # every node of a path has a 2-hop ring
 
 
 def test_graph_attention_shared_adjacency_equals_batched_adjacency():
     adjacency = _path_adjacency(6)
     x = np.concatenate([_features(seed=0), _features(seed=1)])
     layer = GraphSelfAttention(4, hops=2)
-    np.testing.assert_allclose(_numpy(layer([x, adjacency])), _numpy(layer([x, np.stack([adjacency] * 2)])),
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        _numpy(layer([x, adjacency])), _numpy(layer([x, np.stack([adjacency] * 2)])), atol=1e-6
+    )
 
 
 def test_graph_attention_on_a_complete_graph_is_keras_multi_head_attention():
@@ -125,7 +133,13 @@ def test_graph_attention_on_a_complete_graph_is_keras_multi_head_attention():
     theirs = keras.layers.MultiHeadAttention(num_heads=1, key_dim=4, output_shape=4)
     ours([x, np.ones((7, 7), "float32")])
     theirs(x, x)
-    theirs.set_weights([np.random.default_rng(i).normal(size=w.shape).astype("float32")
-                        for i, w in enumerate(theirs.get_weights())])
+    theirs.set_weights(
+        [
+            np.random.default_rng(i).normal(size=w.shape).astype("float32")
+            for i, w in enumerate(theirs.get_weights())
+        ]
+    )
     ours.set_weights(theirs.get_weights())
-    np.testing.assert_allclose(_numpy(ours([x, np.ones((7, 7), "float32")])), _numpy(theirs(x, x)), atol=1e-5)
+    np.testing.assert_allclose(
+        _numpy(ours([x, np.ones((7, 7), "float32")])), _numpy(theirs(x, x)), atol=1e-5
+    )

@@ -4,8 +4,18 @@ import pytest
 
 from mlcourse.models.lemma_baselines import EndingRuleLemmatizer, LongestSuffixStripper, edit_rule
 
-TRAIN = [("evlerde", "ev"), ("okullarda", "okul"), ("kitabı", "kitap"), ("dolabı", "dolap"), ("ağacı", "ağaç"),
-         ("gel", "gel"), ("git", "git"), ("su", "su"), ("evde", "ev"), ("okulda", "okul")]
+TRAIN = [
+    ("evlerde", "ev"),
+    ("okullarda", "okul"),
+    ("kitabı", "kitap"),
+    ("dolabı", "dolap"),
+    ("ağacı", "ağaç"),
+    ("gel", "gel"),
+    ("git", "git"),
+    ("su", "su"),
+    ("evde", "ev"),
+    ("okulda", "okul"),
+]
 
 
 def test_edit_rule_cuts_and_appends():
@@ -18,8 +28,15 @@ def test_edit_rule_cuts_and_appends():
 def test_longest_suffix_stripper_cuts_the_longest_known_suffix():
     stripper = LongestSuffixStripper(min_count=1).fit(TRAIN)
     assert stripper.suffixes == {"lerde", "larda", "de", "da"}
-    assert stripper.predict(["kedilerde", "masada", "kitabı", "de"]) == ["kedi", "masa", "kitabı", "de"]
-    assert LongestSuffixStripper(min_count=2).fit(TRAIN).suffixes == set()  # each suffix was seen once
+    assert stripper.predict(["kedilerde", "masada", "kitabı", "de"]) == [
+        "kedi",
+        "masa",
+        "kitabı",
+        "de",
+    ]
+    assert (
+        LongestSuffixStripper(min_count=2).fit(TRAIN).suffixes == set()
+    )  # each suffix was seen once
     with pytest.raises(ValueError, match="min_count"):
         LongestSuffixStripper(min_count=0)
 

@@ -30,7 +30,13 @@ def test_pairs_are_one_per_word_type_with_its_most_frequent_lemma():
     pairs = read_lemma_pairs(CONLLU.splitlines())
     # "Evde", "evde", "evde", "evde" -> lemma "ev" three times, "evde" once; punctuation, "_" lemmas and
     # the multi-word line are skipped
-    assert pairs == [("açık", "açık"), ("evde", "ev"), ("iki", "iki"), ("ki", "ki"), ("ısparta'da", "ısparta")]
+    assert pairs == [
+        ("açık", "açık"),
+        ("evde", "ev"),
+        ("iki", "iki"),
+        ("ki", "ki"),
+        ("ısparta'da", "ısparta"),
+    ]
     cased = dict(read_lemma_pairs(CONLLU.splitlines(), lowercase=False))
     assert cased["Evde"] == "ev" and cased["evde"] == "ev" and "İki" in cased
 

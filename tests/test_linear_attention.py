@@ -21,7 +21,9 @@ def _numpy_reference(layer, x, causal):
     weights = np.einsum("bhid,bhjd->bhij", q, k)
     if causal:
         weights = weights * np.tril(np.ones(weights.shape[-2:]))
-    heads = np.einsum("bhij,bhjd->bhid", weights, v) / (weights.sum(-1, keepdims=True) + layer.epsilon)
+    heads = np.einsum("bhij,bhjd->bhid", weights, v) / (
+        weights.sum(-1, keepdims=True) + layer.epsilon
+    )
     return np.einsum("bhtd,hdo->bto", heads, w["output_kernel"]) + w["output_bias"]
 
 
@@ -71,12 +73,15 @@ def test_recurrent_needs_a_causal_layer():
         LinearAttention(8, causal=False).recurrent(_sequence())
 
 
-@pytest.mark.parametrize("kwargs, argument", [
-    ({"units": 8, "num_heads": 3}, "num_heads"),
-    ({"units": 0}, "units"),
-    ({"units": 8, "epsilon": 0.0}, "epsilon"),
-    ({"units": 8, "causal": "yes"}, "causal"),
-])
+@pytest.mark.parametrize(
+    "kwargs, argument",
+    [
+        ({"units": 8, "num_heads": 3}, "num_heads"),
+        ({"units": 0}, "units"),
+        ({"units": 8, "epsilon": 0.0}, "epsilon"),
+        ({"units": 8, "causal": "yes"}, "causal"),
+    ],
+)
 def test_bad_arguments(kwargs, argument):
     with pytest.raises(ValueError, match=argument):
         LinearAttention(**kwargs)

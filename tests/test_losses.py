@@ -10,7 +10,9 @@ from mlcourse import losses
 def _batch(seed=0, batch=16, classes=5, scale=4.0):
     rng = np.random.default_rng(seed)
     logits = (scale * rng.normal(size=(batch, classes))).astype("float32")
-    labels = keras.utils.to_categorical(rng.integers(0, classes, size=batch), classes).astype("float32")
+    labels = keras.utils.to_categorical(rng.integers(0, classes, size=batch), classes).astype(
+        "float32"
+    )
     return labels, logits
 
 
@@ -22,10 +24,14 @@ def _np(x):
 def test_softmax_equals_keras(axis):
     _, logits = _batch(scale=30.0)  # large logits: the max-shift must prevent overflow
     ours = _np(losses.softmax(logits, axis=axis))
-    np.testing.assert_allclose(ours, _np(keras.ops.softmax(logits, axis=axis)), rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(
+        ours, _np(keras.ops.softmax(logits, axis=axis)), rtol=1e-6, atol=1e-7
+    )
     np.testing.assert_allclose(ours.sum(axis=axis), 1.0, rtol=1e-6)
     np.testing.assert_allclose(
-        _np(losses.log_softmax(logits, axis=axis)), _np(keras.ops.log_softmax(logits, axis=axis)), atol=1e-5
+        _np(losses.log_softmax(logits, axis=axis)),
+        _np(keras.ops.log_softmax(logits, axis=axis)),
+        atol=1e-5,
     )
 
 
@@ -52,7 +58,10 @@ def test_probability_mse_equals_keras_mse_on_softmax():
     np.testing.assert_allclose(ours, keras_, rtol=1e-6, atol=1e-7)
     probabilities = keras.ops.softmax(logits)
     np.testing.assert_allclose(
-        _np(losses.probability_mse(labels, probabilities, from_logits=False)), keras_, rtol=1e-6, atol=1e-7
+        _np(losses.probability_mse(labels, probabilities, from_logits=False)),
+        keras_,
+        rtol=1e-6,
+        atol=1e-7,
     )
 
 
@@ -104,7 +113,9 @@ def test_model_compiles_and_saves_with_our_loss(tmp_path):
     reloaded = keras.saving.load_model(tmp_path / "m.keras", safe_mode=True)
     assert isinstance(reloaded.loss, losses.ProbabilityMSE)
     np.testing.assert_allclose(
-        reloaded.evaluate(logits, labels, verbose=0), model.evaluate(logits, labels, verbose=0), rtol=1e-6
+        reloaded.evaluate(logits, labels, verbose=0),
+        model.evaluate(logits, labels, verbose=0),
+        rtol=1e-6,
     )
 
 
@@ -117,8 +128,17 @@ def test_losses_under_mixed_float16_compute_in_float32_and_match_keras():
     value = float(ours(labels, half))
     assert np.isfinite(value)
     np.testing.assert_allclose(
-        value, float(keras.losses.CategoricalCrossentropy(from_logits=True)(labels, half)), rtol=1e-5
+        value,
+        float(keras.losses.CategoricalCrossentropy(from_logits=True)(labels, half)),
+        rtol=1e-5,
     )
     mse = float(losses.ProbabilityMSE()(labels, half))
-    np.testing.assert_allclose(mse, float(keras.losses.MeanSquaredError()(labels, keras.ops.softmax(
-        keras.ops.cast(half, "float32")))), rtol=1e-5)
+    np.testing.assert_allclose(
+        mse,
+        float(
+            keras.losses.MeanSquaredError()(
+                labels, keras.ops.softmax(keras.ops.cast(half, "float32"))
+            )
+        ),
+        rtol=1e-5,
+    )

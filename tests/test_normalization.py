@@ -15,7 +15,9 @@ def _data(shape, seed, loc=3.0, scale=2.0):
 
 
 def _close(a, b, atol=TOL):
-    np.testing.assert_allclose(keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b), atol=atol, rtol=0)
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b), atol=atol, rtol=0
+    )
 
 
 def _randomize_affine(ours, twin, seed=7):
@@ -32,7 +34,9 @@ def _randomize_affine(ours, twin, seed=7):
 BN_SHAPES = [((16, 6), -1), ((8, 5, 5, 4), -1), ((8, 4, 5, 5), 1)]
 
 
-@pytest.mark.parametrize("shape,axis", BN_SHAPES, ids=["dense", "conv-channels-last", "conv-channels-first"])
+@pytest.mark.parametrize(
+    "shape,axis", BN_SHAPES, ids=["dense", "conv-channels-last", "conv-channels-first"]
+)
 def test_batchnorm_equals_keras_in_training_moving_stats_and_inference(shape, axis):
     ours = norm.BatchNorm(axis=axis, momentum=0.8, epsilon=1e-3)
     twin = keras.layers.BatchNormalization(axis=axis, momentum=0.8, epsilon=1e-3)
@@ -56,7 +60,9 @@ def test_batchnorm_gradients_equal_keras():
     ours.build(shape), twin.build(shape)
     _randomize_affine(ours, twin)
     x = tf.constant(_data(shape, seed=3))
-    weights = tf.constant(_data(shape, seed=4, loc=0.0))  # a loss that is not symmetric in the outputs
+    weights = tf.constant(
+        _data(shape, seed=4, loc=0.0)
+    )  # a loss that is not symmetric in the outputs
 
     def grads(layer):
         with tf.GradientTape() as tape:
@@ -94,11 +100,18 @@ def test_gamma_sigma_beta_mu_undoes_the_normalization():
     layer.gamma.assign(np.sqrt(x.var(axis=0) + 1e-3))
     layer.beta.assign(x.mean(axis=0))
     _close(layer(x, training=True), x, atol=1e-4)
-    assert np.abs(keras.ops.convert_to_numpy(layer(x, training=True)).mean(axis=0) - x.mean(axis=0)).max() < 1e-4
+    assert (
+        np.abs(
+            keras.ops.convert_to_numpy(layer(x, training=True)).mean(axis=0) - x.mean(axis=0)
+        ).max()
+        < 1e-4
+    )
 
 
 def test_batchnorm_mixed_float16_matches_float32():
-    x = _data((16, 4, 4, 3), seed=2, loc=300.0, scale=100.0)  # x**2 ~ 1e5 would overflow float16's 65504
+    x = _data(
+        (16, 4, 4, 3), seed=2, loc=300.0, scale=100.0
+    )  # x**2 ~ 1e5 would overflow float16's 65504
     reference = norm.BatchNorm()(x, training=True)
     keras.mixed_precision.set_global_policy("mixed_float16")
     layer = norm.BatchNorm()
@@ -134,7 +147,10 @@ def test_batchrenorm_equals_keras_renorm_with_clipping():
     shape, rmax, dmax = (8, 5, 5, 4), 1.5, 0.5
     ours = norm.BatchRenorm(momentum=0.8, rmax=rmax, dmax=dmax)
     twin = keras.layers.BatchNormalization(
-        momentum=0.8, renorm=True, renorm_momentum=0.8, renorm_clipping={"rmin": 1 / rmax, "rmax": rmax, "dmax": dmax}
+        momentum=0.8,
+        renorm=True,
+        renorm_momentum=0.8,
+        renorm_clipping={"rmin": 1 / rmax, "rmax": rmax, "dmax": dmax},
     )
     ours.build(shape), twin.build(shape)
     _randomize_affine(ours, twin)
@@ -165,14 +181,19 @@ def test_batchrenorm_without_clipping_trains_on_inference_statistics():
 
 @pytest.mark.parametrize("shape,axis", [((6, 10), -1), ((4, 5, 5, 8), [1, 2, 3]), ((4, 7, 8), -1)])
 def test_layernorm_equals_keras(shape, axis):
-    ours, twin = norm.LayerNorm(axis=axis, epsilon=1e-3), keras.layers.LayerNormalization(axis=axis, epsilon=1e-3)
+    ours, twin = (
+        norm.LayerNorm(axis=axis, epsilon=1e-3),
+        keras.layers.LayerNormalization(axis=axis, epsilon=1e-3),
+    )
     ours.build(shape), twin.build(shape)
     _randomize_affine(ours, twin)
     x = _data(shape, seed=1)
     _close(ours(x), twin(x))
 
 
-@pytest.mark.parametrize("shape,axis,groups", [((4, 5, 5, 8), -1, 4), ((4, 8, 5, 5), 1, 2), ((4, 7, 6), -1, 1)])
+@pytest.mark.parametrize(
+    "shape,axis,groups", [((4, 5, 5, 8), -1, 4), ((4, 8, 5, 5), 1, 2), ((4, 7, 6), -1, 1)]
+)
 def test_groupnorm_equals_keras(shape, axis, groups):
     ours = norm.GroupNorm(groups=groups, axis=axis)
     twin = keras.layers.GroupNormalization(groups=groups, axis=axis)
@@ -203,8 +224,10 @@ def test_per_example_norms_do_not_depend_on_the_rest_of_the_batch():
 
 @pytest.mark.parametrize(
     "make,shape",
-    [(lambda: keras.layers.Dense(5, activation="tanh"), (3, 7)),
-     (lambda: keras.layers.Conv2D(4, 3, activation="relu"), (2, 6, 6, 3))],
+    [
+        (lambda: keras.layers.Dense(5, activation="tanh"), (3, 7)),
+        (lambda: keras.layers.Conv2D(4, 3, activation="relu"), (2, 6, 6, 3)),
+    ],
     ids=["dense", "conv2d"],
 )
 def test_weightnorm_keeps_the_wrapped_layer_at_init_and_separates_length(make, shape):
@@ -214,8 +237,11 @@ def test_weightnorm_keeps_the_wrapped_layer_at_init_and_separates_length(make, s
     wrapped = norm.WeightNorm(inner)
     _close(wrapped(x), reference)
     wrapped.g.assign(np.arange(1, wrapped.g.shape[0] + 1, dtype="float32"))
-    effective = keras.ops.convert_to_numpy(norm.WeightNorm._column_norms(
-        wrapped.layer.kernel * (wrapped.g / norm.WeightNorm._column_norms(wrapped.layer.kernel))))
+    effective = keras.ops.convert_to_numpy(
+        norm.WeightNorm._column_norms(
+            wrapped.layer.kernel * (wrapped.g / norm.WeightNorm._column_norms(wrapped.layer.kernel))
+        )
+    )
     _close(effective, wrapped.g, atol=1e-5)
     # Gradients reach both the direction (the wrapped kernel) and the length g.
     with tf.GradientTape() as tape:
@@ -243,7 +269,10 @@ def test_weightnorm_output_scales_with_g_not_with_v():
 def test_spectralnorm_equals_keras_in_training(make, shape):
     inner, twin_inner = make(), make()
     x = _data(shape, seed=7, loc=0.0)
-    ours, twin = norm.SpectralNorm(inner, power_iterations=1), keras.layers.SpectralNormalization(twin_inner)
+    ours, twin = (
+        norm.SpectralNorm(inner, power_iterations=1),
+        keras.layers.SpectralNormalization(twin_inner),
+    )
     ours.build(shape), twin.build(shape)
     twin_inner.set_weights(inner.get_weights())
     twin.vector_u.assign(ours.vector_u)
@@ -257,7 +286,9 @@ def test_spectralnorm_makes_the_largest_singular_value_one():
     layer = norm.SpectralNorm(inner, power_iterations=50)
     x = np.eye(8, dtype="float32")  # identity inputs: the output is the effective kernel
     layer.build(x.shape)
-    inner.kernel.assign(np.random.default_rng(0).normal(size=(8, 6)).astype("float32"))  # σ_max ≈ 5, not 1
+    inner.kernel.assign(
+        np.random.default_rng(0).normal(size=(8, 6)).astype("float32")
+    )  # σ_max ≈ 5, not 1
     assert np.linalg.norm(inner.kernel.numpy(), 2) > 1.5
     effective = keras.ops.convert_to_numpy(layer(x, training=True))
     np.testing.assert_allclose(np.linalg.norm(effective, 2), 1.0, atol=1e-4)
@@ -274,7 +305,9 @@ def test_normalization_parameter_logger_records_gamma_and_beta_moving(tmp_path):
     from mlcourse.callbacks import NormalizationParameterLogger
 
     keras.utils.set_random_seed(0)
-    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3), norm.BatchNorm(name="bn"), keras.layers.Dense(1)])
+    model = keras.Sequential(
+        [keras.Input((4,)), keras.layers.Dense(3), norm.BatchNorm(name="bn"), keras.layers.Dense(1)]
+    )
     model.compile(keras.optimizers.SGD(0.1), "mse")
     logger = NormalizationParameterLogger(tmp_path)
     x, y = _data((64, 4), seed=0), _data((64, 1), seed=1)
@@ -295,12 +328,18 @@ def test_tutorial_quick_mode(quick_run):
     assert state["status"] == "complete"
     assert len([v for v in state["variants"] if v.startswith("bn-")]) == 3
     tables = state["tables"]
-    surface = {row["features"]: row for row in next(t for k, t in tables.items() if k.startswith("Part 1"))}
+    surface = {
+        row["features"]: row for row in next(t for k, t in tables.items() if k.startswith("Part 1"))
+    }
     assert surface["raw"]["condition number"] > 100 * surface["standardised"]["condition number"]
     undo = next(t for k, t in tables.items() if k.startswith("Part 4"))
     assert all(row["max |BN(z) - z|, gamma=sigma, beta=mu"] < 1e-4 for row in undo)
     single = next(t for k, t in tables.items() if k.startswith("Part 5"))
     assert "1 distinct prediction" in single[2]["note"]
     assert (run_dir / "error_surface.png").exists()
-    assert list((run_dir / "bn-before_batch-128_lr-0.01" / "pre_activations").glob("events.out.tfevents.*"))
-    assert list((run_dir / "bn-before_batch-128_lr-0.01" / "gamma_beta").glob("events.out.tfevents.*"))
+    assert list(
+        (run_dir / "bn-before_batch-128_lr-0.01" / "pre_activations").glob("events.out.tfevents.*")
+    )
+    assert list(
+        (run_dir / "bn-before_batch-128_lr-0.01" / "gamma_beta").glob("events.out.tfevents.*")
+    )

@@ -19,8 +19,11 @@ def _problem(seed=0):
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(32, 3)).astype("float32")
     y = rng.normal(size=(32, 1)).astype("float32")
-    weights = [rng.normal(size=(3, 5)).astype("float32"), rng.normal(size=(5,)).astype("float32"),
-               rng.normal(size=(5, 1)).astype("float32")]
+    weights = [
+        rng.normal(size=(3, 5)).astype("float32"),
+        rng.normal(size=(5,)).astype("float32"),
+        rng.normal(size=(5, 1)).astype("float32"),
+    ]
     return x, y, weights
 
 
@@ -45,7 +48,10 @@ def _train(optimizer, steps=STEPS, seed=0):
 
 TWINS = {
     "sgd": (lambda: O.GradientDescent(0.1), lambda: keras.optimizers.SGD(0.1)),
-    "sgd-momentum": (lambda: O.Momentum(0.05, momentum=0.9), lambda: keras.optimizers.SGD(0.05, momentum=0.9)),
+    "sgd-momentum": (
+        lambda: O.Momentum(0.05, momentum=0.9),
+        lambda: keras.optimizers.SGD(0.05, momentum=0.9),
+    ),
     "adagrad": (lambda: O.Adagrad(0.1), lambda: keras.optimizers.Adagrad(0.1)),
     "rmsprop": (lambda: O.RMSProp(0.01, rho=0.8), lambda: keras.optimizers.RMSprop(0.01, rho=0.8)),
     "adam": (lambda: O.Adam(0.01, beta_1=0.8), lambda: keras.optimizers.Adam(0.01, beta_1=0.8)),
@@ -62,7 +68,9 @@ def test_same_weights_as_keras_twin(name):
     start = _problem()[2]
     got, _ = _train(ours())
     want, _ = _train(theirs())
-    assert any(np.abs(w - s).max() > 1e-2 for w, s in zip(want, start)), "the weights should have moved"
+    assert any(np.abs(w - s).max() > 1e-2 for w, s in zip(want, start)), (
+        "the weights should have moved"
+    )
     for a, b in zip(got, want):
         np.testing.assert_allclose(a, b, atol=1e-6, rtol=0)
 
@@ -225,7 +233,9 @@ def test_global_sigma_sees_the_gradient_summed_over_replicas():
     import subprocess
     import sys
 
-    out = subprocess.run([sys.executable, "-c", MIRRORED], capture_output=True, text=True, timeout=300, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", MIRRORED], capture_output=True, text=True, timeout=300, check=True
+    )
     (line,) = [line for line in out.stdout.splitlines() if line.startswith("RESULT")]
     velocity, *weights = map(float, line.split()[1:])
     total = np.array([4.0, 1.0])  # g₀ + g₁

@@ -19,9 +19,14 @@ def test_every_remedy_gives_ten_logits(remedy):
 
 def test_remedies_change_what_they_say():
     base = playbook.remedy_model("baseline", width=64)
-    assert playbook.remedy_model("fewer-parameters", width=64).count_params() < base.count_params() / 4
+    assert (
+        playbook.remedy_model("fewer-parameters", width=64).count_params() < base.count_params() / 4
+    )
     assert playbook.remedy_model("sharing").count_params() < base.count_params() / 4
-    assert any(isinstance(layer, keras.layers.Dropout) for layer in playbook.remedy_model("dropout", width=64).layers)
+    assert any(
+        isinstance(layer, keras.layers.Dropout)
+        for layer in playbook.remedy_model("dropout", width=64).layers
+    )
     l2 = playbook.remedy_model("l2", width=64)
     l2(_images())
     assert len(l2.losses) == 2  # one penalty per hidden kernel
@@ -32,7 +37,16 @@ def test_remedies_change_what_they_say():
 
 
 def test_plain_stack_depth_and_logistic():
-    assert len([layer for layer in playbook.plain_stack(20).layers if isinstance(layer, keras.layers.Dense)]) == 21
+    assert (
+        len(
+            [
+                layer
+                for layer in playbook.plain_stack(20).layers
+                if isinstance(layer, keras.layers.Dense)
+            ]
+        )
+        == 21
+    )
     assert playbook.logistic().count_params() == 785 * 10
 
 

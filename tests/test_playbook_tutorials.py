@@ -40,13 +40,20 @@ def test_l03_quick_runs_every_branch_and_logs_the_hparams_experiment(quick_run):
     for prefix in ("1. Model bias", "2. Optimization", "3. Overfitting", "4. ", "5. Mismatch"):
         assert _table(state, prefix)
     diagnoses = _table(state, "The flow chart")
-    assert [row["section"] for row in diagnoses] == ["model bias", "model bias, fixed", "optimization", "overfitting",
-                                                     "mismatch"]
+    assert [row["section"] for row in diagnoses] == [
+        "model bias",
+        "model bias, fixed",
+        "optimization",
+        "overfitting",
+        "mismatch",
+    ]
     assert all(row["diagnosis"] in BRANCHES and row["why"] for row in diagnoses)
     remedies = _table(state, "3. Overfitting")
     for row in remedies:
         assert row["gap"] == pytest.approx(row["val_loss"] - row["train_loss"])
     for remedy in ("baseline", "augmentation", "early-stopping"):
-        assert list((folder / remedy).glob("events.out.tfevents.*")), f"no HParams trial for {remedy}"
+        assert list((folder / remedy).glob("events.out.tfevents.*")), (
+            f"no HParams trial for {remedy}"
+        )
     assert (folder / "curves.png").exists()
     assert (folder / "mlp-1x64-fold2").is_dir()

@@ -37,7 +37,9 @@ def test_average_mae_is_at_most_the_members_mean_mae():
 def test_average_of_one_model_and_of_none():
     (member,) = _members(1)
     x = np.ones((2, 5), "float32")
-    np.testing.assert_allclose(regression.average_of([member]).predict(x, verbose=0), member.predict(x, verbose=0))
+    np.testing.assert_allclose(
+        regression.average_of([member]).predict(x, verbose=0), member.predict(x, verbose=0)
+    )
     with pytest.raises(ValueError, match="models must hold at least one model"):
         regression.average_of([])
 

@@ -27,8 +27,19 @@ def _epoch_steps(event_file):
 
 
 def test_sigkill_mid_training_then_resume_loses_at_most_one_epoch(tmp_path):
-    command = [sys.executable, "-m", "mlcourse", "run", RESUMABLE, "--logdir", str(tmp_path), "--verbose", "0",
-               "--epochs-per-stage", "12"]
+    command = [
+        sys.executable,
+        "-m",
+        "mlcourse",
+        "run",
+        RESUMABLE,
+        "--logdir",
+        str(tmp_path),
+        "--verbose",
+        "0",
+        "--epochs-per-stage",
+        "12",
+    ]
     victim = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     history_file, deadline, done_epochs = None, time.time() + 240, 0
     try:
@@ -67,8 +78,19 @@ def test_sigkill_mid_training_then_resume_loses_at_most_one_epoch(tmp_path):
 def test_two_seeded_deterministic_runs_give_identical_metrics(tmp_path):
     tables = []
     for _ in range(2):
-        argv = ["run", RESUMABLE, "--quick", "--deterministic", "--seed", "7", "--fresh", "--verbose", "0",
-                "--logdir", str(tmp_path)]
+        argv = [
+            "run",
+            RESUMABLE,
+            "--quick",
+            "--deterministic",
+            "--seed",
+            "7",
+            "--fresh",
+            "--verbose",
+            "0",
+            "--logdir",
+            str(tmp_path),
+        ]
         assert cli.main(argv) == 0
         newest = max((tmp_path / RESUMABLE).iterdir())
         tables.append(json.loads((newest / "run.json").read_text())["tables"])
@@ -82,7 +104,9 @@ def test_full_disk_while_checkpointing_fails_clearly_and_not_complete(tmp_path, 
 
     monkeypatch.setattr(keras.Model, "save_weights", no_space)
     monkeypatch.setattr(keras.callbacks.BackupAndRestore, "_save_model", no_space, raising=False)
-    args = runner.tutorial_parser({"id": "disk"}).parse_args(["--logdir", str(tmp_path), "--verbose", "0"])
+    args = runner.tutorial_parser({"id": "disk"}).parse_args(
+        ["--logdir", str(tmp_path), "--verbose", "0"]
+    )
     x = np.ones((8, 2), "float32")
     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
     model.compile(optimizer="sgd", loss="mse")

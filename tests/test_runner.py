@@ -13,7 +13,9 @@ TUTORIAL = {"id": "unit-test", "lecture": "0", "title": "runner test"}
 
 
 def _args(tmp_path, *extra):
-    return runner.tutorial_parser(TUTORIAL).parse_args(["--logdir", str(tmp_path), "--verbose", "0", *extra])
+    return runner.tutorial_parser(TUTORIAL).parse_args(
+        ["--logdir", str(tmp_path), "--verbose", "0", *extra]
+    )
 
 
 def _data():
@@ -23,7 +25,9 @@ def _data():
 
 
 def _model(learning_rate=0.01):
-    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, activation="relu"), keras.layers.Dense(1)])
+    model = keras.Sequential(
+        [keras.Input((3,)), keras.layers.Dense(4, activation="relu"), keras.layers.Dense(1)]
+    )
     model.compile(optimizer=keras.optimizers.SGD(learning_rate), loss="mse")
     return model
 
@@ -117,14 +121,24 @@ def test_nan_loss_stops_with_a_hint_and_the_run_is_marked_failed(tmp_path):
             run.fit("fine", _model(), x, y, epochs=1, batch_size=16)
             run.fit("diverges", _model(learning_rate=1e6), x, y * 1e6, epochs=3, batch_size=16)
     assert json.loads((run.dir / "run.json").read_text())["status"] == "failed"
-    with runner.Run(TUTORIAL, _args(tmp_path)) as again:  # after a fix, the same command continues the run
+    with runner.Run(
+        TUTORIAL, _args(tmp_path)
+    ) as again:  # after a fix, the same command continues the run
         assert again.resumed and again.dir == run.dir and again.is_done("fine")
 
 
 def test_allow_nan_records_a_diverged_variant(tmp_path):
     x, y = _data()
     with runner.Run(TUTORIAL, _args(tmp_path)) as run:
-        run.fit("diverges", _model(learning_rate=1e6), x, y * 1e6, epochs=3, batch_size=16, allow_nan=True)
+        run.fit(
+            "diverges",
+            _model(learning_rate=1e6),
+            x,
+            y * 1e6,
+            epochs=3,
+            batch_size=16,
+            allow_nan=True,
+        )
         assert run.state["variants"]["diverges"]["status"] == "diverged"
 
 
@@ -149,11 +163,19 @@ def test_table_text_figure_and_hparams_reach_tensorboard(tmp_path):
         png = run.figure("curve", figure)
         run.log_hparams("trial-1", {"batch_size": 16, "momentum": 0.9}, {"val_accuracy": 0.5})
         run.log_hparams("trial-2", {"batch_size": 64, "momentum": 0.0}, {"val_accuracy": 0.7})
-        run.table("Results", [{"model": "a", "mae": 1.5}, {"model": "b", "mae": 2.25}])  # e.g. after a resume
+        run.table(
+            "Results", [{"model": "a", "mae": 1.5}, {"model": "b", "mae": 2.25}]
+        )  # e.g. after a resume
     assert "2.25" in printed and png.exists()
     assert (run.dir / "summary.md").read_text().count("## Results") == 1
     tags = _tags(run.dir)
-    assert {"summary/Results", "curve", "_hparams_/experiment", "_hparams_/session_start_info", "val_accuracy"} <= tags
+    assert {
+        "summary/Results",
+        "curve",
+        "_hparams_/experiment",
+        "_hparams_/session_start_info",
+        "val_accuracy",
+    } <= tags
 
 
 def test_argument_types_reject_bad_values():

@@ -64,8 +64,13 @@ def test_vocabulary_unknown_and_padding():
 def test_encode_pads_masks_and_splits_long_sentences():
     train = read_slash_tagged(SLASH.splitlines())
     vocabulary, tags = build_vocabularies(train, features=("word", "suffix", "shape"), min_count=2)
-    data = encode(train + [TaggedSentence(["Unseen"], ["NN"])], vocabulary, tags, max_length=4,
-                  features=("word", "suffix", "shape"))
+    data = encode(
+        train + [TaggedSentence(["Unseen"], ["NN"])],
+        vocabulary,
+        tags,
+        max_length=4,
+        features=("word", "suffix", "shape"),
+    )
     assert data.x.shape == (5, 4, 3)  # 5 + 5 tokens in pieces of 4 -> 2 + 2 rows, plus one
     np.testing.assert_array_equal(data.mask.sum(1), [4, 1, 4, 1, 1])
     assert data.x[4, 0, 0] == 1  # unknown word
@@ -78,7 +83,9 @@ def test_encode_pads_masks_and_splits_long_sentences():
 
 def test_most_frequent_tag_baseline():
     train = read_slash_tagged(["a/X a/X a/Y b/Z"])
-    test = read_slash_tagged(["a/X a/Y c/X"])  # a -> X (right, wrong); unknown c -> X (overall most frequent)
+    test = read_slash_tagged(
+        ["a/X a/Y c/X"]
+    )  # a -> X (right, wrong); unknown c -> X (overall most frequent)
     assert most_frequent_tag_accuracy(train, test) == pytest.approx(2 / 3)
 
 
@@ -123,16 +130,21 @@ def test_a_window_cannot_see_far_cues():
     seen = {}
     conflicts = 0
     for n, t in zip(*np.nonzero(data.distance >= 3)):
-        key = tuple(padded[n, t:t + 5])
+        key = tuple(padded[n, t : t + 5])
         conflicts += seen.setdefault(key, data.y[n, t]) != data.y[n, t]
     assert conflicts > 0
 
 
-@pytest.mark.parametrize("kwargs, argument", [
-    ({"max_length": 1}, "max_length"), ({"num_classes": 1}, "num_classes"),
-    ({"min_length": 40}, "min_length"), ({"ambiguous_fraction": 0.0}, "ambiguous_fraction"),
-    ({"min_distance": 5, "max_distance": 2}, "max_distance"),
-])
+@pytest.mark.parametrize(
+    "kwargs, argument",
+    [
+        ({"max_length": 1}, "max_length"),
+        ({"num_classes": 1}, "num_classes"),
+        ({"min_length": 40}, "min_length"),
+        ({"ambiguous_fraction": 0.0}, "ambiguous_fraction"),
+        ({"min_distance": 5, "max_distance": 2}, "max_distance"),
+    ],
+)
 def test_cue_task_bad_arguments(kwargs, argument):
     with pytest.raises(ValueError, match=argument):
         cue_task_sentences(5, **kwargs)

@@ -52,14 +52,32 @@ def test_tutorial_quick_mode(quick_run):
     run_dir = quick_run("l06-error-surface")
     state = json.loads((run_dir / "run.json").read_text())
     assert state["status"] == "complete"
-    main_table = next(rows for title, rows in state["tables"].items() if title.startswith("Steps to remove"))
+    main_table = next(
+        rows for title, rows in state["tables"].items() if title.startswith("Steps to remove")
+    )
     assert len(main_table) == 2 * 8 * 2  # surfaces x optimizers x schedules
-    assert {row["optimizer"] for row in main_table} >= {"GD", "Momentum", "EMAMomentum", "GlobalRMSProp", "Adam"}
-    constant = {(r["surface"], r["optimizer"]): r for r in main_table if r["schedule"] == "constant"}
-    for surface in ("elongated-bowl", "network-slice"):  # equal η(1-β): the same path, so the same numbers
+    assert {row["optimizer"] for row in main_table} >= {
+        "GD",
+        "Momentum",
+        "EMAMomentum",
+        "GlobalRMSProp",
+        "Adam",
+    }
+    constant = {
+        (r["surface"], r["optimizer"]): r for r in main_table if r["schedule"] == "constant"
+    }
+    for surface in (
+        "elongated-bowl",
+        "network-slice",
+    ):  # equal η(1-β): the same path, so the same numbers
         assert constant[surface, "Momentum"]["final loss"] == pytest.approx(
-            constant[surface, "EMAMomentum"]["final loss"], rel=1e-3, abs=1e-9)
-    for name in ("trajectories_elongated-bowl.png", "trajectories_network-slice.png", "loss_curves.png"):
+            constant[surface, "EMAMomentum"]["final loss"], rel=1e-3, abs=1e-9
+        )
+    for name in (
+        "trajectories_elongated-bowl.png",
+        "trajectories_network-slice.png",
+        "loss_curves.png",
+    ):
         assert (run_dir / name).exists(), name
     assert list(run_dir.glob("elongated-bowl_Adam_constant/events.out.tfevents.*"))
     summary = (run_dir / "summary.md").read_text()

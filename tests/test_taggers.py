@@ -28,7 +28,9 @@ def test_every_kind_gives_tag_probabilities(kind):
 def test_per_token_tagger_ignores_the_context():
     model = _model("per_token")
     changed = DATA.x.copy()
-    changed[:, 1:] = np.roll(changed[:, 1:], 1, axis=0)  # every token but the first from another sentence
+    changed[:, 1:] = np.roll(
+        changed[:, 1:], 1, axis=0
+    )  # every token but the first from another sentence
     a, b = (keras.ops.convert_to_numpy(model(x))[:, 0] for x in (DATA.x, changed))
     np.testing.assert_allclose(a, b, atol=1e-6)
 
@@ -53,7 +55,9 @@ def test_accuracy_helpers_count_only_real_tokens():
     assert token_accuracy(perfect, DATA) == 1.0
     wrong = np.where(DATA.distance >= 3, 0, DATA.y)
     rows = accuracy_by_distance(wrong, DATA, [1, 3, 13])
-    assert [r[1] for r in rows] == [1.0, 0.0] and rows[1][2] == int(((DATA.distance >= 3) & DATA.mask).sum())
+    assert [r[1] for r in rows] == [1.0, 0.0] and rows[1][2] == int(
+        ((DATA.distance >= 3) & DATA.mask).sum()
+    )
 
 
 def test_attention_maps_and_projector_are_written(tmp_path):
@@ -62,8 +66,12 @@ def test_attention_maps_and_projector_are_written(tmp_path):
     sentences = [DATA.words(n) for n in range(2)]
     maps = AttentionMaps(tmp_path, "attention", DATA.x[:2], sentences, mask=DATA.mask[:2], every=2)
     projector = EmbeddingProjector(tmp_path, DATA.vocabulary.tokens)
-    model.fit(DATA.x, DATA.y, sample_weight=DATA.mask, epochs=1, verbose=0, callbacks=[maps, projector])
-    assert glob.glob(str(tmp_path / "attention" / "events.out.tfevents.*")), "no attention images written"
+    model.fit(
+        DATA.x, DATA.y, sample_weight=DATA.mask, epochs=1, verbose=0, callbacks=[maps, projector]
+    )
+    assert glob.glob(str(tmp_path / "attention" / "events.out.tfevents.*")), (
+        "no attention images written"
+    )
     weights = attention_weights(model, "attention", DATA.x[:2], DATA.mask[:2])
     assert weights.shape == (2, 2, 12, 12)
     assert np.all(weights[0][..., ~DATA.mask[0]] == 0.0)  # padding gets no attention

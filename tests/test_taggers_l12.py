@@ -16,13 +16,19 @@ def _model(kind, **options):
     return tagger(kind, len(DATA.vocabulary), len(DATA.tags), 12, width=8, num_heads=2, **options)
 
 
-@pytest.mark.parametrize("kind, block", [("transformer", TransformerEncoderBlock), ("conformer", ConformerBlock)])
+@pytest.mark.parametrize(
+    "kind, block", [("transformer", TransformerEncoderBlock), ("conformer", ConformerBlock)]
+)
 def test_the_stacks_have_num_layers_blocks_and_see_the_whole_sentence(kind, block):
     model = _model(kind, num_layers=3, window=1)
     prefix = "encoder" if kind == "transformer" else "conformer"
-    assert [layer.name for layer in model.layers if isinstance(layer, block)] == [f"{prefix}_{n}" for n in (1, 2, 3)]
+    assert [layer.name for layer in model.layers if isinstance(layer, block)] == [
+        f"{prefix}_{n}" for n in (1, 2, 3)
+    ]
     far = DATA.x.copy()
-    far[:, 10] = np.where(far[:, 10] > 0, 1 + (far[:, 10] % (len(DATA.vocabulary) - 1)), 0)  # another word
+    far[:, 10] = np.where(
+        far[:, 10] > 0, 1 + (far[:, 10] % (len(DATA.vocabulary) - 1)), 0
+    )  # another word
     rows = DATA.mask[:, 10]
     a, b = (keras.ops.convert_to_numpy(model(x, training=False))[rows, 0] for x in (DATA.x, far))
     assert np.abs(a - b).max() > 1e-6  # token 0 depends on token 10

@@ -117,7 +117,9 @@ def _conformer_reference(block, x):
     h = h + mha(normed, normed)
     pw_in = _copy(block.pointwise_in, x.shape, keras.layers.Conv1D(16, 1))(norm(block.conv_norm)(h))
     gated = pw_in[..., :8] * keras.ops.sigmoid(pw_in[..., 8:])
-    dw = _copy(block.depthwise, x.shape, keras.layers.DepthwiseConv1D(block.kernel_size, padding="same"))
+    dw = _copy(
+        block.depthwise, x.shape, keras.layers.DepthwiseConv1D(block.kernel_size, padding="same")
+    )
     bn = _copy(block.batch_norm, x.shape, keras.layers.BatchNormalization())
     conv = keras.ops.swish(bn(dw(gated), training=False))
     h = h + _copy(block.pointwise_out, x.shape, keras.layers.Conv1D(8, 1))(conv)
@@ -130,8 +132,12 @@ def test_conformer_block_follows_the_paper_equations():
     block = ConformerBlock(8, num_heads=2, kernel_size=3, ff_expansion=2)
     block.build(x.shape)
     rng = np.random.default_rng(3)  # non-trivial batch-norm statistics and norm scales
-    block.set_weights([w + 0.3 * np.abs(rng.normal(size=w.shape)).astype("float32") for w in block.get_weights()])
-    np.testing.assert_allclose(_np(block(x, training=False)), _conformer_reference(block, x), atol=1e-4)
+    block.set_weights(
+        [w + 0.3 * np.abs(rng.normal(size=w.shape)).astype("float32") for w in block.get_weights()]
+    )
+    np.testing.assert_allclose(
+        _np(block(x, training=False)), _conformer_reference(block, x), atol=1e-4
+    )
 
 
 def test_conformer_convolution_is_local_before_attention_mixes():
@@ -141,7 +147,9 @@ def test_conformer_convolution_is_local_before_attention_mixes():
     block.build(x.shape)
     block.attention.output_kernel.assign(np.zeros(block.attention.output_kernel.shape, "float32"))
     changed = x.copy()
-    changed[:, 7] = _sequence(length=1, seed=9)[:, 0]  # not a constant shift: LayerNorm would remove that
+    changed[:, 7] = _sequence(length=1, seed=9)[
+        :, 0
+    ]  # not a constant shift: LayerNorm would remove that
     a, b = _np(block(x)), _np(block(changed))
     np.testing.assert_allclose(a[:, :6], b[:, :6], atol=1e-5)
     np.testing.assert_allclose(a[:, 9:], b[:, 9:], atol=1e-5)
@@ -155,7 +163,11 @@ def test_every_weight_gets_a_gradient():
         with tf.GradientTape() as tape:
             loss = keras.ops.sum(keras.ops.square(block(x, training=True) - 0.5 * x))
         grads = tape.gradient(loss, block.trainable_variables)
-        missing = [v.path for v, g in zip(block.trainable_variables, grads) if g is None or not np.any(_np(g))]
+        missing = [
+            v.path
+            for v, g in zip(block.trainable_variables, grads)
+            if g is None or not np.any(_np(g))
+        ]
         assert not missing, missing
     decoder = TransformerDecoderBlock(8, 2, 16)
     targets, source = _sequence(length=5, seed=1), _sequence(length=7, seed=2)
@@ -165,14 +177,17 @@ def test_every_weight_gets_a_gradient():
     assert all(g is not None and np.any(_np(g)) for g in grads)
 
 
-@pytest.mark.parametrize("make, argument", [
-    (lambda: TransformerEncoderBlock(8, 3, 16), "num_heads"),
-    (lambda: TransformerDecoderBlock(8, 2, 16, dropout=1.0), "dropout"),
-    (lambda: ConformerBlock(8, 2, kernel_size=6), "kernel_size"),
-    (lambda: ConformerBlock(8, 2, kernel_size=-1), "kernel_size"),
-    (lambda: TransformerEncoderBlock(8, 2, 16).build((2, 6, 4)), "model_dim"),
-    (lambda: TransformerDecoderBlock(8, 2, 16).build([(2, 5, 8), (2, 7, 6)]), "model_dim"),
-])
+@pytest.mark.parametrize(
+    "make, argument",
+    [
+        (lambda: TransformerEncoderBlock(8, 3, 16), "num_heads"),
+        (lambda: TransformerDecoderBlock(8, 2, 16, dropout=1.0), "dropout"),
+        (lambda: ConformerBlock(8, 2, kernel_size=6), "kernel_size"),
+        (lambda: ConformerBlock(8, 2, kernel_size=-1), "kernel_size"),
+        (lambda: TransformerEncoderBlock(8, 2, 16).build((2, 6, 4)), "model_dim"),
+        (lambda: TransformerDecoderBlock(8, 2, 16).build([(2, 5, 8), (2, 7, 6)]), "model_dim"),
+    ],
+)
 def test_bad_arguments(make, argument):
     with pytest.raises(ValueError, match=argument):
         make()

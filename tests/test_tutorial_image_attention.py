@@ -21,9 +21,15 @@ def test_image_attention_quick_run_has_the_lecture_11_outputs(quick_run):
     state = json.loads((folder / "run.json").read_text())
     counts = {row["model"]: row["parameters"] for row in state["tables"]["Parameters"]}
     assert set(counts) == set(MODELS) and max(counts.values()) <= 1.25 * min(counts.values())
-    title = next(t for t in state["tables"] if t.startswith("Test accuracy (") and "model × training fraction" in t)
+    title = next(
+        t
+        for t in state["tables"]
+        if t.startswith("Test accuracy (") and "model × training fraction" in t
+    )
     rows = state["tables"][title]
-    assert {(r["model"], r["fraction"]) for r in rows} == {(m, f) for m in MODELS for f in ("10%", "30%", "100%")}
+    assert {(r["model"], r["fraction"]) for r in rows} == {
+        (m, f) for m in MODELS for f in ("10%", "30%", "100%")
+    }
     assert all(0 <= r["test accuracy"] <= 1 for r in rows)
     sizes = {r["fraction"]: r["train images"] for r in rows}
     assert sizes["10%"] < sizes["30%"] < sizes["100%"]
@@ -35,6 +41,8 @@ def test_image_attention_quick_run_has_the_lecture_11_outputs(quick_run):
     assert any(f"**{word}**" in verdict for word in ("supported", "contradicted", "inconclusive"))
     # Attention maps of both attention models, and the SAGAN gate per epoch, in the variants' folders.
     assert "attention/image_attention" in tags(folder / "cnn-self-attention-100pct" / "attention")
-    assert {"attention/encoder_1", "attention/encoder_2"} <= set(tags(folder / "attention-100pct" / "attention"))
+    assert {"attention/encoder_1", "attention/encoder_2"} <= set(
+        tags(folder / "attention-100pct" / "attention")
+    )
     gate = tags(folder / "cnn-self-attention-10pct" / "train")["attention_gate/image_attention"]
     assert len(gate) == 2  # before training (γ = 0) and after the one quick epoch

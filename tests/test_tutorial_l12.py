@@ -9,17 +9,28 @@ def test_transformer_quick_run_has_lemma_results_maps_and_the_causal_check(quick
     assert set(state["variants"]) == {"transformer"}
     (title,) = [t for t in state["tables"] if t.startswith("Word -> lemma: exact match")]
     rows = {row["method"]: row for row in state["tables"][title]}
-    assert list(rows) == ["copy the word", "strip the longest known suffix",
-                          "most frequent rule of the longest known ending", "Transformer, greedy decoding"]
+    assert list(rows) == [
+        "copy the word",
+        "strip the longest known suffix",
+        "most frequent rule of the longest known ending",
+        "Transformer, greedy decoding",
+    ]
     assert all(0.0 <= row["exact match"] <= 1.0 for row in rows.values())
     assert rows["copy the word"]["words whose lemma differs"] == 0.0  # copying is never right there
     assert rows["copy the word"]["exact match"] > 0.2  # many Turkish word types are their own lemma
     assert rows["Transformer, greedy decoding"]["parameters"] > 0
-    causal = state["tables"]["Masked self-attention: a future target letter does not change earlier outputs"]
-    assert all(row["max output change before k"] < 1e-5 < row["max output change from k on"] for row in causal)
+    causal = state["tables"][
+        "Masked self-attention: a future target letter does not change earlier outputs"
+    ]
+    assert all(
+        row["max output change before k"] < 1e-5 < row["max output change from k on"]
+        for row in causal
+    )
     examples = state["tables"]["Examples: unseen words, gold lemma and predictions"]
     assert examples and {"word", "gold lemma", "transformer", "ending rules"} <= set(examples[0])
-    assert list(folder.glob("transformer/cross_attention/events.out.tfevents.*")), "no cross-attention images"
+    assert list(folder.glob("transformer/cross_attention/events.out.tfevents.*")), (
+        "no cross-attention images"
+    )
     assert list(folder.glob("transformer/train/events.out.tfevents.*"))
 
 
@@ -29,10 +40,17 @@ def test_conformer_tagging_quick_run_compares_the_taggers(quick_run):
     assert set(state["variants"]) == {"window2", "transformer", "conformer"}
     (title,) = [t for t in state["tables"] if t.startswith("Turkish web treebank")]
     rows = state["tables"][title]
-    assert [row["tagger"] for row in rows] == ["most frequent tag (baseline)", "window:2", "transformer", "conformer"]
+    assert [row["tagger"] for row in rows] == [
+        "most frequent tag (baseline)",
+        "window:2",
+        "transformer",
+        "conformer",
+    ]
     assert 0.5 < rows[0]["token accuracy"] < 1.0
-    assert all(0.0 <= row["token accuracy"] <= 1.0 and row["parameters"] > 0 and row["train s"] > 0
-               for row in rows[1:])
+    assert all(
+        0.0 <= row["token accuracy"] <= 1.0 and row["parameters"] > 0 and row["train s"] > 0
+        for row in rows[1:]
+    )
     params = {row["tagger"]: row["parameters"] for row in rows[1:]}
     assert params["conformer"] > params["transformer"] > params["window:2"]
     assert list(folder.glob("transformer/attention/events.out.tfevents.*")), "no attention maps"

@@ -4,7 +4,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from mlcourse.analysis.data_efficiency import accuracy_standard_error, data_hunger_verdict, plot_learning_curves
+from mlcourse.analysis.data_efficiency import (
+    accuracy_standard_error,
+    data_hunger_verdict,
+    plot_learning_curves,
+)
 from mlcourse.callbacks.attention_gate import AttentionGateLogger, attention_gates
 from mlcourse.callbacks.attention_maps import attention_weights
 from mlcourse.callbacks.image_attention_maps import ImageAttentionMaps, image_attention
@@ -31,8 +35,12 @@ def test_the_three_models_have_comparable_parameter_counts_and_logit_outputs():
 def test_cnn_with_a_shut_gate_computes_the_plain_cnn():
     plain, gated = vision.cnn(), vision.cnn(attention=True)
     attention = gated.get_layer(vision.ATTENTION_LAYER)
-    assert isinstance(attention, ImageSelfAttention) and attention_gates(gated) == {vision.ATTENTION_LAYER: 0.0}
-    plain.set_weights([w for layer in gated.layers if layer is not attention for w in layer.get_weights()])
+    assert isinstance(attention, ImageSelfAttention) and attention_gates(gated) == {
+        vision.ATTENTION_LAYER: 0.0
+    }
+    plain.set_weights(
+        [w for layer in gated.layers if layer is not attention for w in layer.get_weights()]
+    )
     np.testing.assert_allclose(gated(images()), plain(images()), atol=1e-5)
     attention.gamma.assign(0.5)
     assert np.abs(np.asarray(gated(images())) - np.asarray(plain(images()))).max() > 1e-4
@@ -41,7 +49,11 @@ def test_cnn_with_a_shut_gate_computes_the_plain_cnn():
 def test_attention_layers_are_found_and_bad_arguments_named():
     assert vision.attention_layer_names(vision.cnn()) == []
     assert vision.attention_layer_names(vision.cnn(attention=True)) == [vision.ATTENTION_LAYER]
-    assert vision.attention_layer_names(vision.attention_net(depth=3)) == ["encoder_1", "encoder_2", "encoder_3"]
+    assert vision.attention_layer_names(vision.attention_net(depth=3)) == [
+        "encoder_1",
+        "encoder_2",
+        "encoder_3",
+    ]
     with pytest.raises(ValueError, match="patch"):
         vision.attention_net(patch=5)
     with pytest.raises(ValueError, match="filters"):
@@ -65,7 +77,9 @@ def test_image_attention_maps_are_upsampled_rows_of_the_attention_matrix():
     x, queries = images(), [(0, 0), (14, 14), (27, 3)]
     maps = image_attention(model, "encoder_1", x, queries)
     assert maps.shape == (3, 3, 28, 28)
-    np.testing.assert_allclose(maps.sum(axis=(-1, -2)), 16.0, rtol=1e-4)  # each 7×7 cell becomes 4×4 pixels
+    np.testing.assert_allclose(
+        maps.sum(axis=(-1, -2)), 16.0, rtol=1e-4
+    )  # each 7×7 cell becomes 4×4 pixels
     weights = attention_weights(model, "encoder_1", x).mean(axis=1)
     row = weights[:, 3 * 7 + 3].reshape(-1, 7, 7)  # pixel (14, 14) lies in patch (3, 3)
     np.testing.assert_allclose(maps[:, 1, ::4, ::4], row, atol=1e-6)
@@ -78,8 +92,12 @@ def test_image_attention_maps_are_upsampled_rows_of_the_attention_matrix():
 def test_image_attention_crops_the_padded_keys_of_conv_attention():
     import keras
 
-    model = keras.Sequential([keras.Input((8, 8, 2)), RelativePositionConvAttention(3, 2, name="conv_attention")])
-    maps = image_attention(model, "conv_attention", np.random.default_rng(1).random((2, 8, 8, 2)), [(4, 4), (0, 0)])
+    model = keras.Sequential(
+        [keras.Input((8, 8, 2)), RelativePositionConvAttention(3, 2, name="conv_attention")]
+    )
+    maps = image_attention(
+        model, "conv_attention", np.random.default_rng(1).random((2, 8, 8, 2)), [(4, 4), (0, 0)]
+    )
     assert maps.shape == (2, 2, 8, 8)
     # Each of the 9 heads looks at one pixel of the 3×3 window around the query (sharpness 50).
     np.testing.assert_allclose(maps[:, 0].sum(axis=(-1, -2)), 1.0, atol=1e-3)
@@ -102,13 +120,19 @@ def test_callbacks_log_attention_images_and_the_gate_each_epoch(tmp_path):
     import keras
 
     model = vision.cnn(attention=True, filters=(8, 8))
-    model.compile(keras.optimizers.Adam(1e-2), keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model.compile(
+        keras.optimizers.Adam(1e-2), keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    )
     x, y = images(32), np.arange(32) % 10
     gates = AttentionGateLogger(tmp_path / "train")
-    maps = ImageAttentionMaps(tmp_path, [vision.ATTENTION_LAYER], x[:2], [(5, 5), (20, 20)], every=2)
+    maps = ImageAttentionMaps(
+        tmp_path, [vision.ATTENTION_LAYER], x[:2], [(5, 5), (20, 20)], every=2
+    )
     model.fit(x, y, epochs=3, batch_size=8, verbose=0, callbacks=[gates, maps])
     steps, values = zip(*gates.values[vision.ATTENTION_LAYER])
-    assert steps == (0, 1, 2, 3) and values[0] == 0.0 and values[-1] != 0.0  # γ starts shut and moves
+    assert (
+        steps == (0, 1, 2, 3) and values[0] == 0.0 and values[-1] != 0.0
+    )  # γ starts shut and moves
     logged = event_tags(tmp_path / "train")["attention_gate/image_attention"]
     assert [step for step, _ in logged] == [0, 1, 2, 3]
     pictures = event_tags(tmp_path / "attention")["attention/image_attention"]
@@ -133,18 +157,33 @@ def test_subsets_are_nested_stratified_and_seeded():
 
 # ----------------------------------------------------------------------------------------- verdict
 def curves(cnn, attention):
-    return {"cnn": dict(zip((0.1, 0.3, 1.0), cnn)), "attention": dict(zip((0.1, 0.3, 1.0), attention))}
+    return {
+        "cnn": dict(zip((0.1, 0.3, 1.0), cnn)),
+        "attention": dict(zip((0.1, 0.3, 1.0), attention)),
+    }
 
 
 def test_the_verdict_follows_the_numbers():
-    supported = data_hunger_verdict(curves((0.85, 0.88, 0.90), (0.75, 0.83, 0.90)), "cnn", "attention", 10000)
+    supported = data_hunger_verdict(
+        curves((0.85, 0.88, 0.90), (0.75, 0.83, 0.90)), "cnn", "attention", 10000
+    )
     assert supported["verdict"] == "supported" and supported["overtakes"] is False
-    assert supported["gap_small"] == pytest.approx(0.10) and supported["shrink"] == pytest.approx(0.10)
-    grows = data_hunger_verdict(curves((0.85, 0.88, 0.90), (0.84, 0.85, 0.85)), "cnn", "attention", 10000)
+    assert supported["gap_small"] == pytest.approx(0.10) and supported["shrink"] == pytest.approx(
+        0.10
+    )
+    grows = data_hunger_verdict(
+        curves((0.85, 0.88, 0.90), (0.84, 0.85, 0.85)), "cnn", "attention", 10000
+    )
     assert grows["verdict"] == "contradicted"
-    noisy = data_hunger_verdict(curves((0.85, 0.88, 0.90), (0.83, 0.86, 0.895)), "cnn", "attention", 300)
-    assert noisy["verdict"] == "inconclusive"  # the same shape on 300 test images is within the noise
-    overtakes = data_hunger_verdict(curves((0.85, 0.88, 0.90), (0.80, 0.88, 0.93)), "cnn", "attention", 10000)
+    noisy = data_hunger_verdict(
+        curves((0.85, 0.88, 0.90), (0.83, 0.86, 0.895)), "cnn", "attention", 300
+    )
+    assert (
+        noisy["verdict"] == "inconclusive"
+    )  # the same shape on 300 test images is within the noise
+    overtakes = data_hunger_verdict(
+        curves((0.85, 0.88, 0.90), (0.80, 0.88, 0.93)), "cnn", "attention", 10000
+    )
     assert overtakes["verdict"] == "supported" and overtakes["overtakes"] is True
     with pytest.raises(ValueError, match="challenger"):
         data_hunger_verdict(curves((0.8,) * 3, (0.8,) * 3), "cnn", "vit", 100)

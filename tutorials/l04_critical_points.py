@@ -27,7 +27,11 @@ from mlcourse import runner  # noqa: E402
 from mlcourse.analysis.hessian import LossSurface, classify_critical_point, escape_direction  # noqa: E402
 from mlcourse.callbacks.critical_points import CriticalPointLogger  # noqa: E402
 
-TUTORIAL = {"id": "l04-critical-points", "lecture": "4", "title": "Critical points: local minima or saddle points?"}
+TUTORIAL = {
+    "id": "l04-critical-points",
+    "lecture": "4",
+    "title": "Critical points: local minima or saddle points?",
+}
 GRAD_TOL = 1e-3  # the homework's "critical" threshold on ‖g‖
 
 
@@ -37,29 +41,49 @@ def sinc_data(n=100):
 
 
 def sinc_network(hidden):
-    layers = [keras.Input((1,))] + [keras.layers.Dense(units, activation="tanh") for units in hidden]
+    layers = [keras.Input((1,))] + [
+        keras.layers.Dense(units, activation="tanh") for units in hidden
+    ]
     return keras.Sequential(layers + [keras.layers.Dense(1)])
 
 
 def train_to_critical_point(run, index, args, x, y):
     """Normal training (through the runner), then minimise ‖g‖; returns the surface and the classification."""
     name = f"net-{index:02d}"
-    keras.utils.set_random_seed(run.seed * 1000 + index)  # each network its own, reproducible initialisation
+    keras.utils.set_random_seed(
+        run.seed * 1000 + index
+    )  # each network its own, reproducible initialisation
     with run.scope():
         model = sinc_network(args.hidden)
         model.compile(keras.optimizers.Adam(args.learning_rate), "mse", steps_per_execution=50)
     full_batch = tf.data.Dataset.from_tensors((x, y)).repeat()
     callbacks = [CriticalPointLogger(run.variant_dir(name) / "train", x, y)] if index == 0 else []
-    run.fit(name, model, full_batch, epochs=args.epochs, steps_per_epoch=args.steps_per_epoch,
-            callbacks=callbacks, shuffle=False, verbose=0)
+    run.fit(
+        name,
+        model,
+        full_batch,
+        epochs=args.epochs,
+        steps_per_epoch=args.steps_per_epoch,
+        callbacks=callbacks,
+        shuffle=False,
+        verbose=0,
+    )
     surface = LossSurface(model, x, y)
     trained_norm = surface.gradient_norm()
     norms = surface.minimize_gradient_norm(args.critical_steps, tolerance=GRAD_TOL / 10)
     eigenvalues, eigenvectors = np.linalg.eigh(surface.hessian())
     point = classify_critical_point(eigenvalues, norms[-1], grad_tol=GRAD_TOL)
-    row = {"network": name, "loss": surface.value(), "‖g‖ after Adam": trained_norm, "‖g‖ at the end": norms[-1],
-           "λ_min": eigenvalues[0], "λ_max": eigenvalues[-1], "minimum ratio": point.minimum_ratio,
-           "kind": point.kind, "homework rule": homework_verdict(point)}
+    row = {
+        "network": name,
+        "loss": surface.value(),
+        "‖g‖ after Adam": trained_norm,
+        "‖g‖ at the end": norms[-1],
+        "λ_min": eigenvalues[0],
+        "λ_max": eigenvalues[-1],
+        "minimum ratio": point.minimum_ratio,
+        "kind": point.kind,
+        "homework rule": homework_verdict(point),
+    }
     return row, surface, eigenvalues, eigenvectors
 
 
@@ -73,13 +97,19 @@ def homework_verdict(point):
 def minimum_ratio_figure(rows):
     """The lecture's picture: every network's minimum ratio against its training loss."""
     figure, axis = plt.subplots(figsize=(7, 5))
-    for critical, style in ((True, dict(c="tab:blue", label=f"‖g‖ < {GRAD_TOL:g}")),
-                            (False, dict(c="tab:gray", marker="x", label=f"‖g‖ ≥ {GRAD_TOL:g} (not critical)"))):
+    for critical, style in (
+        (True, dict(c="tab:blue", label=f"‖g‖ < {GRAD_TOL:g}")),
+        (False, dict(c="tab:gray", marker="x", label=f"‖g‖ ≥ {GRAD_TOL:g} (not critical)")),
+    ):
         chosen = [r for r in rows if (r["‖g‖ at the end"] < GRAD_TOL) == critical]
         axis.scatter([r["minimum ratio"] for r in chosen], [r["loss"] for r in chosen], **style)
     axis.axvline(0.5, color="red", ls="--", label="homework rule: ratio > 0.5 ⇒ local-minimum-like")
-    axis.set(xlabel="minimum ratio (share of positive Hessian eigenvalues)", ylabel="training loss (MSE)",
-             title=f"{len(rows)} networks at their critical points", yscale="log")
+    axis.set(
+        xlabel="minimum ratio (share of positive Hessian eigenvalues)",
+        ylabel="training loss (MSE)",
+        title=f"{len(rows)} networks at their critical points",
+        yscale="log",
+    )
     axis.legend()
     return figure
 
@@ -97,28 +127,59 @@ def escape_figure(surface, eigenvalues, eigenvectors, reach):
     base, best = surface.value(), int(np.argmin(losses))
     steps = np.linspace(-2, 2, 81) * abs(probe[best])
     figure, axes = plt.subplots(1, 2, figsize=(12, 4.5))
-    for axis, direction, lam, label in ((axes[0], u, eigenvalues[0], "escape direction u (λ_min)"),
-                                        (axes[1], eigenvectors[:, -1], eigenvalues[-1], "top eigenvector (λ_max)")):
-        axis.plot(steps, surface.loss_along(direction, steps) - base, label="measured L(θ+tu) − L(θ)")
+    for axis, direction, lam, label in (
+        (axes[0], u, eigenvalues[0], "escape direction u (λ_min)"),
+        (axes[1], eigenvectors[:, -1], eigenvalues[-1], "top eigenvector (λ_max)"),
+    ):
+        axis.plot(
+            steps, surface.loss_along(direction, steps) - base, label="measured L(θ+tu) − L(θ)"
+        )
         axis.plot(steps, 0.5 * lam * steps**2, "--", label=f"½λt², λ = {lam:.3g}")
         axis.set(xlabel="t", ylabel="change in loss", title=f"from the saddle, along the {label}")
         axis.legend()
-    row = {"loss at θ": base, "best t": probe[best], "loss at θ + t·u": losses[best],
-           "decrease": base - losses[best], "½|λ_min|t² predicts": -0.5 * eigenvalues[0] * probe[best] ** 2}
+    row = {
+        "loss at θ": base,
+        "best t": probe[best],
+        "loss at θ + t·u": losses[best],
+        "decrease": base - losses[best],
+        "½|λ_min|t² predicts": -0.5 * eigenvalues[0] * probe[best] ** 2,
+    }
     return figure, row
 
 
 def main(argv=None):
     parser = runner.tutorial_parser(TUTORIAL, __doc__)
-    parser.add_argument("--networks", type=runner.positive_int, default=40, help="networks to train (quick: 3)")
-    parser.add_argument("--hidden", type=lambda s: tuple(int(u) for u in s.split(",")), default=(8, 8),
-                        help="hidden units per tanh layer, comma separated (default 8,8)")
-    parser.add_argument("--epochs", type=runner.positive_int, default=10, help="normal-training epochs (quick: 1)")
-    parser.add_argument("--steps-per-epoch", type=runner.positive_int, default=300, help="full-batch steps per epoch")
+    parser.add_argument(
+        "--networks", type=runner.positive_int, default=40, help="networks to train (quick: 3)"
+    )
+    parser.add_argument(
+        "--hidden",
+        type=lambda s: tuple(int(u) for u in s.split(",")),
+        default=(8, 8),
+        help="hidden units per tanh layer, comma separated (default 8,8)",
+    )
+    parser.add_argument(
+        "--epochs", type=runner.positive_int, default=10, help="normal-training epochs (quick: 1)"
+    )
+    parser.add_argument(
+        "--steps-per-epoch",
+        type=runner.positive_int,
+        default=300,
+        help="full-batch steps per epoch",
+    )
     parser.add_argument("--learning-rate", type=runner.positive_float, default=0.01)
-    parser.add_argument("--critical-steps", type=runner.positive_int, default=150,
-                        help="most Levenberg-Marquardt steps on ½‖g‖² (quick: 5)")
-    parser.add_argument("--reach", type=runner.positive_float, default=1.0, help="farthest step searched along the escape direction")
+    parser.add_argument(
+        "--critical-steps",
+        type=runner.positive_int,
+        default=150,
+        help="most Levenberg-Marquardt steps on ½‖g‖² (quick: 5)",
+    )
+    parser.add_argument(
+        "--reach",
+        type=runner.positive_float,
+        default=1.0,
+        help="farthest step searched along the escape direction",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.networks, args.epochs, args.steps_per_epoch, args.critical_steps = 3, 1, 100, 5
@@ -134,20 +195,34 @@ def main(argv=None):
         run.table("Every network at its end point", rows)
         kinds = sorted({r["kind"] for r in rows} | {"saddle point"})
         critical = [r for r in rows if r["‖g‖ at the end"] < GRAD_TOL]
-        run.table("How the end points classify", [
-            {"kind (Hessian signs)": kind, "networks": sum(r["kind"] == kind for r in rows)} for kind in kinds] + [
-            {"kind (Hessian signs)": f"homework rule, of the {len(critical)} with ‖g‖ < {GRAD_TOL:g}: local minimum",
-             "networks": sum(r["homework rule"] == "local minimum" for r in critical)}])
+        run.table(
+            "How the end points classify",
+            [
+                {"kind (Hessian signs)": kind, "networks": sum(r["kind"] == kind for r in rows)}
+                for kind in kinds
+            ]
+            + [
+                {
+                    "kind (Hessian signs)": f"homework rule, of the {len(critical)} with ‖g‖ < {GRAD_TOL:g}: local minimum",
+                    "networks": sum(r["homework rule"] == "local minimum" for r in critical),
+                }
+            ],
+        )
         run.figure("minimum_ratio_vs_loss", minimum_ratio_figure(rows))
         saddles = [i for i, r in enumerate(rows) if r["kind"] == "saddle point"]
-        saddles = saddles or [i for i, r in enumerate(rows) if r["λ_min"] < 0]  # else: the nearest to one
+        saddles = saddles or [
+            i for i, r in enumerate(rows) if r["λ_min"] < 0
+        ]  # else: the nearest to one
         if not saddles:
             run.text("escape", "No end point has a negative eigenvalue: nothing to escape from.")
             return
         steepest = min(saddles, key=lambda i: rows[i]["λ_min"])
         figure, escape = escape_figure(*found[steepest], reach=args.reach)
         run.figure("escape_direction", figure)
-        run.table(f"Escaping {rows[steepest]['network']} ({rows[steepest]['kind']}) along its escape direction", [escape])
+        run.table(
+            f"Escaping {rows[steepest]['network']} ({rows[steepest]['kind']}) along its escape direction",
+            [escape],
+        )
 
 
 if __name__ == "__main__":

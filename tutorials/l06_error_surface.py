@@ -19,13 +19,16 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from mlcourse import runner  # noqa: E402
 from mlcourse import optimizers as O  # noqa: E402
+from mlcourse import runner  # noqa: E402
 from mlcourse.analysis import surfaces  # noqa: E402
 from mlcourse.schedules import WarmupThenDecay  # noqa: E402
 
-TUTORIAL = {"id": "l06-error-surface", "lecture": "6",
-            "title": "Error surfaces: GD, momentum, Adagrad, RMSProp (per-parameter and global σ), Adam"}
+TUTORIAL = {
+    "id": "l06-error-surface",
+    "lecture": "6",
+    "title": "Error surfaces: GD, momentum, Adagrad, RMSProp (per-parameter and global σ), Adam",
+}
 
 # name -> (optimizer for a learning rate, η on the bowl, η on the network slice). Each η is a sensible
 # value for that optimizer on that surface; the σ question below sweeps η instead of trusting one value.
@@ -34,7 +37,10 @@ OPTIMIZERS = {
     "GD": (O.GradientDescent, 0.019, 0.3),  # the bowl is stable only for η < 2/100
     "Momentum": (lambda lr: O.Momentum(lr, momentum=LAMBDA), *MOMENTUM_ETAS),
     # the same λ and η/(1-λ): equal to Momentum's path if the two forms are one optimizer
-    "EMAMomentum": (lambda lr: O.EMAMomentum(lr, beta=LAMBDA), *(eta / (1 - LAMBDA) for eta in MOMENTUM_ETAS)),
+    "EMAMomentum": (
+        lambda lr: O.EMAMomentum(lr, beta=LAMBDA),
+        *(eta / (1 - LAMBDA) for eta in MOMENTUM_ETAS),
+    ),
     "NormalizedGD": (O.NormalizedGD, 0.3, 0.1),
     "Adagrad": (O.Adagrad, 1.0, 0.5),
     "RMSProp": (O.RMSProp, 0.1, 0.05),
@@ -49,7 +55,9 @@ def learning_rate(eta, schedule, steps):
     if schedule == "constant":
         return eta
     warmup = max(1, steps // 10)
-    return WarmupThenDecay(eta, warmup_steps=warmup, decay_steps=steps - warmup, final_learning_rate=eta / 100)
+    return WarmupThenDecay(
+        eta, warmup_steps=warmup, decay_steps=steps - warmup, final_learning_rate=eta / 100
+    )
 
 
 def run_all(run, surface, column, steps):
@@ -60,10 +68,20 @@ def run_all(run, surface, column, steps):
         for schedule in SCHEDULES:
             eta = learning_rate(etas[column], schedule, steps)
             path = surfaces.descend(surface, make(eta), steps, label=name)
-            surfaces.log_losses(run.variant_dir(f"{surface.name}/{name}/{schedule}"), path, learning_rate=eta)
+            surfaces.log_losses(
+                run.variant_dir(f"{surface.name}/{name}/{schedule}"), path, learning_rate=eta
+            )
             paths[schedule].append(path)
-            rows.append({"surface": surface.name, "optimizer": name, "schedule": schedule, "η": etas[column],
-                         "steps to target": _or_more(path.steps_to(target), steps), "final loss": path.final_loss})
+            rows.append(
+                {
+                    "surface": surface.name,
+                    "optimizer": name,
+                    "schedule": schedule,
+                    "η": etas[column],
+                    "steps to target": _or_more(path.steps_to(target), steps),
+                    "final loss": path.final_loss,
+                }
+            )
     return rows, paths
 
 
@@ -76,13 +94,17 @@ def plot_surface(surface, paths):
     for axis, (schedule, trajectories) in zip(axes, paths.items()):
         surfaces.plot_trajectories(axis, surface, trajectories)
         axis.set_title(f"{surface.name}: {schedule}")
-    figure.legend(*axes[0].get_legend_handles_labels(), loc="lower center", ncol=len(OPTIMIZERS), fontsize=9)
+    figure.legend(
+        *axes[0].get_legend_handles_labels(), loc="lower center", ncol=len(OPTIMIZERS), fontsize=9
+    )
     figure.subplots_adjust(bottom=0.16)
     return figure
 
 
 def plot_losses(all_paths):
-    figure, axes = plt.subplots(len(all_paths), 2, figsize=(13, 4.5 * len(all_paths)), squeeze=False)
+    figure, axes = plt.subplots(
+        len(all_paths), 2, figsize=(13, 4.5 * len(all_paths)), squeeze=False
+    )
     for row, (surface, paths) in zip(axes, all_paths.items()):
         for axis, (schedule, trajectories) in zip(row, paths.items()):
             for path in trajectories:
@@ -110,41 +132,65 @@ def sigma_question(run, all_surfaces, etas, steps):
     for surface in all_surfaces:
         per = best_over_learning_rates(surface, O.RMSProp, etas, steps)
         glob = best_over_learning_rates(surface, O.GlobalRMSProp, etas, steps)
-        for name, best in (("RMSProp (σ per parameter)", per), ("GlobalRMSProp (one σ from ‖g‖²)", glob)):
-            rows.append({"surface": surface.name, "optimizer": name, "best η": best["η"],
-                         "steps to target": best["steps"] if np.isfinite(best["steps"]) else f"> {steps}",
-                         "final loss": best["final loss"]})
-        sentences.append(_compare(surface.name, "a σ per parameter", per, "one global σ", glob, steps))
+        for name, best in (
+            ("RMSProp (σ per parameter)", per),
+            ("GlobalRMSProp (one σ from ‖g‖²)", glob),
+        ):
+            rows.append(
+                {
+                    "surface": surface.name,
+                    "optimizer": name,
+                    "best η": best["η"],
+                    "steps to target": best["steps"]
+                    if np.isfinite(best["steps"])
+                    else f"> {steps}",
+                    "final loss": best["final loss"],
+                }
+            )
+        sentences.append(
+            _compare(surface.name, "a σ per parameter", per, "one global σ", glob, steps)
+        )
         wins.append((per["steps"], per["final loss"]) < (glob["steps"], glob["final loss"]))
     run.table(f"Question: one global σ vs a σ per parameter (best η of {len(etas)} for each)", rows)
     if all(wins):
-        verdict = ("So here the σ per parameter did better on every surface (fewer steps, or a lower final loss where "
-                   "the steps tie): a global σ only rescales the whole gradient, "
-                   "so the path keeps the gradient's direction and still zig-zags along the steep weight and crawls "
-                   "along the flat one; a σ per parameter evens out the step in each direction.")
+        verdict = (
+            "So here the σ per parameter did better on every surface (fewer steps, or a lower final loss where "
+            "the steps tie): a global σ only rescales the whole gradient, "
+            "so the path keeps the gradient's direction and still zig-zags along the steep weight and crawls "
+            "along the flat one; a σ per parameter evens out the step in each direction."
+        )
     elif not any(wins):
-        verdict = ("So here one global σ did at least as well on every surface: these surfaces did not need "
-                   "different step sizes per direction.")
+        verdict = (
+            "So here one global σ did at least as well on every surface: these surfaces did not need "
+            "different step sizes per direction."
+        )
     else:
         won = [s.name for s, w in zip(all_surfaces, wins) if w]
-        verdict = (f"So here the σ per parameter wins only on {', '.join(won)}: it pays where the directions need "
-                   "different step sizes, and not elsewhere.")
+        verdict = (
+            f"So here the σ per parameter wins only on {', '.join(won)}: it pays where the directions need "
+            "different step sizes, and not elsewhere."
+        )
     return sentences, verdict
 
 
 def _compare(where, name_a, a, name_b, b, steps):
     """One sentence comparing two results by steps to target, then by final loss."""
+
     def said(r):
-        return (f"in {r['steps']:.0f} steps" if np.isfinite(r["steps"]) else f"not within {steps} steps") + \
-            f" (η={r['η']:g}, final loss {r['final loss']:.2g})"
+        return (
+            f"in {r['steps']:.0f} steps" if np.isfinite(r["steps"]) else f"not within {steps} steps"
+        ) + f" (η={r['η']:g}, final loss {r['final loss']:.2g})"
 
     if a["steps"] == b["steps"]:
         lower = name_a if a["final loss"] < b["final loss"] else name_b
-        verdict = ("neither reaches the target" if not np.isfinite(a["steps"]) else "equally fast") + \
-            f"; {lower} ends lower"
+        verdict = (
+            "neither reaches the target" if not np.isfinite(a["steps"]) else "equally fast"
+        ) + f"; {lower} ends lower"
     else:
         (fast, f), (slow, s) = sorted(((name_a, a), (name_b, b)), key=lambda item: item[1]["steps"])
-        verdict = f"{fast} is faster" + (f", {s['steps'] / f['steps']:.1f}× fewer steps" if np.isfinite(s["steps"]) else "")
+        verdict = f"{fast} is faster" + (
+            f", {s['steps'] / f['steps']:.1f}× fewer steps" if np.isfinite(s["steps"]) else ""
+        )
     return f"- {where}: {name_a} reaches the target {said(a)}, {name_b} {said(b)}: {verdict}."
 
 
@@ -155,7 +201,10 @@ def momentum_question(all_paths):
         teacher_eta, ema_eta = OPTIMIZERS["Momentum"][column], OPTIMIZERS["EMAMomentum"][column]
         target, gaps, reached = surface.target_loss(), {}, {}
         for schedule, trajectories in paths.items():
-            teacher, ema = (next(p for p in trajectories if p.label == name) for name in ("Momentum", "EMAMomentum"))
+            teacher, ema = (
+                next(p for p in trajectories if p.label == name)
+                for name in ("Momentum", "EMAMomentum")
+            )
             gaps[schedule] = float(np.abs(teacher.points - ema.points).max())
             reached[schedule] = [_steps_text(p.steps_to(target)) for p in (teacher, ema)]
         identical.append(gaps["constant"] < 1e-4)
@@ -164,11 +213,14 @@ def momentum_question(all_paths):
             f"EMAMomentum(η={ema_eta:g}, β={LAMBDA}) differ by at most {gaps['constant']:.1e} "
             f"({'float32 round-off: the same optimizer' if identical[-1] else 'NOT the same path'}); under "
             f"warm-up + decay by up to {gaps['warm-up + decay']:.2g}, and reach the target: teacher "
-            f"{reached['warm-up + decay'][0]}, EMA {reached['warm-up + decay'][1]}.")
+            f"{reached['warm-up + decay'][0]}, EMA {reached['warm-up + decay'][1]}."
+        )
     if all(identical):
-        verdict = ("So with a constant η the β form adds no degree of freedom: it is the lecture's form with η rescaled "
-                   "by (1−β). They part only when η changes during training, because the lecture's m keeps each "
-                   "gradient scaled by the η of its own step while the EMA's v is scaled by today's η.")
+        verdict = (
+            "So with a constant η the β form adds no degree of freedom: it is the lecture's form with η rescaled "
+            "by (1−β). They part only when η changes during training, because the lecture's m keeps each "
+            "gradient scaled by the η of its own step while the EMA's v is scaled by today's η."
+        )
     else:
         verdict = "The constant-η paths were NOT identical here; see the numbers above."
     return sentences, verdict
@@ -180,7 +232,9 @@ def _steps_text(steps):
 
 def main(argv=None):
     parser = runner.tutorial_parser(TUTORIAL, __doc__)
-    parser.add_argument("--steps", type=runner.positive_int, help="optimizer steps per path (default 300; quick 80)")
+    parser.add_argument(
+        "--steps", type=runner.positive_int, help="optimizer steps per path (default 300; quick 80)"
+    )
     args = parser.parse_args(argv)
     steps = args.steps or (80 if args.quick else 300)
     sweep = (0.05, 0.2) if args.quick else np.geomspace(0.01, 1.0, 9)
@@ -192,15 +246,34 @@ def main(argv=None):
             surface_rows, all_paths[surface] = run_all(run, surface, column, steps)
             rows += surface_rows
             run.figure(f"trajectories/{surface.name}", plot_surface(surface, all_paths[surface]))
-        run.table(f"Steps to remove 99.9 % of the starting loss, and the loss after {steps} steps", rows)
+        run.table(
+            f"Steps to remove 99.9 % of the starting loss, and the loss after {steps} steps", rows
+        )
         run.figure("loss_curves", plot_losses(all_paths))
 
         sigma = sigma_question(run, all_surfaces, sweep, steps)
         momentum = momentum_question(all_paths)
-        run.text("answers/global_vs_per_parameter_sigma", "\n".join(
-            ["**Global vs per-parameter σ** (measured here, best η for each):", *sigma[0], sigma[1]]))
-        run.text("answers/teacher_vs_ema_momentum", "\n".join(
-            ["**Teacher's momentum vs EMA momentum** (measured here):", *momentum[0], momentum[1]]))
+        run.text(
+            "answers/global_vs_per_parameter_sigma",
+            "\n".join(
+                [
+                    "**Global vs per-parameter σ** (measured here, best η for each):",
+                    *sigma[0],
+                    sigma[1],
+                ]
+            ),
+        )
+        run.text(
+            "answers/teacher_vs_ema_momentum",
+            "\n".join(
+                [
+                    "**Teacher's momentum vs EMA momentum** (measured here):",
+                    *momentum[0],
+                    momentum[1],
+                ]
+            ),
+        )
+
 
 if __name__ == "__main__":
     runner.cli_main(main)

@@ -24,21 +24,33 @@ from mlcourse.analysis import classifier_surface as surface  # noqa: E402
 from mlcourse.callbacks.weight_trajectory import WeightTrajectory  # noqa: E402
 from mlcourse.losses import CrossEntropy, ProbabilityMSE  # noqa: E402
 
-TUTORIAL = {"id": "l07-classification-loss", "lecture": "7", "title": "Cross-entropy vs MSE: loss surfaces"}
+TUTORIAL = {
+    "id": "l07-classification-loss",
+    "lecture": "7",
+    "title": "Cross-entropy vs MSE: loss surfaces",
+}
 
-KERAS_LOSSES = {"cross-entropy": lambda: CrossEntropy(from_logits=True), "mse": lambda: ProbabilityMSE()}
+KERAS_LOSSES = {
+    "cross-entropy": lambda: CrossEntropy(from_logits=True),
+    "mse": lambda: ProbabilityMSE(),
+}
 
 
 def train_from(run, name, x, y, args):
     """Gradient descent from (start_w, start_b) with one loss; returns the path [(update, w, b), ...]."""
     with run.scope():
         model = surface.build_classifier(args.start_w, args.start_b)
-        model.compile(optimizer=keras.optimizers.SGD(args.learning_rate), loss=KERAS_LOSSES[name](),
-                      metrics=["categorical_accuracy"])
+        model.compile(
+            optimizer=keras.optimizers.SGD(args.learning_rate),
+            loss=KERAS_LOSSES[name](),
+            metrics=["categorical_accuracy"],
+        )
     folder = run.variant_dir(name)
     path = WeightTrajectory(folder / "trajectory.json", log_dir=folder / "train")
     run.fit(name, model, x, y, epochs=args.epochs, batch_size=args.batch_size, callbacks=[path])
-    return WeightTrajectory(folder / "trajectory.json").array()  # also right when the variant was reused
+    return WeightTrajectory(
+        folder / "trajectory.json"
+    ).array()  # also right when the variant was reused
 
 
 def plot_curves(curves, target):
@@ -47,8 +59,15 @@ def plot_curves(curves, target):
         left.plot(steps, losses, label=name)
         right.plot(steps, accuracies, label=name)
     right.axhline(target, color="gray", ls=":", label=f"target {target:.0%}")
-    left.set(xlabel="update", ylabel="mean loss (training data)", yscale="log", title="loss along the path")
-    right.set(xlabel="update", ylabel="accuracy", ylim=(-0.02, 1.02), title="accuracy along the path")
+    left.set(
+        xlabel="update",
+        ylabel="mean loss (training data)",
+        yscale="log",
+        title="loss along the path",
+    )
+    right.set(
+        xlabel="update", ylabel="accuracy", ylim=(-0.02, 1.02), title="accuracy along the path"
+    )
     left.legend()
     right.legend()
     figure.tight_layout()
@@ -57,10 +76,16 @@ def plot_curves(curves, target):
 
 def main(argv=None):
     parser = runner.tutorial_parser(TUTORIAL, __doc__)
-    parser.add_argument("--start-w", type=float, default=-6.0, help="starting weight (default -6: badly wrong)")
+    parser.add_argument(
+        "--start-w", type=float, default=-6.0, help="starting weight (default -6: badly wrong)"
+    )
     parser.add_argument("--start-b", type=float, default=0.0, help="starting bias (default 0)")
-    parser.add_argument("--learning-rate", type=runner.positive_float, default=1.0, help="SGD step size")
-    parser.add_argument("--epochs", type=runner.positive_int, help="epochs of 10 updates (default 100; quick 3)")
+    parser.add_argument(
+        "--learning-rate", type=runner.positive_float, default=1.0, help="SGD step size"
+    )
+    parser.add_argument(
+        "--epochs", type=runner.positive_int, help="epochs of 10 updates (default 100; quick 3)"
+    )
     parser.add_argument("--batch-size", type=runner.positive_int, default=20)
     parser.add_argument("--target-accuracy", type=runner.positive_float, default=0.9)
     args = parser.parse_args(argv)
@@ -71,7 +96,9 @@ def main(argv=None):
 
     with runner.Run(TUTORIAL, args) as run:
         # 1. The two loss surfaces over the same (w, b) grid.
-        surfaces = {name: surface.loss_surface(name, x, y, w_grid, b_grid) for name in surface.LOSSES}
+        surfaces = {
+            name: surface.loss_surface(name, x, y, w_grid, b_grid) for name in surface.LOSSES
+        }
         run.figure("loss_surfaces", surface.plot_surfaces(surfaces, w_grid, b_grid))
 
         # 2. The same model, optimiser and bad start; only the loss differs.
@@ -83,14 +110,24 @@ def main(argv=None):
             paths[name] = (ws, bs)
             curves[name] = (steps, surface.loss_along(name, ws, bs, x, y), accuracies)
             reached = surface.steps_to_accuracy(accuracies[1:], args.target_accuracy)
-            rows.append({"loss": name, "start (w, b)": f"({ws[0]:.2g}, {bs[0]:.2g})",
-                         "updates": int(steps[-1]), "final (w, b)": f"({ws[-1]:.3g}, {bs[-1]:.3g})",
-                         "final loss": float(curves[name][1][-1]), "final accuracy": float(accuracies[-1]),
-                         f"updates to {args.target_accuracy:.0%}": reached or f"not within {int(steps[-1])}"})
+            rows.append(
+                {
+                    "loss": name,
+                    "start (w, b)": f"({ws[0]:.2g}, {bs[0]:.2g})",
+                    "updates": int(steps[-1]),
+                    "final (w, b)": f"({ws[-1]:.3g}, {bs[-1]:.3g})",
+                    "final loss": float(curves[name][1][-1]),
+                    "final accuracy": float(accuracies[-1]),
+                    f"updates to {args.target_accuracy:.0%}": reached
+                    or f"not within {int(steps[-1])}",
+                }
+            )
         run.figure("surfaces_with_paths", surface.plot_surfaces(surfaces, w_grid, b_grid, paths))
         run.figure("curves", plot_curves(curves, args.target_accuracy))
-        run.table(f"From a bad start, SGD lr={args.learning_rate}: updates to {args.target_accuracy:.0%} accuracy",
-                  rows)
+        run.table(
+            f"From a bad start, SGD lr={args.learning_rate}: updates to {args.target_accuracy:.0%} accuracy",
+            rows,
+        )
 
 
 if __name__ == "__main__":

@@ -26,13 +26,25 @@ from mlcourse.callbacks.filter_images import FilterImages  # noqa: E402
 from mlcourse.data import fashion_mnist  # noqa: E402
 from mlcourse.layers import ReceptiveFieldConv2D, SpatialTransformer, multiply_adds  # noqa: E402
 
-TUTORIAL = {"id": "l09-cnn", "lecture": "9", "title": "CNNs as neurons and as filters; invariance measured"}
+TUTORIAL = {
+    "id": "l09-cnn",
+    "lecture": "9",
+    "title": "CNNs as neurons and as filters; invariance measured",
+}
 L = keras.layers
 
 
 def fully_connected():
-    return keras.Sequential([keras.Input((28, 28, 1)), L.Flatten(), L.Dense(256, activation="relu"),
-                             L.Dense(128, activation="relu"), L.Dense(10)], name="fc")
+    return keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            L.Flatten(),
+            L.Dense(256, activation="relu"),
+            L.Dense(128, activation="relu"),
+            L.Dense(10),
+        ],
+        name="fc",
+    )
 
 
 def best_cnn(conv=L.Conv2D):
@@ -41,9 +53,22 @@ def best_cnn(conv=L.Conv2D):
     ``conv`` is ``keras.layers.Conv2D`` or ``mlcourse.layers.ReceptiveFieldConv2D`` (same weights)."""
     stages = []
     for i, filters in enumerate((32, 64, 128), start=1):
-        stages += [conv(filters, 3, padding="same", activation="relu", name=f"conv{i}"), L.MaxPooling2D()]
-    return keras.Sequential([keras.Input((28, 28, 1)), *stages, L.Flatten(), L.Dropout(0.3),
-                             L.Dense(64, activation="relu"), L.Dropout(0.3), L.Dense(10)], name="cnn")
+        stages += [
+            conv(filters, 3, padding="same", activation="relu", name=f"conv{i}"),
+            L.MaxPooling2D(),
+        ]
+    return keras.Sequential(
+        [
+            keras.Input((28, 28, 1)),
+            *stages,
+            L.Flatten(),
+            L.Dropout(0.3),
+            L.Dense(64, activation="relu"),
+            L.Dropout(0.3),
+            L.Dense(10),
+        ],
+        name="cnn",
+    )
 
 
 def small_cnn(padding="same", strides=1, pooling=L.MaxPooling2D, front=()):
@@ -55,9 +80,11 @@ def small_cnn(padding="same", strides=1, pooling=L.MaxPooling2D, front=()):
     return keras.Sequential([keras.Input((28, 28, 1)), *front, *stages, L.Flatten(), L.Dense(10)])
 
 
-AUGMENT = lambda: [L.RandomRotation(0.125, fill_mode="constant"),  # noqa: E731  ±45°
-                   L.RandomZoom((-0.3, 0.3), fill_mode="constant"),   # ±30 %
-                   L.RandomTranslation(0.15, 0.15, fill_mode="constant")]  # ±4 pixels
+AUGMENT = lambda: [
+    L.RandomRotation(0.125, fill_mode="constant"),  # noqa: E731  ±45°
+    L.RandomZoom((-0.3, 0.3), fill_mode="constant"),  # ±30 %
+    L.RandomTranslation(0.15, 0.15, fill_mode="constant"),
+]  # ±4 pixels
 VARIANTS = {  # name: small_cnn arguments
     "3x3-same-maxpool": {},
     "3x3-same-meanpool": {"pooling": L.AveragePooling2D},
@@ -68,7 +95,9 @@ VARIANTS = {  # name: small_cnn arguments
 INVARIANCE_MODELS = {
     "cnn": {},
     "cnn+augment": {"front": AUGMENT},
-    "stn+augment": {"front": lambda: AUGMENT() + [SpatialTransformer(localization_filters=(8, 16))]},
+    "stn+augment": {
+        "front": lambda: AUGMENT() + [SpatialTransformer(localization_filters=(8, 16))]
+    },
 }
 
 
@@ -84,22 +113,47 @@ def train(run, name, build, data, epochs, args, callbacks=()):
     (x, y), validation, (x_test, y_test) = data
     with run.scope():
         model = build()
-        model.compile(keras.optimizers.Adam(args.learning_rate),
-                      keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
-        run.fit(name, model, x, y, epochs=epochs, batch_size=args.batch_size, validation_data=validation,
-                callbacks=callbacks)
+        model.compile(
+            keras.optimizers.Adam(args.learning_rate),
+            keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+            metrics=["accuracy"],
+        )
+        run.fit(
+            name,
+            model,
+            x,
+            y,
+            epochs=epochs,
+            batch_size=args.batch_size,
+            validation_data=validation,
+            callbacks=callbacks,
+        )
     seconds = run.state["variants"].get(name, {}).get("seconds")
-    row = {"model": name, "params": model.count_params(), "multiply-adds": multiply_adds(model),
-           "s/epoch": round(seconds / epochs, 1) if seconds else "-",
-           "test accuracy": float(model.evaluate(x_test, y_test, verbose=0)[1])}
+    row = {
+        "model": name,
+        "params": model.count_params(),
+        "multiply-adds": multiply_adds(model),
+        "s/epoch": round(seconds / epochs, 1) if seconds else "-",
+        "test accuracy": float(model.evaluate(x_test, y_test, verbose=0)[1]),
+    }
     return model, row
 
 
 def main(argv=None):
     parser = runner.tutorial_parser(TUTORIAL, __doc__)
-    parser.add_argument("--epochs", type=runner.positive_int, help="epochs of section 1 (default 15; quick 1)")
-    parser.add_argument("--variant-epochs", type=runner.positive_int, help="epochs of section 2 (default 5; quick 1)")
-    parser.add_argument("--invariance-epochs", type=runner.positive_int, help="epochs of section 3 (default 10; quick 1)")
+    parser.add_argument(
+        "--epochs", type=runner.positive_int, help="epochs of section 1 (default 15; quick 1)"
+    )
+    parser.add_argument(
+        "--variant-epochs",
+        type=runner.positive_int,
+        help="epochs of section 2 (default 5; quick 1)",
+    )
+    parser.add_argument(
+        "--invariance-epochs",
+        type=runner.positive_int,
+        help="epochs of section 3 (default 10; quick 1)",
+    )
     parser.add_argument("--batch-size", type=runner.positive_int, default=128)
     parser.add_argument("--learning-rate", type=runner.positive_float, default=1e-3)
     args = parser.parse_args(argv)
@@ -117,22 +171,34 @@ def main(argv=None):
         images.set_model(cnn)  # also when the CNN was reloaded from an earlier, interrupted run
         images.write(epochs)
         run.table("Fully connected vs CNN (Fashion-MNIST test set)", [fc_row, cnn_row])
-        run.text("best_cnn", f"Best CNN: test accuracy {cnn_row['test accuracy']:.2%} with "
-                 f"{cnn_row['params']:,} parameters; the fully connected net: {fc_row['test accuracy']:.2%} with "
-                 f"{fc_row['params']:,}. Target >= 91%: "
-                 f"{'met' if cnn_row['test accuracy'] >= 0.91 else 'NOT met'}.")
+        run.text(
+            "best_cnn",
+            f"Best CNN: test accuracy {cnn_row['test accuracy']:.2%} with "
+            f"{cnn_row['params']:,} parameters; the fully connected net: {fc_row['test accuracy']:.2%} with "
+            f"{fc_row['params']:,}. Target >= 91%: "
+            f"{'met' if cnn_row['test accuracy'] >= 0.91 else 'NOT met'}.",
+        )
         neurons = best_cnn(conv=ReceptiveFieldConv2D)
         neurons.set_weights(cnn.get_weights())
-        same = np.argmax(neurons.predict(x_test, verbose=0), -1) == np.argmax(cnn.predict(x_test, verbose=0), -1)
-        gap = np.max(np.abs(neurons.predict(x_test[:256], verbose=0) - cnn.predict(x_test[:256], verbose=0)))
-        run.text("neuron_version", f"The CNN rebuilt from ReceptiveFieldConv2D (one shared neuron per receptive "
-                 f"field) with the CNN's weights: same class for {same.mean():.2%} of the test images; largest "
-                 f"logit difference {gap:.2g}.")
+        same = np.argmax(neurons.predict(x_test, verbose=0), -1) == np.argmax(
+            cnn.predict(x_test, verbose=0), -1
+        )
+        gap = np.max(
+            np.abs(neurons.predict(x_test[:256], verbose=0) - cnn.predict(x_test[:256], verbose=0))
+        )
+        run.text(
+            "neuron_version",
+            f"The CNN rebuilt from ReceptiveFieldConv2D (one shared neuron per receptive "
+            f"field) with the CNN's weights: same class for {same.mean():.2%} of the test images; largest "
+            f"logit difference {gap:.2g}.",
+        )
 
         # 2. Stride, padding and pooling.
         chosen = list(VARIANTS)[:1] if args.quick else list(VARIANTS)
-        rows = [train(run, name, lambda: small_cnn(**VARIANTS[name]), data, variant_epochs, args)[1]
-                for name in chosen]
+        rows = [
+            train(run, name, lambda: small_cnn(**VARIANTS[name]), data, variant_epochs, args)[1]
+            for name in chosen
+        ]
         run.table(f"Stride, padding and pooling ({variant_epochs} epochs each)", rows)
 
         # 3. Invariance to rotation, scale and shift, measured.

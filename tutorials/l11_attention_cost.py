@@ -21,11 +21,15 @@ import numpy as np
 
 from mlcourse import runner
 
-TUTORIAL = {"id": "l11-attention-cost", "lecture": "11", "title": "Attention cost: softmax vs linear as T grows"}
+TUTORIAL = {
+    "id": "l11-attention-cost",
+    "lecture": "11",
+    "title": "Attention cost: softmax vs linear as T grows",
+}
 
 
 def powers_of_two(low, high):
-    return [2 ** k for k in range(int(np.log2(low)), int(np.log2(high)) + 1)]
+    return [2**k for k in range(int(np.log2(low)), int(np.log2(high)) + 1)]
 
 
 def slopes(rows, min_length, clock):
@@ -35,8 +39,11 @@ def slopes(rows, min_length, clock):
     long = [r for r in rows if r["length"] >= min_length]
     memory = [r for r in long if r["peak_bytes"] > 0]
     time_slope = fit_slope([r["length"] for r in long], [r[clock] for r in long])
-    memory_slope = (fit_slope([r["length"] for r in memory], [r["peak_bytes"] for r in memory])
-                    if len({r["length"] for r in memory}) >= 2 else None)
+    memory_slope = (
+        fit_slope([r["length"] for r in memory], [r["peak_bytes"] for r in memory])
+        if len({r["length"] for r in memory}) >= 2
+        else None
+    )
     return time_slope, memory_slope, [r["length"] for r in long]
 
 
@@ -50,15 +57,25 @@ def cost_figure(results, fits, clock):
     for i, (kind, rows) in enumerate(results.items()):
         time_fit, memory_fit, fitted = fits[kind]
         lengths = np.array([r["length"] for r in rows], float)
-        for axis, key, scale, fit in ((axes[0], clock, 1e3, time_fit),
-                                      (axes[1], "peak_bytes", 2.0 ** -20, memory_fit)):
+        for axis, key, scale, fit in (
+            (axes[0], clock, 1e3, time_fit),
+            (axes[1], "peak_bytes", 2.0**-20, memory_fit),
+        ):
             values = np.array([r[key] for r in rows], float) * scale
-            shown = values > 0  # log axes; a zero memory reading is below the allocator's resolution
+            shown = (
+                values > 0
+            )  # log axes; a zero memory reading is below the allocator's resolution
             axis.plot(lengths[shown], values[shown], "o-", color=f"C{i}", label=kind)
             if fit is not None:
                 grid = np.array([min(fitted), max(fitted)], float)
-                axis.plot(grid, np.exp(fit[1]) * grid ** fit[0] * scale, "--", color=f"C{i}", alpha=0.6,
-                          label=f"{kind}: fitted slope {fit[0]:.2f}")
+                axis.plot(
+                    grid,
+                    np.exp(fit[1]) * grid ** fit[0] * scale,
+                    "--",
+                    color=f"C{i}",
+                    alpha=0.6,
+                    label=f"{kind}: fitted slope {fit[0]:.2f}",
+                )
     ylabel = "CPU ms per step (median)" if clock == "cpu_seconds" else "wall ms per step (median)"
     for axis, ylabel in zip(axes, (ylabel, "peak MiB allocated per step")):
         axis.set(xscale="log", yscale="log", xlabel="sequence length T", ylabel=ylabel)
@@ -76,56 +93,110 @@ def measure_kind(run, args, kind, lengths, clock):
 
     from mlcourse.analysis.attention_cost import measure
 
-    rows = run.result(f"cost/{kind}", lambda: measure(kind, lengths, batch=args.batch, width=args.width, heads=args.heads,
-                                                      repeats=args.repeats, backward=not args.forward_only,
-                                                      seed=args.seed))  # a resumed run keeps what it measured
+    rows = run.result(
+        f"cost/{kind}",
+        lambda: measure(
+            kind,
+            lengths,
+            batch=args.batch,
+            width=args.width,
+            heads=args.heads,
+            repeats=args.repeats,
+            backward=not args.forward_only,
+            seed=args.seed,
+        ),
+    )  # a resumed run keeps what it measured
     with run.writer.as_default():
         for row in rows:
-            tf.summary.scalar(f"cost/{kind}/{args.clock}_ms_per_step", row[clock] * 1e3, step=row["length"])
-            tf.summary.scalar(f"cost/{kind}/peak_MiB", row["peak_bytes"] / 2**20, step=row["length"])
-    fit = slopes(rows, lengths[(len(lengths) - 1) // 2], clock)  # the longer half: short steps are fixed costs
+            tf.summary.scalar(
+                f"cost/{kind}/{args.clock}_ms_per_step", row[clock] * 1e3, step=row["length"]
+            )
+            tf.summary.scalar(
+                f"cost/{kind}/peak_MiB", row["peak_bytes"] / 2**20, step=row["length"]
+            )
+    fit = slopes(
+        rows, lengths[(len(lengths) - 1) // 2], clock
+    )  # the longer half: short steps are fixed costs
     print(f"  {kind}: {len(lengths)} lengths measured, {args.clock} time slope {fit[0][0]:.2f}")
     return rows, fit
 
 
 def main(argv=None):
     parser = runner.tutorial_parser(TUTORIAL, __doc__)
-    parser.add_argument("--max-length", type=runner.positive_int, default=None,
-                        help="longest T for softmax and linear (default 4096; quick 1024)")
-    parser.add_argument("--recurrent-max-length", type=runner.positive_int, default=None,
-                        help="longest T for the recurrent form (default 512; quick 16)")
-    parser.add_argument("--width", type=runner.positive_int, default=64, help="model width (default 64)")
-    parser.add_argument("--heads", type=runner.positive_int, default=4, help="attention heads (default 4)")
-    parser.add_argument("--batch", type=runner.positive_int, default=1, help="per-replica batch (default 1)")
-    parser.add_argument("--repeats", type=runner.positive_int, default=None, help="timed steps per T (5; quick 3)")
+    parser.add_argument(
+        "--max-length",
+        type=runner.positive_int,
+        default=None,
+        help="longest T for softmax and linear (default 4096; quick 1024)",
+    )
+    parser.add_argument(
+        "--recurrent-max-length",
+        type=runner.positive_int,
+        default=None,
+        help="longest T for the recurrent form (default 512; quick 16)",
+    )
+    parser.add_argument(
+        "--width", type=runner.positive_int, default=64, help="model width (default 64)"
+    )
+    parser.add_argument(
+        "--heads", type=runner.positive_int, default=4, help="attention heads (default 4)"
+    )
+    parser.add_argument(
+        "--batch", type=runner.positive_int, default=1, help="per-replica batch (default 1)"
+    )
+    parser.add_argument(
+        "--repeats", type=runner.positive_int, default=None, help="timed steps per T (5; quick 3)"
+    )
     parser.add_argument("--forward-only", action="store_true", help="time the forward pass only")
-    parser.add_argument("--clock", choices=("cpu", "wall"), default="cpu",
-                        help="time to plot and fit: process CPU time (default; steadier on a shared machine) or wall")
+    parser.add_argument(
+        "--clock",
+        choices=("cpu", "wall"),
+        default="cpu",
+        help="time to plot and fit: process CPU time (default; steadier on a shared machine) or wall",
+    )
     args = parser.parse_args(argv)
     args.max_length = args.max_length or (1024 if args.quick else 4096)
     args.recurrent_max_length = args.recurrent_max_length or (16 if args.quick else 512)
     args.repeats = args.repeats or (3 if args.quick else 5)
     clock = "cpu_seconds" if args.clock == "cpu" else "seconds"
     with runner.Run(TUTORIAL, args) as run:
-        plan = {"softmax": powers_of_two(64, args.max_length), "linear": powers_of_two(64, args.max_length),
-                "recurrent": powers_of_two(8 if run.quick else 16, args.recurrent_max_length)}
+        plan = {
+            "softmax": powers_of_two(64, args.max_length),
+            "linear": powers_of_two(64, args.max_length),
+            "recurrent": powers_of_two(8 if run.quick else 16, args.recurrent_max_length),
+        }
         results, fits, table, slope_rows = {}, {}, [], []
         for kind, lengths in plan.items():
             results[kind], fits[kind] = measure_kind(run, args, kind, lengths, clock)
             (time_slope, _), memory_fit, fitted = fits[kind]
-            slope_rows.append({"kind": kind, "fitted on T": f"{min(fitted)}-{max(fitted)}",
-                               f"{args.clock} time slope": time_slope,
-                               "memory slope": memory_fit[0] if memory_fit else "-"})
-            table += [{"kind": kind, "T": r["length"], "wall ms/step": r["seconds"] * 1e3, "CPU ms/step":
-                       r["cpu_seconds"] * 1e3, "peak MiB": r["peak_bytes"] / 2**20} for r in results[kind]]
+            slope_rows.append(
+                {
+                    "kind": kind,
+                    "fitted on T": f"{min(fitted)}-{max(fitted)}",
+                    f"{args.clock} time slope": time_slope,
+                    "memory slope": memory_fit[0] if memory_fit else "-",
+                }
+            )
+            table += [
+                {
+                    "kind": kind,
+                    "T": r["length"],
+                    "wall ms/step": r["seconds"] * 1e3,
+                    "CPU ms/step": r["cpu_seconds"] * 1e3,
+                    "peak MiB": r["peak_bytes"] / 2**20,
+                }
+                for r in results[kind]
+            ]
         step = "forward" if args.forward_only else "forward + backward"
         run.table(f"One {step} step: median time and peak allocated memory", table)
         run.table("Fitted log-log slopes (2 = quadratic, 1 = linear)", slope_rows)
         soft, lin = results["softmax"][-1], results["linear"][-1]
-        run.text("summary/longest_sequence",
-                 f"At T = {soft['length']}: softmax takes {soft[clock] / lin[clock]:.1f}x the {args.clock} time of "
-                 f"linear attention and allocates {soft['peak_bytes'] / max(lin['peak_bytes'], 1):.1f}x the memory "
-                 f"({soft['peak_bytes'] / 2**20:.0f} MiB vs {lin['peak_bytes'] / 2**20:.0f} MiB).")
+        run.text(
+            "summary/longest_sequence",
+            f"At T = {soft['length']}: softmax takes {soft[clock] / lin[clock]:.1f}x the {args.clock} time of "
+            f"linear attention and allocates {soft['peak_bytes'] / max(lin['peak_bytes'], 1):.1f}x the memory "
+            f"({soft['peak_bytes'] / 2**20:.0f} MiB vs {lin['peak_bytes'] / 2**20:.0f} MiB).",
+        )
         run.figure("cost_vs_length", cost_figure(results, fits, clock))
 
 

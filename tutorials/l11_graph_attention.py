@@ -22,7 +22,11 @@ import numpy as np
 
 from mlcourse import runner
 
-TUTORIAL = {"id": "l11-graph-attention", "lecture": "11", "title": "Graph self-attention: 1-hop vs multi-hop"}
+TUTORIAL = {
+    "id": "l11-graph-attention",
+    "lecture": "11",
+    "title": "Graph self-attention: 1-hop vs multi-hop",
+}
 
 MODELS = {  # name -> mlcourse.models.graph.node_classifier options
     "MLP (no edges)": {"kind": "mlp"},
@@ -43,10 +47,18 @@ def build(graph, args, name):
 
     from mlcourse.models.graph import node_classifier
 
-    model = node_classifier(nodes=graph.nodes, features=graph.features.shape[1], classes=graph.classes,
-                            units=args.units, **MODELS[name])
-    model.compile(keras.optimizers.Adam(args.learning_rate), "sparse_categorical_crossentropy",
-                  weighted_metrics=["accuracy"])
+    model = node_classifier(
+        nodes=graph.nodes,
+        features=graph.features.shape[1],
+        classes=graph.classes,
+        units=args.units,
+        **MODELS[name],
+    )
+    model.compile(
+        keras.optimizers.Adam(args.learning_rate),
+        "sparse_categorical_crossentropy",
+        weighted_metrics=["accuracy"],
+    )
     return model
 
 
@@ -56,11 +68,27 @@ def compare(args, graph, names, per_class):
 
     rows = []
     for name in names:
-        for row in evaluate_over_draws(lambda: build(graph, args, name), graph, per_class, args.draws,
-                                       seed=args.seed, steps=args.steps):
-            rows.append({"graph": graph.name, "model": name, "labels/class": row["per_class"],
-                         "accuracy mean": row["mean"], "accuracy std": row["std"], "draws": args.draws})
-            print(f"  {graph.name} {name} {row['per_class']}/class: {row['mean']:.3f} ± {row['std']:.3f}")
+        for row in evaluate_over_draws(
+            lambda: build(graph, args, name),
+            graph,
+            per_class,
+            args.draws,
+            seed=args.seed,
+            steps=args.steps,
+        ):
+            rows.append(
+                {
+                    "graph": graph.name,
+                    "model": name,
+                    "labels/class": row["per_class"],
+                    "accuracy mean": row["mean"],
+                    "accuracy std": row["std"],
+                    "draws": args.draws,
+                }
+            )
+            print(
+                f"  {graph.name} {name} {row['per_class']}/class: {row['mean']:.3f} ± {row['std']:.3f}"
+            )
     return rows
 
 
@@ -73,9 +101,19 @@ def showcase(run, args, graph, name):
         model = build(graph, args, name)
     train = labelled_draws(graph.labels, args.showcase_labels, 1, args.seed)[0]
     epochs = 5 if run.quick else 20
-    x, y, w = node_arrays(graph, train, repeat=max(1, args.steps // epochs))  # steps // epochs updates an epoch
-    run.fit(f"{graph.name}-{slug(name)}", model, x, y, sample_weight=w, batch_size=1,
-            epochs=epochs, validation_data=node_arrays(graph, np.setdiff1d(graph.labelled, train)))
+    x, y, w = node_arrays(
+        graph, train, repeat=max(1, args.steps // epochs)
+    )  # steps // epochs updates an epoch
+    run.fit(
+        f"{graph.name}-{slug(name)}",
+        model,
+        x,
+        y,
+        sample_weight=w,
+        batch_size=1,
+        epochs=epochs,
+        validation_data=node_arrays(graph, np.setdiff1d(graph.labelled, train)),
+    )
     return model, train
 
 
@@ -90,10 +128,21 @@ def accuracy_figure(rows):
     for axis, graph in zip(axes[0], graphs):
         for i, name in enumerate(dict.fromkeys(r["model"] for r in rows)):
             mine = [r for r in rows if r["graph"] == graph and r["model"] == name]
-            axis.errorbar([r["labels/class"] * 1.04 ** i for r in mine], [r["accuracy mean"] for r in mine],
-                          yerr=[r["accuracy std"] for r in mine], marker="o", capsize=3, label=name)
-        axis.set(title=graph, xlabel="labelled nodes per class", ylabel="accuracy on the other nodes",
-                 xscale="log", ylim=(0, 1.02))
+            axis.errorbar(
+                [r["labels/class"] * 1.04**i for r in mine],
+                [r["accuracy mean"] for r in mine],
+                yerr=[r["accuracy std"] for r in mine],
+                marker="o",
+                capsize=3,
+                label=name,
+            )
+        axis.set(
+            title=graph,
+            xlabel="labelled nodes per class",
+            ylabel="accuracy on the other nodes",
+            xscale="log",
+            ylim=(0, 1.02),
+        )
         ticks = sorted({r["labels/class"] for r in rows})
         axis.minorticks_off()
         axis.set_xticks(ticks, [str(v) for v in ticks])
@@ -114,12 +163,20 @@ def prediction_figure(graph, probabilities, train, title):
     predicted = probabilities.argmax(-1)
     labelled = graph.labels >= 0
     colours = [f"C{p}" if labelled[i] else "lightgrey" for i, p in enumerate(predicted)]
-    edges = ["black" if i in train else ("red" if labelled[i] and predicted[i] != graph.labels[i] else "white")
-             for i in range(graph.nodes)]
+    edges = [
+        "black"
+        if i in train
+        else ("red" if labelled[i] and predicted[i] != graph.labels[i] else "white")
+        for i in range(graph.nodes)
+    ]
     figure, axis = plt.subplots(figsize=(7, 6))
     nx.draw_networkx_edges(g, layout, ax=axis, alpha=0.3)
-    nx.draw_networkx_nodes(g, layout, ax=axis, node_color=colours, edgecolors=edges, linewidths=2.5, node_size=260)
-    nx.draw_networkx_labels(g, layout, {i: n.split()[0] for i, n in enumerate(graph.node_names)}, ax=axis, font_size=7)
+    nx.draw_networkx_nodes(
+        g, layout, ax=axis, node_color=colours, edgecolors=edges, linewidths=2.5, node_size=260
+    )
+    nx.draw_networkx_labels(
+        g, layout, {i: n.split()[0] for i, n in enumerate(graph.node_names)}, ax=axis, font_size=7
+    )
     for c, class_name in enumerate(graph.class_names):
         axis.scatter([], [], color=f"C{c}", label=f"predicted {class_name}")
     axis.scatter([], [], color="lightgrey", label="no label")
@@ -148,22 +205,38 @@ def attention_of(run, graph, model, name, node):
         axis.bar([graph.node_names[j] for j in seen], row[seen], color=f"C{hop - 1}")
         axis.set(ylabel=f"hop {hop}", ylim=(0, 1))
         axis.tick_params(axis="x", labelrotation=90, labelsize=7)
-        rows += [{"hop": hop, "node": graph.node_names[j], "weight": float(row[j])}
-                 for j in seen[np.argsort(-row[seen])][:5]]
+        rows += [
+            {"hop": hop, "node": graph.node_names[j], "weight": float(row[j])}
+            for j in seen[np.argsort(-row[seen])][:5]
+        ]
     axes[0, 0].set_title(f"{graph.name}, {name}: attention of node {graph.node_names[node]}")
     run.figure(f"{graph.name}/attention_of_node_{node}", figure)
-    run.table(f"{graph.name}: {name}, largest attention weights of node {graph.node_names[node]}", rows)
+    run.table(
+        f"{graph.name}: {name}, largest attention weights of node {graph.node_names[node]}", rows
+    )
 
 
 def main(argv=None):
     parser = runner.tutorial_parser(TUTORIAL, __doc__)
-    parser.add_argument("--draws", type=runner.positive_int, default=None,
-                        help="labelled sets per setting (10; quick 2)")
-    parser.add_argument("--steps", type=runner.positive_int, default=None, help="updates per model (200; quick 100)")
-    parser.add_argument("--units", type=runner.positive_int, default=16, help="hidden width (default 16)")
+    parser.add_argument(
+        "--draws",
+        type=runner.positive_int,
+        default=None,
+        help="labelled sets per setting (10; quick 2)",
+    )
+    parser.add_argument(
+        "--steps", type=runner.positive_int, default=None, help="updates per model (200; quick 100)"
+    )
+    parser.add_argument(
+        "--units", type=runner.positive_int, default=16, help="hidden width (default 16)"
+    )
     parser.add_argument("--learning-rate", type=runner.positive_float, default=0.01)
-    parser.add_argument("--showcase-labels", type=runner.positive_int, default=2,
-                        help="labels per class of the showcase models (default 2)")
+    parser.add_argument(
+        "--showcase-labels",
+        type=runner.positive_int,
+        default=2,
+        help="labels per class of the showcase models (default 2)",
+    )
     args = parser.parse_args(argv)
     args.draws = args.draws or (2 if args.quick else 10)
     args.steps = args.steps or (100 if args.quick else 200)
@@ -175,17 +248,32 @@ def main(argv=None):
         per_class = [1, 4] if run.quick else [1, 2, 4]
         rows = []
         for graph in [graphs.karate_club()] + ([] if run.quick else [graphs.southern_women()]):
-            rows += run.result(f"{graph.name}/draws", lambda: compare(args, graph, names, per_class))  # kept on resume
-            shown = ["attention 2-hop"] if run.quick else [n for n in names if n != "MLP (no edges)"]
+            rows += run.result(
+                f"{graph.name}/draws", lambda: compare(args, graph, names, per_class)
+            )  # kept on resume
+            shown = (
+                ["attention 2-hop"] if run.quick else [n for n in names if n != "MLP (no edges)"]
+            )
             for name in shown:
                 model, train = showcase(run, args, graph, name)
                 probabilities = predict_nodes(model, graph)
-                accuracy = node_accuracy(probabilities, graph.labels, np.setdiff1d(graph.labelled, train))
-                run.figure(f"{graph.name}/predictions_{slug(name)}", prediction_figure(
-                    graph, probabilities, train, f"{graph.name}, {name}, {args.showcase_labels} labels/class: "
-                    f"accuracy {accuracy:.2f} on the other nodes"))
+                accuracy = node_accuracy(
+                    probabilities, graph.labels, np.setdiff1d(graph.labelled, train)
+                )
+                run.figure(
+                    f"{graph.name}/predictions_{slug(name)}",
+                    prediction_figure(
+                        graph,
+                        probabilities,
+                        train,
+                        f"{graph.name}, {name}, {args.showcase_labels} labels/class: "
+                        f"accuracy {accuracy:.2f} on the other nodes",
+                    ),
+                )
             attention_of(run, graph, model, shown[-1], node=int(np.argmax(graph.adjacency.sum(1))))
-        run.table("Node classification: accuracy on the unlabelled nodes (mean and std over draws)", rows)
+        run.table(
+            "Node classification: accuracy on the unlabelled nodes (mean and std over draws)", rows
+        )
         run.figure("accuracy_vs_labels", accuracy_figure(rows))
 
 

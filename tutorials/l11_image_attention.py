@@ -35,7 +35,11 @@ from mlcourse.data.subsets import nested_stratified_subsets
 from mlcourse.models import vision
 from mlcourse.schedules import WarmupThenDecay
 
-TUTORIAL = {"id": "l11-image-attention", "lecture": "11", "title": "Self-attention vs CNN on images: how much data?"}
+TUTORIAL = {
+    "id": "l11-image-attention",
+    "lecture": "11",
+    "title": "Self-attention vs CNN on images: how much data?",
+}
 FRACTIONS = (0.1, 0.3, 1.0)
 MODELS = ("cnn", "cnn+self-attention", "attention")
 QUERIES = [(6, 14), (14, 14), (22, 8)]  # image pixels (row, col) whose attention is drawn
@@ -45,7 +49,9 @@ def load_data(quick):
     """Training pool, validation and test images (scaled to [0, 1], with a channel axis)."""
     (x, y), (x_test, y_test) = fashion_mnist.load()
     x, x_test = (a[..., None].astype("float32") / 255.0 for a in (x, x_test))
-    pool, validation = (slice(0, 600), slice(-300, None)) if quick else (slice(0, 55000), slice(-2000, None))
+    pool, validation = (
+        (slice(0, 600), slice(-300, None)) if quick else (slice(0, 55000), slice(-2000, None))
+    )
     test = slice(0, 300) if quick else slice(None)
     return (x[pool], y[pool]), (x[validation], y[validation]), (x_test[test], y_test[test])
 
@@ -59,57 +65,114 @@ def train(run, args, name, fraction, subset, validation, callbacks):
     with run.scope():
         model = vision.build(name)
         warmup = steps // 20
-        schedule = WarmupThenDecay(args.learning_rate, warmup_steps=warmup, decay_steps=max(1, steps - warmup))
-        model.compile(keras.optimizers.AdamW(schedule, weight_decay=1e-4),
-                      keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"],
-                      run_eagerly=run.quick)  # quick: a few steps, cheaper than tracing a graph
+        schedule = WarmupThenDecay(
+            args.learning_rate, warmup_steps=warmup, decay_steps=max(1, steps - warmup)
+        )
+        model.compile(
+            keras.optimizers.AdamW(schedule, weight_decay=1e-4),
+            keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+            metrics=["accuracy"],
+            run_eagerly=run.quick,
+        )  # quick: a few steps, cheaper than tracing a graph
     best = keras.callbacks.EarlyStopping("val_accuracy", patience=epochs, restore_best_weights=True)
     variant = f"{name.replace('+', '-')}-{fraction:.0%}".replace("%", "pct")
-    run.fit(variant, model, x, y, epochs=epochs, batch_size=args.batch_size, validation_data=validation,
-            callbacks=[best, *callbacks(run.variant_dir(variant), model, epochs, fraction)])
+    run.fit(
+        variant,
+        model,
+        x,
+        y,
+        epochs=epochs,
+        batch_size=args.batch_size,
+        validation_data=validation,
+        callbacks=[best, *callbacks(run.variant_dir(variant), model, epochs, fraction)],
+    )
     return model, epochs, variant
 
 
 def main(argv=None):
     parser = runner.tutorial_parser(TUTORIAL, __doc__)
-    parser.add_argument("--epochs", type=runner.positive_int, default=3,
-                        help="passes over the full pool; a fraction f gets epochs/f passes (default 3)")
-    parser.add_argument("--batch-size", type=runner.positive_int, default=128, help="per replica (default 128)")
-    parser.add_argument("--learning-rate", type=runner.positive_float, default=2e-3, help="peak (default 2e-3)")
+    parser.add_argument(
+        "--epochs",
+        type=runner.positive_int,
+        default=3,
+        help="passes over the full pool; a fraction f gets epochs/f passes (default 3)",
+    )
+    parser.add_argument(
+        "--batch-size", type=runner.positive_int, default=128, help="per replica (default 128)"
+    )
+    parser.add_argument(
+        "--learning-rate", type=runner.positive_float, default=2e-3, help="peak (default 2e-3)"
+    )
     args = parser.parse_args(argv)
     (x, y), validation, (x_test, y_test) = load_data(args.quick)
     subsets = nested_stratified_subsets(y, FRACTIONS, seed=args.seed)
-    shown = x_test[[int(np.flatnonzero(y_test == c)[0]) for c in (0, 3, 7, 8)]]  # T-shirt, dress, sneaker, bag
+    shown = x_test[
+        [int(np.flatnonzero(y_test == c)[0]) for c in (0, 3, 7, 8)]
+    ]  # T-shirt, dress, sneaker, bag
 
     def callbacks(folder, model, epochs, fraction):
         extra = []
         if vision.ATTENTION_LAYER in vision.attention_layer_names(model):
             extra.append(AttentionGateLogger(folder / "train"))
-        if vision.attention_layer_names(model) and (fraction == 1.0 or not args.quick):  # quick: maps at 100 % only
-            extra.append(ImageAttentionMaps(folder, vision.attention_layer_names(model), shown, QUERIES,
-                                            every=max(1, epochs // 3)))
+        if vision.attention_layer_names(model) and (
+            fraction == 1.0 or not args.quick
+        ):  # quick: maps at 100 % only
+            extra.append(
+                ImageAttentionMaps(
+                    folder,
+                    vision.attention_layer_names(model),
+                    shown,
+                    QUERIES,
+                    every=max(1, epochs // 3),
+                )
+            )
         return extra
 
     with runner.Run(TUTORIAL, args) as run:
         counts = {name: vision.build(name).count_params() for name in MODELS}
-        run.table("Parameters", [{"model": m, "parameters": c, "vs cnn": f"{c / counts['cnn']:.2f}×"}
-                                 for m, c in counts.items()])
+        run.table(
+            "Parameters",
+            [
+                {"model": m, "parameters": c, "vs cnn": f"{c / counts['cnn']:.2f}×"}
+                for m, c in counts.items()
+            ],
+        )
         rows, accuracy = [], {name: {} for name in MODELS}
         for fraction in FRACTIONS:
             subset = (x[subsets[fraction]], y[subsets[fraction]])
             for name in MODELS:
-                model, epochs, variant = train(run, args, name, fraction, subset, validation, callbacks)
-                accuracy[name][fraction] = float(model.evaluate(x_test, y_test, verbose=0, batch_size=512)[1])
+                model, epochs, variant = train(
+                    run, args, name, fraction, subset, validation, callbacks
+                )
+                accuracy[name][fraction] = float(
+                    model.evaluate(x_test, y_test, verbose=0, batch_size=512)[1]
+                )
                 gate = attention_gates(model).get(vision.ATTENTION_LAYER)
-                rows.append({"model": name, "fraction": f"{fraction:.0%}", "train images": len(subset[0]),
-                             "epochs": epochs, "updates": run.updates(variant), "parameters": counts[name],
-                             "test accuracy": accuracy[name][fraction],
-                             "gate γ": "-" if gate is None else round(gate, 4),
-                             "train s": run.state["variants"][variant]["seconds"]})
+                rows.append(
+                    {
+                        "model": name,
+                        "fraction": f"{fraction:.0%}",
+                        "train images": len(subset[0]),
+                        "epochs": epochs,
+                        "updates": run.updates(variant),
+                        "parameters": counts[name],
+                        "test accuracy": accuracy[name][fraction],
+                        "gate γ": "-" if gate is None else round(gate, 4),
+                        "train s": run.state["variants"][variant]["seconds"],
+                    }
+                )
         run.table(f"Test accuracy ({len(x_test)} test images), model × training fraction", rows)
-        run.table("Test accuracy by training fraction", [
-            {"model": m, **{f"{f:.0%}": a for f, a in curve.items()},
-             "gain 10%→100%": curve[FRACTIONS[-1]] - curve[FRACTIONS[0]]} for m, curve in accuracy.items()])
+        run.table(
+            "Test accuracy by training fraction",
+            [
+                {
+                    "model": m,
+                    **{f"{f:.0%}": a for f, a in curve.items()},
+                    "gain 10%→100%": curve[FRACTIONS[-1]] - curve[FRACTIONS[0]],
+                }
+                for m, curve in accuracy.items()
+            ],
+        )
         run.figure("accuracy_vs_fraction", plot_learning_curves(accuracy, len(x_test)))
         run.text("verdict", verdict_text(accuracy, len(x_test), rows))
 
@@ -122,12 +185,18 @@ def verdict_text(accuracy, test_count, rows):
         lines.append(
             f"**{challenger} vs cnn**: accuracy gap cnn − {challenger} = {v['gap_small']:+.2%} with {v['small']:.0%} "
             f"of the data, {v['gap_large']:+.2%} with {v['large']:.0%}: more data closes it by {v['shrink']:+.2%} "
-            f"(test-set noise σ = {v['noise']:.2%}; one seed). Claim \"self-attention needs more data than a "
-            f"CNN\": **{v['verdict']}** by this run."
-            + (f" With {v['large']:.0%} of the data it overtakes the CNN (by more than 2σ)." if v["overtakes"] else
-               f" With {v['large']:.0%} of the data it is not ahead of the CNN by more than 2σ."))
+            f'(test-set noise σ = {v["noise"]:.2%}; one seed). Claim "self-attention needs more data than a '
+            f'CNN": **{v["verdict"]}** by this run.'
+            + (
+                f" With {v['large']:.0%} of the data it overtakes the CNN (by more than 2σ)."
+                if v["overtakes"]
+                else f" With {v['large']:.0%} of the data it is not ahead of the CNN by more than 2σ."
+            )
+        )
     gates = [f"{r['fraction']}: γ = {r['gate γ']}" for r in rows if r["gate γ"] != "-"]
-    lines.append("Learned SAGAN gate of cnn+self-attention (0 = plain CNN): " + "; ".join(gates) + ".")
+    lines.append(
+        "Learned SAGAN gate of cnn+self-attention (0 = plain CNN): " + "; ".join(gates) + "."
+    )
     return "\n\n".join(lines)
 
 

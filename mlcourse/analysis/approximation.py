@@ -125,8 +125,10 @@ class SigmoidSumWeights:
 
     def as_list(self):
         """``[kernel, hidden_bias, output_kernel, output_bias]`` as float32, for ``layer.set_weights``."""
-        return [np.asarray(w, dtype="float32") for w in
-                (self.kernel, self.hidden_bias, self.output_kernel, self.output_bias)]
+        return [
+            np.asarray(w, dtype="float32")
+            for w in (self.kernel, self.hidden_bias, self.output_kernel, self.output_bias)
+        ]
 
     def keras_model(self):
         """A Keras model ``Input → SigmoidSum(units, unit="hard_sigmoid")`` holding these weights."""
@@ -173,8 +175,9 @@ class TwoLayerWeights:
 
         dense = keras.layers.Dense(self.kernel.shape[1])
         head = SigmoidSum(self.second.units, unit="hard_sigmoid")
-        model = keras.Sequential([keras.Input((self.kernel.shape[0],)), dense,
-                                  keras.layers.ReLU(max_value=1.0), head])
+        model = keras.Sequential(
+            [keras.Input((self.kernel.shape[0],)), dense, keras.layers.ReLU(max_value=1.0), head]
+        )
         dense.set_weights([np.asarray(self.kernel, "float32"), np.asarray(self.bias, "float32")])
         head.set_weights(self.second.as_list())
         return model
@@ -193,7 +196,9 @@ def _box(low, high, dim):
     low = np.broadcast_to(np.asarray(low, dtype=float), (dim,)).copy()
     high = np.broadcast_to(np.asarray(high, dtype=float), (dim,)).copy()
     if not np.all(low < high):
-        raise ValueError(f"low must be below high on every axis, got low={low.tolist()}, high={high.tolist()}")
+        raise ValueError(
+            f"low must be below high on every axis, got low={low.tolist()}, high={high.tolist()}"
+        )
     return low, high, dim
 
 
@@ -202,7 +207,9 @@ def _values(f, x):
         raise ValueError(f"f must be a callable mapping (N, dim) points to N values, got {f!r}")
     values = np.asarray(f(x), dtype=float).reshape(-1)
     if values.shape != (len(x),):
-        raise ValueError(f"f must return one value per point: {len(x)} points gave shape {values.shape}")
+        raise ValueError(
+            f"f must return one value per point: {len(x)} points gave shape {values.shape}"
+        )
     return values
 
 
@@ -252,8 +259,12 @@ def piecewise_linear(f, units, low=-1.0, high=1.0):
     (low,), (high,), _ = _box(low, high, 1)
     t, w, b = _ramps(low, high, units)
     values = _values(f, t[:, None])
-    return SigmoidSumWeights(kernel=w[None, :], hidden_bias=b, output_kernel=np.diff(values)[:, None],
-                             output_bias=values[:1])
+    return SigmoidSumWeights(
+        kernel=w[None, :],
+        hidden_bias=b,
+        output_kernel=np.diff(values)[:, None],
+        output_bias=values[:1],
+    )
 
 
 def local_bumps(f, cells, low=-1.0, high=1.0, dim=2):
@@ -274,14 +285,16 @@ def local_bumps(f, cells, low=-1.0, high=1.0, dim=2):
     cells = _positive_int("cells", cells)
     low, high, dim = _box(low, high, dim)
     if (cells + 1) ** dim > 2_000_000:
-        raise ValueError(f"cells must keep (cells + 1)**dim at most 2e6 knots, got cells={cells}, dim={dim}")
+        raise ValueError(
+            f"cells must keep (cells + 1)**dim at most 2e6 knots, got cells={cells}, dim={dim}"
+        )
     # first layer: ramp (d, i) is column d·cells + i − 1
     kernel = np.zeros((dim, dim * cells))
     bias = np.zeros(dim * cells)
     for d in range(dim):
         _, w, b = _ramps(low[d], high[d], cells)
-        kernel[d, d * cells:(d + 1) * cells] = w
-        bias[d * cells:(d + 1) * cells] = b
+        kernel[d, d * cells : (d + 1) * cells] = w
+        bias[d * cells : (d + 1) * cells] = b
     # knot values, then mixed differences Δ (peel off along each axis in turn)
     knots = box_grid(low, high, dim, cells + 1)
     delta = _values(f, knots).reshape((cells + 1,) * dim)
@@ -297,8 +310,12 @@ def local_bumps(f, cells, low=-1.0, high=1.0, dim=2):
             second_kernel[d * cells + i - 1, unit] = 1.0
         second_bias[unit] = -(len(active) - 1)
     coefficients = np.array([delta[alpha] for alpha in indices])
-    second = SigmoidSumWeights(kernel=second_kernel, hidden_bias=second_bias, output_kernel=coefficients[:, None],
-                               output_bias=np.array([delta[(0,) * dim]]))
+    second = SigmoidSumWeights(
+        kernel=second_kernel,
+        hidden_bias=second_bias,
+        output_kernel=coefficients[:, None],
+        output_bias=np.array([delta[(0,) * dim]]),
+    )
     return TwoLayerWeights(kernel=kernel, bias=bias, second=second)
 
 
@@ -337,19 +354,32 @@ def ridge_sum(f, directions, knots, low=-1.0, high=1.0, dim=2, samples=None, see
     knots = _positive_int("knots", knots)
     low, high, dim = _box(low, high, dim)
     if dim == 1 and directions != 1:
-        raise ValueError(f"directions must be 1 when dim is 1 (there is one direction), got {directions}")
+        raise ValueError(
+            f"directions must be 1 when dim is 1 (there is one direction), got {directions}"
+        )
     theta = _directions(directions, dim, seed)
     kernel = np.zeros((dim, directions * knots))
     bias = np.zeros(directions * knots)
     for k, direction in enumerate(theta):
         # projection of the box on θ_k: the extremes are at corners
-        extent = np.where(direction > 0, high, low) @ direction, np.where(direction > 0, low, high) @ direction
+        extent = (
+            np.where(direction > 0, high, low) @ direction,
+            np.where(direction > 0, low, high) @ direction,
+        )
         _, w, b = _ramps(min(extent), max(extent), knots)
-        kernel[:, k * knots:(k + 1) * knots] = direction[:, None] * w
-        bias[k * knots:(k + 1) * knots] = b
-    samples = _positive_int("samples", samples) if samples is not None else max(2000, 10 * directions * knots)
+        kernel[:, k * knots : (k + 1) * knots] = direction[:, None] * w
+        bias[k * knots : (k + 1) * knots] = b
+    samples = (
+        _positive_int("samples", samples)
+        if samples is not None
+        else max(2000, 10 * directions * knots)
+    )
     x = np.random.default_rng(seed).uniform(low, high, size=(samples, dim))
     design = np.concatenate([hard_sigmoid(x @ kernel + bias), np.ones((samples, 1))], axis=1)
     solution, *_ = np.linalg.lstsq(design, _values(f, x), rcond=None)
-    return SigmoidSumWeights(kernel=kernel, hidden_bias=bias, output_kernel=solution[:-1, None],
-                             output_bias=solution[-1:])
+    return SigmoidSumWeights(
+        kernel=kernel,
+        hidden_bias=bias,
+        output_kernel=solution[:-1, None],
+        output_bias=solution[-1:],
+    )

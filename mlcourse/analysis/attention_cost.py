@@ -75,8 +75,19 @@ def _step(layer, kind, backward):
     return step
 
 
-def measure(kind, lengths, batch=1, width=64, heads=4, repeats=5, warmup=1, backward=True, causal=True,
-            device="CPU:0", seed=0):
+def measure(
+    kind,
+    lengths,
+    batch=1,
+    width=64,
+    heads=4,
+    repeats=5,
+    warmup=1,
+    backward=True,
+    causal=True,
+    device="CPU:0",
+    seed=0,
+):
     """Time and memory of one attention step at each sequence length.
 
     Args:
@@ -103,7 +114,9 @@ def measure(kind, lengths, batch=1, width=64, heads=4, repeats=5, warmup=1, back
     if not lengths or min(lengths) < 1:
         raise ValueError(f"lengths must be positive integers, got {lengths!r}")
     if repeats < 1 or warmup < 1:
-        raise ValueError(f"repeats and warmup must be at least 1, got repeats={repeats}, warmup={warmup}")
+        raise ValueError(
+            f"repeats and warmup must be at least 1, got repeats={repeats}, warmup={warmup}"
+        )
     keras.utils.set_random_seed(seed)
     rows = []
     with tf.device(device):
@@ -126,9 +139,16 @@ def measure(kind, lengths, batch=1, width=64, heads=4, repeats=5, warmup=1, back
                 cpus.append(time.process_time() - cpu)
                 peaks.append(tf.config.experimental.get_memory_info(device)["peak"] - before)
                 del result
-            rows.append({"kind": kind, "length": length, "seconds": statistics.median(walls),
-                         "cpu_seconds": statistics.median(cpus), "peak_bytes": int(statistics.median(peaks)),
-                         "repeats": repeats})
+            rows.append(
+                {
+                    "kind": kind,
+                    "length": length,
+                    "seconds": statistics.median(walls),
+                    "cpu_seconds": statistics.median(cpus),
+                    "peak_bytes": int(statistics.median(peaks)),
+                    "repeats": repeats,
+                }
+            )
     return rows
 
 
@@ -147,7 +167,9 @@ def fit_slope(lengths, values, min_length=None):
     lengths, values = np.asarray(lengths, float), np.asarray(values, float)
     keep = lengths >= (min_length or 0)
     if keep.sum() < 2 or len(set(lengths[keep].tolist())) < 2:
-        raise ValueError(f"need at least two different lengths >= min_length={min_length} to fit a slope")
+        raise ValueError(
+            f"need at least two different lengths >= min_length={min_length} to fit a slope"
+        )
     if np.any(lengths[keep] <= 0) or np.any(values[keep] <= 0):
         raise ValueError("lengths and values must be positive to fit on log-log axes")
     slope, intercept = np.polyfit(np.log(lengths[keep]), np.log(values[keep]), 1)

@@ -19,8 +19,16 @@ import numpy as np
 
 from mlcourse.losses import cross_entropy, probability_mse
 
-__all__ = ["LOSSES", "accuracy", "build_classifier", "loss_along", "loss_surface", "plot_surfaces",
-           "steps_to_accuracy", "two_class_data"]
+__all__ = [
+    "LOSSES",
+    "accuracy",
+    "build_classifier",
+    "loss_along",
+    "loss_surface",
+    "plot_surfaces",
+    "steps_to_accuracy",
+    "two_class_data",
+]
 
 #: The two losses compared, by name, as functions of (one-hot labels, logits) -> per-sample loss.
 LOSSES = {
@@ -56,13 +64,25 @@ def build_classifier(w, b):
     """
     import keras
 
-    return keras.Sequential([
-        keras.Input((1,)),
-        keras.layers.Dense(1, kernel_initializer=keras.initializers.Constant(w),
-                           bias_initializer=keras.initializers.Constant(b), name="score"),
-        keras.layers.Dense(2, use_bias=False, kernel_initializer=keras.initializers.Constant([[-1.0, 1.0]]),
-                           trainable=False, name="two_logits"),
-    ], name="two_parameter_classifier")
+    return keras.Sequential(
+        [
+            keras.Input((1,)),
+            keras.layers.Dense(
+                1,
+                kernel_initializer=keras.initializers.Constant(w),
+                bias_initializer=keras.initializers.Constant(b),
+                name="score",
+            ),
+            keras.layers.Dense(
+                2,
+                use_bias=False,
+                kernel_initializer=keras.initializers.Constant([[-1.0, 1.0]]),
+                trainable=False,
+                name="two_logits",
+            ),
+        ],
+        name="two_parameter_classifier",
+    )
 
 
 def _logits(w, b, x):
@@ -136,7 +156,9 @@ def plot_surfaces(surfaces, w_grid, b_grid, trajectories=None):
         figure.colorbar(image, ax=axis, label="mean loss")
         if name in trajectories:
             ws, bs = trajectories[name]
-            axis.plot(ws, bs, color="red", marker=".", markersize=3, linewidth=1, label="training path")
+            axis.plot(
+                ws, bs, color="red", marker=".", markersize=3, linewidth=1, label="training path"
+            )
             axis.plot(ws[:1], bs[:1], "o", color="orange", label="start")
             axis.legend(loc="upper left")
         axis.set(title=f"{name} loss surface", xlabel="w", ylabel="b")

@@ -13,9 +13,8 @@ content scores (``W^q = W^k = 0``) and a large ``α`` — see
 ``mlcourse.layers.RelativePositionConvAttention``.
 """
 
-import numpy as np
-
 import keras
+import numpy as np
 
 from mlcourse.layers.image_attention import RelativePositionConvAttention
 
@@ -27,18 +26,27 @@ def _check_convertible(conv):
         raise ValueError(f"conv must be a built keras.layers.Conv2D, got {conv!r}")
     kernel_size = tuple(conv.kernel_size)
     rules = {
-        "kernel_size": (kernel_size[0] == kernel_size[1] and kernel_size[0] % 2 == 1,
-                        "a square, odd K×K kernel", kernel_size),
+        "kernel_size": (
+            kernel_size[0] == kernel_size[1] and kernel_size[0] % 2 == 1,
+            "a square, odd K×K kernel",
+            kernel_size,
+        ),
         "strides": (tuple(conv.strides) == (1, 1), "(1, 1)", conv.strides),
         "padding": (conv.padding == "same", "'same'", conv.padding),
         "dilation_rate": (tuple(conv.dilation_rate) == (1, 1), "(1, 1)", conv.dilation_rate),
         "groups": (conv.groups == 1, "1", conv.groups),
         "data_format": (conv.data_format == "channels_last", "'channels_last'", conv.data_format),
-        "activation": (conv.activation is keras.activations.linear, "None / 'linear'", conv.activation),
+        "activation": (
+            conv.activation is keras.activations.linear,
+            "None / 'linear'",
+            conv.activation,
+        ),
     }
     for name, (ok, allowed, got) in rules.items():
         if not ok:
-            raise ValueError(f"conv {name} must be {allowed} to be rewritten as attention, got {got!r}")
+            raise ValueError(
+                f"conv {name} must be {allowed} to be rewritten as attention, got {got!r}"
+            )
 
 
 def conv_as_attention(conv, image_size, sharpness=50.0):
@@ -58,17 +66,31 @@ def conv_as_attention(conv, image_size, sharpness=50.0):
     _check_convertible(conv)
     kernel = keras.ops.convert_to_numpy(conv.kernel).astype("float32")  # (K, K, C_in, C_out)
     size, _, channels_in, channels_out = kernel.shape
-    layer = RelativePositionConvAttention(size, head_dim=channels_out, output_dim=channels_out,
-                                          sharpness=sharpness, use_bias=True)
+    layer = RelativePositionConvAttention(
+        size, head_dim=channels_out, output_dim=channels_out, sharpness=sharpness, use_bias=True
+    )
     height, width = image_size
     layer.build((None, height, width, channels_in))
     heads = size * size
-    for name in ("query_kernel", "key_kernel", "query_bias", "key_bias", "value_bias"):  # flat content scores
+    for name in (
+        "query_kernel",
+        "key_kernel",
+        "query_bias",
+        "key_bias",
+        "value_bias",
+    ):  # flat content scores
         variable = getattr(layer, name)
         variable.assign(np.zeros(variable.shape, "float32"))
-    layer.value_kernel.assign(np.transpose(kernel.reshape(heads, channels_in, channels_out), (1, 0, 2)))
-    layer.output_kernel.assign(np.broadcast_to(np.eye(channels_out, dtype="float32"),
-                                               (heads, channels_out, channels_out)))
-    bias = keras.ops.convert_to_numpy(conv.bias) if conv.use_bias else np.zeros(channels_out, "float32")
+    layer.value_kernel.assign(
+        np.transpose(kernel.reshape(heads, channels_in, channels_out), (1, 0, 2))
+    )
+    layer.output_kernel.assign(
+        np.broadcast_to(np.eye(channels_out, dtype="float32"), (heads, channels_out, channels_out))
+    )
+    bias = (
+        keras.ops.convert_to_numpy(conv.bias)
+        if conv.use_bias
+        else np.zeros(channels_out, "float32")
+    )
     layer.output_bias.assign(bias.astype("float32"))
     return layer

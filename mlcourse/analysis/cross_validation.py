@@ -49,8 +49,13 @@ class CrossValidation:
         for model in self.models():
             scores = self.scores(model)
             spread = statistics.stdev(scores) if len(scores) > 1 else 0.0
-            rows.append({"model": model, f"mean {self.score}": statistics.fmean(scores),
-                         f"std {self.score}": spread})
+            rows.append(
+                {
+                    "model": model,
+                    f"mean {self.score}": statistics.fmean(scores),
+                    f"std {self.score}": spread,
+                }
+            )
         return rows
 
     @property
@@ -66,12 +71,25 @@ class CrossValidation:
             row = {"fold": fold}
             row.update({r["model"]: r[self.score] for r in self.rows if r["fold"] == fold})
             table.append(row)
-        table.append({"fold": "mean", **{m: statistics.fmean(self.scores(m)) for m in self.models()}})
+        table.append(
+            {"fold": "mean", **{m: statistics.fmean(self.scores(m)) for m in self.models()}}
+        )
         return table
 
 
-def cross_validate(builders, x, y, n_folds=3, *, epochs, batch_size=32, seed=0, fit=None, score="val_loss",
-                   **fit_kwargs):
+def cross_validate(
+    builders,
+    x,
+    y,
+    n_folds=3,
+    *,
+    epochs,
+    batch_size=32,
+    seed=0,
+    fit=None,
+    score="val_loss",
+    **fit_kwargs,
+):
     """Train every model on every fold split and collect the validation results.
 
     Args:
@@ -97,7 +115,9 @@ def cross_validate(builders, x, y, n_folds=3, *, epochs, batch_size=32, seed=0, 
     if not builders:
         raise ValueError("builders must name at least one model, got none")
     if isinstance(n_folds, bool) or not isinstance(n_folds, int) or not 2 <= n_folds <= len(x):
-        raise ValueError(f"n_folds must be an integer in [2, {len(x)}] (the number of samples), got {n_folds!r}")
+        raise ValueError(
+            f"n_folds must be an integer in [2, {len(x)}] (the number of samples), got {n_folds!r}"
+        )
     if not score.startswith("val_"):
         raise ValueError(f"score must be a validation metric such as 'val_loss', got {score!r}")
     fit = fit or _keras_fit
@@ -107,8 +127,16 @@ def cross_validate(builders, x, y, n_folds=3, *, epochs, batch_size=32, seed=0, 
     for fold, (train, val) in enumerate(splitter.split(x), start=1):
         for name, build in builders.items():
             keras.utils.set_random_seed(seed + fold)
-            history = fit(f"{name}-fold{fold}", build(), x[train], y[train], epochs=epochs,
-                          batch_size=batch_size, validation_data=(x[val], y[val]), **fit_kwargs)
+            history = fit(
+                f"{name}-fold{fold}",
+                build(),
+                x[train],
+                y[train],
+                epochs=epochs,
+                batch_size=batch_size,
+                validation_data=(x[val], y[val]),
+                **fit_kwargs,
+            )
             final = {key: float(values[-1]) for key, values in history.history.items()}
             if score not in final:
                 raise ValueError(f"score {score!r} is not in the history (keys: {sorted(final)})")

@@ -49,13 +49,18 @@ def data_hunger_verdict(accuracy, baseline, challenger, test_count, z=2.0):
     """
     for name in (baseline, challenger):
         if name not in accuracy:
-            raise ValueError(f"baseline and challenger must be keys of accuracy {sorted(accuracy)}, got {name!r}")
+            raise ValueError(
+                f"baseline and challenger must be keys of accuracy {sorted(accuracy)}, got {name!r}"
+            )
     fractions = sorted(set(accuracy[baseline]) & set(accuracy[challenger]))
     if len(fractions) < 2:
         raise ValueError(f"accuracy needs both models at two or more fractions, got {fractions}")
     small, large = fractions[0], fractions[-1]
-    se = {(m, f): accuracy_standard_error(accuracy[m][f], test_count) for m in (baseline, challenger)
-          for f in (small, large)}
+    se = {
+        (m, f): accuracy_standard_error(accuracy[m][f], test_count)
+        for m in (baseline, challenger)
+        for f in (small, large)
+    }
     gap_small = accuracy[baseline][small] - accuracy[challenger][small]
     gap_large = accuracy[baseline][large] - accuracy[challenger][large]
     noise_small = math.hypot(se[baseline, small], se[challenger, small])
@@ -68,8 +73,16 @@ def data_hunger_verdict(accuracy, baseline, challenger, test_count, z=2.0):
         verdict = "contradicted"
     else:
         verdict = "inconclusive"
-    return {"verdict": verdict, "small": small, "large": large, "gap_small": gap_small, "gap_large": gap_large,
-            "shrink": shrink, "noise": noise, "overtakes": gap_large < -z * noise_large}
+    return {
+        "verdict": verdict,
+        "small": small,
+        "large": large,
+        "gap_small": gap_small,
+        "gap_large": gap_large,
+        "shrink": shrink,
+        "noise": noise,
+        "overtakes": gap_large < -z * noise_large,
+    }
 
 
 def plot_learning_curves(accuracy, test_count=None, title="Test accuracy vs. training data"):
@@ -86,14 +99,19 @@ def plot_learning_curves(accuracy, test_count=None, title="Test accuracy vs. tra
     for name, curve in accuracy.items():
         fractions = sorted(curve)
         values = [curve[f] for f in fractions]
-        errors = [2 * accuracy_standard_error(v, test_count) for v in values] if test_count else None
+        errors = (
+            [2 * accuracy_standard_error(v, test_count) for v in values] if test_count else None
+        )
         axis.errorbar(fractions, values, yerr=errors, marker="o", capsize=3, label=name)
     axis.set_xscale("log")
     ticks = sorted({f for curve in accuracy.values() for f in curve})
     axis.set_xticks(ticks, [f"{f:.0%}" for f in ticks])
     axis.minorticks_off()
-    axis.set(xlabel="fraction of the training set (log scale)", ylabel="test accuracy",
-             title=title + ("\n(bars: ±2 standard errors of the test set)" if test_count else ""))
+    axis.set(
+        xlabel="fraction of the training set (log scale)",
+        ylabel="test accuracy",
+        title=title + ("\n(bars: ±2 standard errors of the test set)" if test_count else ""),
+    )
     axis.grid(alpha=0.3)
     axis.legend()
     figure.tight_layout()

@@ -96,31 +96,53 @@ def diagnose(small, large, target_loss, tolerance=0.05, loss_key="loss", val_key
     if not (isinstance(tolerance, (int, float)) and 0 <= tolerance < 1):
         raise ValueError(f"tolerance must be a number in [0, 1), got {tolerance!r}")
     s, ell = _summary(small, loss_key, val_key), _summary(large, loss_key, val_key)
-    figures = {"target": target_loss, **{f"small_{k}": v for k, v in s.items()},
-               **{f"large_{k}": v for k, v in ell.items()}}
+    figures = {
+        "target": target_loss,
+        **{f"small_{k}": v for k, v in s.items()},
+        **{f"large_{k}": v for k, v in ell.items()},
+    }
 
     def verdict(branch, reason):
         return Diagnosis(branch, reason, REMEDIES[branch], figures)
 
     if ell["train"] > (1 + tolerance) * s["train"]:
-        return verdict("optimization", f"the larger model's best training loss {ell['train']:.4g} is higher "
-                       f"than the smaller model's {s['train']:.4g}; it could express the smaller model, "
-                       "so training, not capacity, failed it (not overfitting: this is the training data)")
+        return verdict(
+            "optimization",
+            f"the larger model's best training loss {ell['train']:.4g} is higher "
+            f"than the smaller model's {s['train']:.4g}; it could express the smaller model, "
+            "so training, not capacity, failed it (not overfitting: this is the training data)",
+        )
     if ell["train"] > target_loss:
-        return verdict("model bias", f"even the larger model's training loss {ell['train']:.4g} is above the "
-                       f"target {target_loss:.4g} (the smaller model reached {s['train']:.4g}): the model "
-                       "family cannot fit the training data well enough")
+        return verdict(
+            "model bias",
+            f"even the larger model's training loss {ell['train']:.4g} is above the "
+            f"target {target_loss:.4g} (the smaller model reached {s['train']:.4g}): the model "
+            "family cannot fit the training data well enough",
+        )
     if ell["val"] > target_loss:
         if s["gap"] < 0.5 * ell["gap"]:
             rising = ell["val"] > (1 + tolerance) * ell["val_best"]
-            trend = (f"; its validation loss rose from {ell['val_best']:.4g} to {ell['val']:.4g} while "
-                     "training loss fell" if rising else "")
-            return verdict("overfitting", f"training loss {ell['train']:.4g} is fine but validation loss "
-                           f"{ell['val']:.4g} is above the target {target_loss:.4g}; the train-val gap grows "
-                           f"with size ({s['gap']:.4g} -> {ell['gap']:.4g}){trend}")
-        return verdict("mismatch", f"training loss {ell['train']:.4g} is fine but validation loss "
-                       f"{ell['val']:.4g} is above the target {target_loss:.4g}, and the smaller model has "
-                       f"as large a gap ({s['gap']:.4g} vs {ell['gap']:.4g}): not capacity, the "
-                       "validation data look different from the training data")
-    return verdict("good fit", f"training loss {ell['train']:.4g} and validation loss {ell['val']:.4g} are "
-                   f"both within the target {target_loss:.4g}")
+            trend = (
+                f"; its validation loss rose from {ell['val_best']:.4g} to {ell['val']:.4g} while "
+                "training loss fell"
+                if rising
+                else ""
+            )
+            return verdict(
+                "overfitting",
+                f"training loss {ell['train']:.4g} is fine but validation loss "
+                f"{ell['val']:.4g} is above the target {target_loss:.4g}; the train-val gap grows "
+                f"with size ({s['gap']:.4g} -> {ell['gap']:.4g}){trend}",
+            )
+        return verdict(
+            "mismatch",
+            f"training loss {ell['train']:.4g} is fine but validation loss "
+            f"{ell['val']:.4g} is above the target {target_loss:.4g}, and the smaller model has "
+            f"as large a gap ({s['gap']:.4g} vs {ell['gap']:.4g}): not capacity, the "
+            "validation data look different from the training data",
+        )
+    return verdict(
+        "good fit",
+        f"training loss {ell['train']:.4g} and validation loss {ell['val']:.4g} are "
+        f"both within the target {target_loss:.4g}",
+    )

@@ -54,16 +54,26 @@ __all__ = [
 ]
 
 #: ``CriticalPoint.kind`` values.
-KINDS = ("local minimum", "local maximum", "saddle point", "flat (second order cannot tell)", "not critical")
+KINDS = (
+    "local minimum",
+    "local maximum",
+    "saddle point",
+    "flat (second order cannot tell)",
+    "not critical",
+)
 
 
 def _loss_function(loss):
     """A callable ``loss(y_true, y_pred)``; the model's compiled single loss if ``loss`` is None."""
     if isinstance(loss, (dict, list, tuple)):
-        raise ValueError(f"loss must be one loss (a name, a keras.losses.Loss or a callable), got {loss!r}")
+        raise ValueError(
+            f"loss must be one loss (a name, a keras.losses.Loss or a callable), got {loss!r}"
+        )
     function = keras.losses.get(loss)
     if function is None or not callable(function):
-        raise ValueError(f"loss must be a Keras loss name, a keras.losses.Loss or a callable, got {loss!r}")
+        raise ValueError(
+            f"loss must be a Keras loss name, a keras.losses.Loss or a callable, got {loss!r}"
+        )
     return function
 
 
@@ -107,7 +117,9 @@ class LossSurface:
     # ---- θ as one vector -------------------------------------------------------------------------
     def weights(self):
         """θ: every trainable weight, flattened and concatenated (float64 NumPy)."""
-        return np.concatenate([np.ravel(keras.ops.convert_to_numpy(v)) for v in self.variables]).astype("float64")
+        return np.concatenate(
+            [np.ravel(keras.ops.convert_to_numpy(v)) for v in self.variables]
+        ).astype("float64")
 
     def set_weights(self, theta):
         """Write the flat vector ``theta`` back into the model's variables."""
@@ -128,7 +140,9 @@ class LossSurface:
     def _unflatten(self, flat):
         import tensorflow as tf
 
-        return [tf.reshape(part, shape) for part, shape in zip(tf.split(flat, self.sizes), self.shapes)]
+        return [
+            tf.reshape(part, shape) for part, shape in zip(tf.split(flat, self.sizes), self.shapes)
+        ]
 
     # ---- L, g, Hv, H -----------------------------------------------------------------------------
     def _value_eager(self):
@@ -142,7 +156,9 @@ class LossSurface:
 
         with tf.GradientTape() as tape:
             value = self._value_eager()
-        grads = tape.gradient(value, self.variables, unconnected_gradients=tf.UnconnectedGradients.ZERO)
+        grads = tape.gradient(
+            value, self.variables, unconnected_gradients=tf.UnconnectedGradients.ZERO
+        )
         return value, self._flatten(grads)
 
     def _hvp_eager(self, v):
@@ -152,7 +168,9 @@ class LossSurface:
         with tf.GradientTape() as outer:
             _, g = self._gradient_eager()
             g_dot_v = tf.reduce_sum(g * tf.stop_gradient(v))
-        hv = outer.gradient(g_dot_v, self.variables, unconnected_gradients=tf.UnconnectedGradients.ZERO)
+        hv = outer.gradient(
+            g_dot_v, self.variables, unconnected_gradients=tf.UnconnectedGradients.ZERO
+        )
         return self._flatten(hv)
 
     def _hessian_eager(self):
@@ -161,7 +179,9 @@ class LossSurface:
 
         with tf.GradientTape() as outer:
             _, g = self._gradient_eager()
-        blocks = outer.jacobian(g, self.variables, unconnected_gradients=tf.UnconnectedGradients.ZERO)
+        blocks = outer.jacobian(
+            g, self.variables, unconnected_gradients=tf.UnconnectedGradients.ZERO
+        )
         return tf.concat([tf.reshape(b, [self.num_parameters, -1]) for b in blocks], axis=1)
 
     def value(self):
@@ -213,13 +233,17 @@ class LossSurface:
         from scipy.sparse.linalg import LinearOperator, eigsh
 
         if int(k) != k or k < 1 or 2 * k >= self.num_parameters:
-            raise ValueError(f"k must be a positive integer with 2k < {self.num_parameters}, got {k}")
+            raise ValueError(
+                f"k must be a positive integer with 2k < {self.num_parameters}, got {k}"
+            )
         if not tol > 0:
             raise ValueError(f"tol must be positive, got {tol}")
         n = self.num_parameters
         operator = LinearOperator((n, n), matvec=self.hessian_vector_product, dtype="float64")
         start = np.random.default_rng(seed).normal(size=n)
-        values, vectors = eigsh(operator, k=2 * int(k), which="BE", tol=tol, v0=start, maxiter=max_iterations)
+        values, vectors = eigsh(
+            operator, k=2 * int(k), which="BE", tol=tol, v0=start, maxiter=max_iterations
+        )
         order = np.argsort(values)
         return values[order], vectors[:, order]
 
@@ -237,7 +261,9 @@ class LossSurface:
             self.set_weights(theta)
         return np.array(losses)
 
-    def minimize_gradient_norm(self, steps, method="levenberg-marquardt", learning_rate=1e-3, tolerance=1e-5):
+    def minimize_gradient_norm(
+        self, steps, method="levenberg-marquardt", learning_rate=1e-3, tolerance=1e-5
+    ):
         """Drive ‖g‖ towards 0 by minimising ½‖g(θ)‖² itself, as the homework did.
 
         Gradient descent on L slows down near any critical point but rarely reaches ‖g‖ ≈ 0. Here the
@@ -283,7 +309,9 @@ class LossSurface:
                 break
             theta, g = self.weights(), self.gradient()
             eigenvalues, eigenvectors = np.linalg.eigh(self.hessian())
-            delta = -eigenvectors @ (eigenvalues / (eigenvalues**2 + damping) * (eigenvectors.T @ g))
+            delta = -eigenvectors @ (
+                eigenvalues / (eigenvalues**2 + damping) * (eigenvectors.T @ g)
+            )
             self.set_weights(theta + delta)
             norm = self.gradient_norm()
             if norm < norms[-1]:
@@ -306,7 +334,9 @@ class LossSurface:
             with tf.GradientTape() as outer:
                 _, g = self._gradient_eager()
                 squared_norm = 0.5 * tf.reduce_sum(tf.square(g))  # ½‖g‖²; its gradient is Hg
-            grads = outer.gradient(squared_norm, self.variables, unconnected_gradients=tf.UnconnectedGradients.ZERO)
+            grads = outer.gradient(
+                squared_norm, self.variables, unconnected_gradients=tf.UnconnectedGradients.ZERO
+            )
             optimizer.apply_gradients(zip(grads, self.variables))
 
         return step
@@ -342,7 +372,9 @@ class CriticalPoint:
     minimum_like: bool
 
 
-def classify_critical_point(eigenvalues, grad_norm, grad_tol=1e-3, ratio_threshold=0.5, zero_tol=1e-6):
+def classify_critical_point(
+    eigenvalues, grad_norm, grad_tol=1e-3, ratio_threshold=0.5, zero_tol=1e-6
+):
     """Classify a point from the Hessian's eigenvalues and the gradient norm (ML2021 L04).
 
     Eigenvalues with ``|λ| ≤ zero_tol · max|λ|`` count as zero for ``kind`` (they are round-off);
@@ -360,7 +392,9 @@ def classify_critical_point(eigenvalues, grad_norm, grad_tol=1e-3, ratio_thresho
     """
     eigenvalues = np.asarray(eigenvalues, dtype="float64")
     if eigenvalues.ndim != 1 or eigenvalues.size == 0:
-        raise ValueError(f"eigenvalues must be a non-empty 1-D array, got shape {eigenvalues.shape}")
+        raise ValueError(
+            f"eigenvalues must be a non-empty 1-D array, got shape {eigenvalues.shape}"
+        )
     if not grad_norm >= 0:
         raise ValueError(f"grad_norm must be a non-negative number, got {grad_norm}")
     if not grad_tol > 0:

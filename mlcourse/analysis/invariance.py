@@ -83,7 +83,9 @@ def plot_invariance(rows, model_names):
 
     kinds = list(dict.fromkeys(row["transform"] for row in rows))
     units = {"rotation": "degrees", "scale": "factor", "shift": "pixels (right and down)"}
-    figure, axes = plt.subplots(1, len(kinds), figsize=(4.2 * len(kinds), 3.4), sharey=True, squeeze=False)
+    figure, axes = plt.subplots(
+        1, len(kinds), figsize=(4.2 * len(kinds), 3.4), sharey=True, squeeze=False
+    )
     for axis, kind in zip(axes[0], kinds):
         mine = [row for row in rows if row["transform"] == kind]
         for name in model_names:

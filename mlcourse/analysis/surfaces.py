@@ -16,11 +16,19 @@ call gives the contour grid and the same code gives the gradient for the optimiz
 """
 
 import dataclasses
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
-__all__ = ["Surface", "Trajectory", "elongated_bowl", "network_slice", "descend", "log_losses", "plot_trajectories"]
+__all__ = [
+    "Surface",
+    "Trajectory",
+    "elongated_bowl",
+    "network_slice",
+    "descend",
+    "log_losses",
+    "plot_trajectories",
+]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -49,7 +57,9 @@ class Surface:
         """L at θ (a NumPy array or tensor of shape (..., 2)), as a NumPy array."""
         import keras
 
-        return keras.ops.convert_to_numpy(self.loss(keras.ops.convert_to_tensor(np.asarray(theta, "float32"))))
+        return keras.ops.convert_to_numpy(
+            self.loss(keras.ops.convert_to_tensor(np.asarray(theta, "float32")))
+        )
 
     def target_loss(self, fraction=1e-3):
         """The loss reached after removing all but ``fraction`` of the start's excess over the minimum."""
@@ -85,11 +95,20 @@ def elongated_bowl(flat=1.0, steep=100.0, start=(-9.0, 0.9)):
         return 0.5 * (flat * ops.square(theta[..., 0]) + steep * ops.square(theta[..., 1]))
 
     w, b = abs(start[0]) * 1.15, abs(start[1]) * 1.3
-    return Surface("elongated-bowl", loss, tuple(map(float, start)), (0.0, 0.0), 0.0,
-                   ((-w, w), (-b, b)), ("w (flat)", "b (steep)"))
+    return Surface(
+        "elongated-bowl",
+        loss,
+        tuple(map(float, start)),
+        (0.0, 0.0),
+        0.0,
+        ((-w, w), (-b, b)),
+        ("w (flat)", "b (steep)"),
+    )
 
 
-def network_slice(units=4, samples=64, seed=0, start=(3.8, -1.5), extent=((-3.0, 4.5), (-2.0, 2.5))):
+def network_slice(
+    units=4, samples=64, seed=0, start=(3.8, -1.5), extent=((-3.0, 4.5), (-2.0, 2.5))
+):
     """The MSE of a small tanh network along two of its weights, all others frozen at a teacher's values.
 
     The teacher f(x) = Σₕ cₕ tanh(wₕ x + bₕ) with ``units`` hidden units and random weights labels
@@ -129,8 +148,15 @@ def network_slice(units=4, samples=64, seed=0, start=(3.8, -1.5), extent=((-3.0,
         prediction = c0 * ops.tanh(w0 * x + b[0]) + rest
         return ops.mean(ops.square(prediction - y), axis=-1)
 
-    return Surface("network-slice", loss, tuple(map(float, start)), (float(w[0]), float(c[0])), 0.0, extent,
-                   ("w₀ (input weight)", "c₀ (output weight)"))
+    return Surface(
+        "network-slice",
+        loss,
+        tuple(map(float, start)),
+        (float(w[0]), float(c[0])),
+        0.0,
+        extent,
+        ("w₀ (input weight)", "c₀ (output weight)"),
+    )
 
 
 @dataclasses.dataclass
@@ -182,7 +208,9 @@ def descend(surface, optimizer, steps, label=None):
 
     logger = tf.get_logger()
     level = logger.level
-    logger.setLevel("ERROR")  # one trace per optimizer is the design, not the "retracing" TF warns about
+    logger.setLevel(
+        "ERROR"
+    )  # one trace per optimizer is the design, not the "retracing" TF warns about
     try:
         points, losses = loop()
     finally:
@@ -223,11 +251,16 @@ def plot_trajectories(axis, surface, trajectories, levels=25):
     axis.contourf(xs, ys, np.maximum(zs, low), levels=bounds, cmap="Blues_r", alpha=0.35)
     axis.contour(xs, ys, zs, levels=bounds, colors="0.55", linewidths=0.4)
     for i, trajectory in enumerate(trajectories):
-        axis.plot(trajectory.points[:, 0], trajectory.points[:, 1], ".-" if i % 2 == 0 else ".--", ms=2, lw=1,
-                  label=trajectory.label)
+        axis.plot(
+            trajectory.points[:, 0],
+            trajectory.points[:, 1],
+            ".-" if i % 2 == 0 else ".--",
+            ms=2,
+            lw=1,
+            label=trajectory.label,
+        )
     axis.plot(*surface.start, "ko", ms=6)
     axis.plot(*surface.minimum, "r*", ms=12)
     (x0, x1), (y0, y1) = surface.extent
     axis.set(xlim=(x0, x1), ylim=(y0, y1), xlabel=surface.labels[0], ylabel=surface.labels[1])
     return axis
-

@@ -93,7 +93,13 @@ def forward_backward(call, sources):
     @tf.function
     def step():
         with tf.GradientTape() as tape:
-            tape.watch([source for source in sources if tf.is_tensor(source) and not hasattr(source, "assign")])
+            tape.watch(
+                [
+                    source
+                    for source in sources
+                    if tf.is_tensor(source) and not hasattr(source, "assign")
+                ]
+            )
             loss = tf.reduce_sum(tf.square(call()))
         return tape.gradient(loss, sources)
 
@@ -118,7 +124,9 @@ def _seconds(step, calls, clock):
     return (clock() - start) / calls
 
 
-def measure(ours, reference, rounds=7, min_seconds=0.05, calls=None, clock=time.process_time, max_calls=200):
+def measure(
+    ours, reference, rounds=7, min_seconds=0.05, calls=None, clock=time.process_time, max_calls=200
+):
     """Time two steps alternately after a warm-up.
 
     Returns:
@@ -149,28 +157,62 @@ def verdict(median_ratio, target):
 def _row(comparison, timing, note=""):
     ratios = timing["ratios"]
     median = statistics.median(ratios)
-    return {"group": comparison.group, "comparison": comparison.name,
-            "ours / reference": f"{comparison.ours} / {comparison.reference}", "ours ms": 1e3 * statistics.median(timing["ours"]),
-            "reference ms": 1e3 * statistics.median(timing["reference"]), "ratio min": min(ratios),
-            "ratio median": median, "ratio max": max(ratios),
-            "target": "-" if comparison.target is None else f"<= {comparison.target:g}",
-            "verdict": verdict(median, comparison.target), "note": note, "rounds": len(ratios),
-            "calls": timing["calls"]}
+    return {
+        "group": comparison.group,
+        "comparison": comparison.name,
+        "ours / reference": f"{comparison.ours} / {comparison.reference}",
+        "ours ms": 1e3 * statistics.median(timing["ours"]),
+        "reference ms": 1e3 * statistics.median(timing["reference"]),
+        "ratio min": min(ratios),
+        "ratio median": median,
+        "ratio max": max(ratios),
+        "target": "-" if comparison.target is None else f"<= {comparison.target:g}",
+        "verdict": verdict(median, comparison.target),
+        "note": note,
+        "rounds": len(ratios),
+        "calls": timing["calls"],
+    }
 
 
 def _parser():
-    parser = argparse.ArgumentParser(prog="mlcourse bench", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", type=_groups, default=list(GROUPS),
-                        help=f"comma-separated groups (default all): {', '.join(GROUPS)}")
-    parser.add_argument("--quick", action="store_true", help="small shapes and few rounds (a smoke test)")
-    parser.add_argument("--rounds", type=_positive_int, default=None, help="alternating rounds (default 15, quick 3)")
-    parser.add_argument("--min-seconds", type=_positive_float, default=None,
-                        help="shortest single measurement (default 0.2, quick 0.01)")
-    parser.add_argument("--clock", choices=sorted(CLOCKS), default="cpu", help="process CPU time or wall time")
-    parser.add_argument("--threads", type=_nonnegative_int, default=1,
-                        help="TensorFlow intra/inter-op threads, 0 for its default (default 1)")
-    parser.add_argument("--json", type=Path, default=None, help="where to write the results (default logs/bench/)")
+    parser = argparse.ArgumentParser(
+        prog="mlcourse bench",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--only",
+        type=_groups,
+        default=list(GROUPS),
+        help=f"comma-separated groups (default all): {', '.join(GROUPS)}",
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="small shapes and few rounds (a smoke test)"
+    )
+    parser.add_argument(
+        "--rounds",
+        type=_positive_int,
+        default=None,
+        help="alternating rounds (default 15, quick 3)",
+    )
+    parser.add_argument(
+        "--min-seconds",
+        type=_positive_float,
+        default=None,
+        help="shortest single measurement (default 0.2, quick 0.01)",
+    )
+    parser.add_argument(
+        "--clock", choices=sorted(CLOCKS), default="cpu", help="process CPU time or wall time"
+    )
+    parser.add_argument(
+        "--threads",
+        type=_nonnegative_int,
+        default=1,
+        help="TensorFlow intra/inter-op threads, 0 for its default (default 1)",
+    )
+    parser.add_argument(
+        "--json", type=Path, default=None, help="where to write the results (default logs/bench/)"
+    )
     return parser
 
 
@@ -178,7 +220,9 @@ def _groups(text):
     chosen = [name.strip() for name in text.split(",") if name.strip()]
     unknown = [name for name in chosen if name not in GROUPS]
     if unknown or not chosen:
-        raise argparse.ArgumentTypeError(f"unknown group(s) {unknown or text!r}; valid: {', '.join(GROUPS)}")
+        raise argparse.ArgumentTypeError(
+            f"unknown group(s) {unknown or text!r}; valid: {', '.join(GROUPS)}"
+        )
     return chosen
 
 
@@ -226,37 +270,77 @@ def main(argv=None):
     from mlcourse.runner import default_logdir, format_table
 
     threads = _set_threads(args.threads)
-    rounds = args.rounds or (3 if args.quick else 15)  # fewer, shorter rounds left identical graphs 1.08x apart
+    rounds = args.rounds or (
+        3 if args.quick else 15
+    )  # fewer, shorter rounds left identical graphs 1.08x apart
     min_seconds = args.min_seconds or (0.01 if args.quick else 0.2)
     clock = CLOCKS[args.clock]
-    environment = {"tensorflow": tf.__version__, "keras": keras.__version__, "clock": args.clock,
-                   "threads": threads, "rounds": rounds, "min_seconds": min_seconds, "quick": args.quick,
-                   "devices": sorted({d.device_type for d in tf.config.list_logical_devices()}),
-                   "date": datetime.datetime.now().isoformat(timespec="seconds")}
-    print(f"[mlcourse] bench: {', '.join(args.only)}; {rounds} alternating rounds of >= {min_seconds} s; "
-          f"{args.clock} clock, threads {threads}; tensorflow {tf.__version__}, keras {keras.__version__}, "
-          f"devices {environment['devices']}", flush=True)
+    environment = {
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "clock": args.clock,
+        "threads": threads,
+        "rounds": rounds,
+        "min_seconds": min_seconds,
+        "quick": args.quick,
+        "devices": sorted({d.device_type for d in tf.config.list_logical_devices()}),
+        "date": datetime.datetime.now().isoformat(timespec="seconds"),
+    }
+    print(
+        f"[mlcourse] bench: {', '.join(args.only)}; {rounds} alternating rounds of >= {min_seconds} s; "
+        f"{args.clock} clock, threads {threads}; tensorflow {tf.__version__}, keras {keras.__version__}, "
+        f"devices {environment['devices']}",
+        flush=True,
+    )
     rows = []
     for group in args.only:
         module = importlib.import_module(f"mlcourse.bench.{GROUPS[group]}")
         for comparison in module.comparisons(args.quick):
             keras.backend.clear_session()
             ours, reference, *note = comparison.build()
-            timing = measure(ours, reference, min(rounds, comparison.rounds or rounds), min_seconds, comparison.calls,
-                             clock)
+            timing = measure(
+                ours,
+                reference,
+                min(rounds, comparison.rounds or rounds),
+                min_seconds,
+                comparison.calls,
+                clock,
+            )
             rows.append(_row(comparison, timing, *note))
             row = rows[-1]
-            print(f"  {group:<15} {comparison.name:<44} median {row['ratio median']:.3f}  {row['verdict']}", flush=True)
-    columns = ["group", "comparison", "ours / reference", "ours ms", "reference ms", "ratio min", "ratio median",
-               "ratio max", "target", "verdict", "note"]
+            print(
+                f"  {group:<15} {comparison.name:<44} median {row['ratio median']:.3f}  {row['verdict']}",
+                flush=True,
+            )
+    columns = [
+        "group",
+        "comparison",
+        "ours / reference",
+        "ours ms",
+        "reference ms",
+        "ratio min",
+        "ratio median",
+        "ratio max",
+        "target",
+        "verdict",
+        "note",
+    ]
     print("\n" + format_table(rows, columns, digits=3))
     missed = [row for row in rows if row["verdict"] == "MISS"]
-    path = args.json or default_logdir() / "bench" / f"bench-{datetime.datetime.now():%Y%m%d-%H%M%S}.json"
+    path = (
+        args.json
+        or default_logdir() / "bench" / f"bench-{datetime.datetime.now():%Y%m%d-%H%M%S}.json"
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"environment": environment, "rows": rows}, indent=1))
-    print(f"\n{len(rows)} comparisons, {sum(r['verdict'] == 'ok' for r in rows)} on target, {len(missed)} missed"
-          + "".join(f"\n  MISS: {r['group']} / {r['comparison']}: median {r['ratio median']:.3f}, target {r['target']}"
-                    for r in missed) + f"\nJSON: {path}")
+    print(
+        f"\n{len(rows)} comparisons, {sum(r['verdict'] == 'ok' for r in rows)} on target, {len(missed)} missed"
+        + "".join(
+            f"\n  MISS: {r['group']} / {r['comparison']}: median {r['ratio median']:.3f}, target {r['target']}"
+            for r in missed
+        )
+        + f"\nJSON: {path}"
+    )
     return 1 if missed else 0
 
 

@@ -20,14 +20,21 @@ def _build(batch, length, width, heads):
     ours.build(x.shape)
     ours.set_weights(theirs.get_weights())
     np.testing.assert_allclose(ours(x).numpy(), theirs(x, x).numpy(), atol=1e-4)
-    return (forward_backward(lambda: ours(x), ours.trainable_variables),
-            forward_backward(lambda: theirs(x, x), theirs.trainable_variables))
+    return (
+        forward_backward(lambda: ours(x), ours.trainable_variables),
+        forward_backward(lambda: theirs(x, x), theirs.trainable_variables),
+    )
 
 
 def comparisons(quick=False):
     shapes = [(8, 16, 32, 4)] if quick else [(32, 32, 64, 4), (32, 64, 128, 8), (16, 128, 128, 4)]
     for shape in shapes:
         batch, length, width, heads = shape
-        yield Comparison("attention", f"self-attention fwd+bwd, {batch}x{length}x{width}, {heads} heads",
-                         lambda shape=shape: _build(*shape), target=1.2, ours="MultiHeadSelfAttention",
-                         reference="MultiHeadAttention")
+        yield Comparison(
+            "attention",
+            f"self-attention fwd+bwd, {batch}x{length}x{width}, {heads} heads",
+            lambda shape=shape: _build(*shape),
+            target=1.2,
+            ours="MultiHeadSelfAttention",
+            reference="MultiHeadAttention",
+        )

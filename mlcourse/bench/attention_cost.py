@@ -22,13 +22,19 @@ def _build(batch, length, width, heads):
     softmax.build(x.shape)
     linear.build(x.shape)
     linear.set_weights(softmax.get_weights())
-    return (forward_backward(lambda: linear(x), linear.trainable_variables),
-            forward_backward(lambda: softmax(x), softmax.trainable_variables))
+    return (
+        forward_backward(lambda: linear(x), linear.trainable_variables),
+        forward_backward(lambda: softmax(x), softmax.trainable_variables),
+    )
 
 
 def comparisons(quick=False):
     width, heads, batch = 64, 4, 4
     for length in (64, 256) if quick else (128, 512, 2048):
-        yield Comparison("attention-cost", f"causal attention fwd+bwd, T = {length}, width {width}, {heads} heads",
-                         lambda length=length: _build(batch, length, width, heads), ours="LinearAttention",
-                         reference="softmax MultiHeadSelfAttention")
+        yield Comparison(
+            "attention-cost",
+            f"causal attention fwd+bwd, T = {length}, width {width}, {heads} heads",
+            lambda length=length: _build(batch, length, width, heads),
+            ours="LinearAttention",
+            reference="softmax MultiHeadSelfAttention",
+        )

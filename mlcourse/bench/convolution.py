@@ -23,17 +23,30 @@ def _build(shape, filters, kernel_size, strides, padding):
     ours.build(shape)
     ours.set_weights(conv.get_weights())
     np.testing.assert_allclose(ours(x).numpy(), conv(x).numpy(), atol=1e-4)
-    return (forward_backward(lambda: ours(x), [x, ours.kernel]),
-            forward_backward(lambda: conv(x), [x, conv.kernel]))
+    return (
+        forward_backward(lambda: ours(x), [x, ours.kernel]),
+        forward_backward(lambda: conv(x), [x, conv.kernel]),
+    )
 
 
 def comparisons(quick=False):
     batch = 8 if quick else 64
-    cases = {"28x28x1 -> 32, 3x3 same": ((batch, 28, 28, 1), 32, 3, 1, "same"),
-             "28x28x16 -> 32, 3x3 stride 2": ((batch, 28, 28, 16), 32, 3, 2, "valid")}
+    cases = {
+        "28x28x1 -> 32, 3x3 same": ((batch, 28, 28, 1), 32, 3, 1, "same"),
+        "28x28x16 -> 32, 3x3 stride 2": ((batch, 28, 28, 16), 32, 3, 2, "valid"),
+    }
     if not quick:
-        cases.update({"14x14x32 -> 64, 3x3 same": ((batch, 14, 14, 32), 64, 3, 1, "same"),
-                      "14x14x32 -> 64, 5x5 same": ((batch, 14, 14, 32), 64, 5, 1, "same")})
+        cases.update(
+            {
+                "14x14x32 -> 64, 3x3 same": ((batch, 14, 14, 32), 64, 3, 1, "same"),
+                "14x14x32 -> 64, 5x5 same": ((batch, 14, 14, 32), 64, 5, 1, "same"),
+            }
+        )
     for label, case in cases.items():
-        yield Comparison("convolution", f"conv fwd+bwd, batch {batch}, {label}", lambda case=case: _build(*case),
-                         ours="ReceptiveFieldConv2D", reference="Conv2D")
+        yield Comparison(
+            "convolution",
+            f"conv fwd+bwd, batch {batch}, {label}",
+            lambda case=case: _build(*case),
+            ours="ReceptiveFieldConv2D",
+            reference="Conv2D",
+        )

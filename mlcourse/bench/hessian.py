@@ -22,8 +22,12 @@ def _surface(width, images):
     (x, y), _ = fashion_mnist.load()
     x, y = x[:images].reshape(images, -1).astype("float32") / 255.0, y[:images]
     keras.utils.set_random_seed(0)
-    model = keras.Sequential([keras.Input((784,)), keras.layers.Dense(width, activation="tanh"), keras.layers.Dense(10)])
-    return LossSurface(model, x, y, loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    model = keras.Sequential(
+        [keras.Input((784,)), keras.layers.Dense(width, activation="tanh"), keras.layers.Dense(10)]
+    )
+    return LossSurface(
+        model, x, y, loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    )
 
 
 def _hvp_vs_gradient(width, images):
@@ -34,7 +38,9 @@ def _hvp_vs_gradient(width, images):
 
 def _lanczos_vs_exact(width, images):
     surface = _surface(width, images)
-    return (lambda: surface.extreme_eigenpairs(k=1, tol=1e-4)[0]), (lambda: np.linalg.eigvalsh(surface.hessian()))
+    return (lambda: surface.extreme_eigenpairs(k=1, tol=1e-4)[0]), (
+        lambda: np.linalg.eigvalsh(surface.hessian())
+    )
 
 
 def _weights(width):
@@ -44,9 +50,20 @@ def _weights(width):
 def comparisons(quick=False):
     images = 256 if quick else 1024
     for width in (4, 32) if quick else (16, 64, 256):
-        yield Comparison("hessian", f"H·v vs gradient, {_weights(width)} weights",
-                         lambda width=width: _hvp_vs_gradient(width, images), ours="H·v", reference="gradient")
+        yield Comparison(
+            "hessian",
+            f"H·v vs gradient, {_weights(width)} weights",
+            lambda width=width: _hvp_vs_gradient(width, images),
+            ours="H·v",
+            reference="gradient",
+        )
     for width in (1, 2) if quick else (1, 2, 4):
-        yield Comparison("hessian", f"Lanczos vs exact H, {_weights(width)} weights",
-                         lambda width=width: _lanczos_vs_exact(width, 256), ours="Lanczos (eigsh on H·v)",
-                         reference="exact H + eigvalsh", calls=1, rounds=3)
+        yield Comparison(
+            "hessian",
+            f"Lanczos vs exact H, {_weights(width)} weights",
+            lambda width=width: _lanczos_vs_exact(width, 256),
+            ours="Lanczos (eigsh on H·v)",
+            reference="exact H + eigvalsh",
+            calls=1,
+            rounds=3,
+        )

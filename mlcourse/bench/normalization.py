@@ -28,9 +28,20 @@ def _step(layer, shape):
 
 
 def comparisons(quick=False):
-    shapes = {"dense": (64, 128), "conv": (8, 14, 14, 16)} if quick else {
-        "dense": (512, 1024), "conv": (64, 28, 28, 32)}
+    shapes = (
+        {"dense": (64, 128), "conv": (8, 14, 14, 16)}
+        if quick
+        else {"dense": (512, 1024), "conv": (64, 28, 28, 32)}
+    )
     for kind, shape in shapes.items():
-        yield Comparison("normalization", f"BatchNorm forward+backward, {kind} {shape}",
-                         lambda shape=shape: (_step(BatchNorm(), shape), _step(keras.layers.BatchNormalization(), shape)),
-                         target=1.2, ours="BatchNorm", reference="BatchNormalization")
+        yield Comparison(
+            "normalization",
+            f"BatchNorm forward+backward, {kind} {shape}",
+            lambda shape=shape: (
+                _step(BatchNorm(), shape),
+                _step(keras.layers.BatchNormalization(), shape),
+            ),
+            target=1.2,
+            ours="BatchNorm",
+            reference="BatchNormalization",
+        )

@@ -17,19 +17,33 @@ from mlcourse.bench import Comparison
 #: name -> (ours, Keras's twin or nearest, whether it is a twin)
 PAIRS = {
     "GradientDescent": (lambda: O.GradientDescent(0.01), lambda: keras.optimizers.SGD(0.01), True),
-    "Momentum": (lambda: O.Momentum(0.01, 0.9), lambda: keras.optimizers.SGD(0.01, momentum=0.9), True),
+    "Momentum": (
+        lambda: O.Momentum(0.01, 0.9),
+        lambda: keras.optimizers.SGD(0.01, momentum=0.9),
+        True,
+    ),
     "Adagrad": (lambda: O.Adagrad(0.01), lambda: keras.optimizers.Adagrad(0.01), True),
     "RMSProp": (lambda: O.RMSProp(0.001), lambda: keras.optimizers.RMSprop(0.001), True),
     "Adam": (lambda: O.Adam(0.001), lambda: keras.optimizers.Adam(0.001), True),
-    "EMAMomentum": (lambda: O.EMAMomentum(0.1, 0.9), lambda: keras.optimizers.SGD(0.01, momentum=0.9), False),
+    "EMAMomentum": (
+        lambda: O.EMAMomentum(0.1, 0.9),
+        lambda: keras.optimizers.SGD(0.01, momentum=0.9),
+        False,
+    ),
     "NormalizedGD": (lambda: O.NormalizedGD(0.01), lambda: keras.optimizers.SGD(0.01), False),
-    "GlobalRMSProp": (lambda: O.GlobalRMSProp(0.001), lambda: keras.optimizers.RMSprop(0.001), False),
+    "GlobalRMSProp": (
+        lambda: O.GlobalRMSProp(0.001),
+        lambda: keras.optimizers.RMSprop(0.001),
+        False,
+    ),
 }
 
 
 def _model(width, depth):
     keras.utils.set_random_seed(0)
-    layers = [keras.layers.Dense(width, activation="relu") for _ in range(depth - 1)] + [keras.layers.Dense(10)]
+    layers = [keras.layers.Dense(width, activation="relu") for _ in range(depth - 1)] + [
+        keras.layers.Dense(10)
+    ]
     return keras.Sequential([keras.Input((64,)), *layers])
 
 
@@ -42,8 +56,10 @@ def _steps(optimizer, width, depth, batch):
     variables = model.trainable_variables
     optimizer.build(variables)
     loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-    grads = [tf.constant(np.random.default_rng(i).normal(0, 1e-3, v.shape).astype("float32"))
-             for i, v in enumerate(variables)]
+    grads = [
+        tf.constant(np.random.default_rng(i).normal(0, 1e-3, v.shape).astype("float32"))
+        for i, v in enumerate(variables)
+    ]
 
     @tf.function(jit_compile=False)
     def train():
@@ -73,9 +89,19 @@ def comparisons(quick=False):
         ours, theirs, twin = PAIRS[name]
         reference = type(theirs()).__name__ + ("" if twin else " (nearest)")
         for step in ("train", "update"):
+
             def build(ours=ours, theirs=theirs, step=step):
-                mine, keras_ = _steps(ours(), width, depth, batch)[step], _steps(theirs(), width, depth, batch)[step]
+                mine, keras_ = (
+                    _steps(ours(), width, depth, batch)[step],
+                    _steps(theirs(), width, depth, batch)[step],
+                )
                 return mine, keras_, f"graph ops {_graph_ops(mine)}/{_graph_ops(keras_)}"
 
-            yield Comparison("optimizers", f"{name} {step} step ({depth}x Dense {width}, batch {batch})", build,
-                             target=1.05 if twin else None, ours=name, reference=reference)
+            yield Comparison(
+                "optimizers",
+                f"{name} {step} step ({depth}x Dense {width}, batch {batch})",
+                build,
+                target=1.05 if twin else None,
+                ours=name,
+                reference=reference,
+            )

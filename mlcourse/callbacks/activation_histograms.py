@@ -20,7 +20,12 @@ class ActivationHistogramLogger(keras.callbacks.Callback):
         super().__init__()
         if int(every_n_epochs) < 1:
             raise ValueError(f"every_n_epochs must be a positive integer, got {every_n_epochs}")
-        self.log_dir, self.x, self.layer_names, self.every_n_epochs = str(log_dir), x, layer_names, int(every_n_epochs)
+        self.log_dir, self.x, self.layer_names, self.every_n_epochs = (
+            str(log_dir),
+            x,
+            layer_names,
+            int(every_n_epochs),
+        )
         self._probe = None
 
     def _build_probe(self):
@@ -42,5 +47,7 @@ class ActivationHistogramLogger(keras.callbacks.Callback):
         writer = tf.summary.create_file_writer(self.log_dir)
         with writer.as_default():
             for name, value in zip(names, outputs):
-                tf.summary.histogram(f"activations/{name}", tf.cast(value, "float32"), step=epoch + 1)
+                tf.summary.histogram(
+                    f"activations/{name}", tf.cast(value, "float32"), step=epoch + 1
+                )
         writer.close()

@@ -21,10 +21,14 @@ def attention_weights(model, layer_name, x, mask=None):
     as float32 (also under mixed precision).
     """
     layer = model.get_layer(layer_name)
-    inputs = layer.input  # a list when the mask was passed as a tensor too: the sequence comes first
+    inputs = (
+        layer.input
+    )  # a list when the mask was passed as a tensor too: the sequence comes first
     probe = keras.Model(model.inputs[0], inputs[0] if isinstance(inputs, (list, tuple)) else inputs)
     masking = {} if mask is None else {"mask": mask}  # image layers take no mask
-    _, weights = layer(probe(x, training=False), return_attention_scores=True, training=False, **masking)
+    _, weights = layer(
+        probe(x, training=False), return_attention_scores=True, training=False, **masking
+    )
     weights = keras.ops.convert_to_numpy(keras.ops.cast(weights, "float32"))
     return weights[:, None] if weights.ndim == 3 else weights
 
@@ -72,4 +76,3 @@ class AttentionMaps(FigureSnapshots):
         for n, words in enumerate(self.sentences):
             figure = attention_figure(weights[n], words, title=f"{self.layer_name}, epoch {step}")
             log_figure(self.writer, f"attention/sentence_{n}", figure, step=step)
-

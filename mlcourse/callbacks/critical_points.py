@@ -36,9 +36,14 @@ class CriticalPointLogger(keras.callbacks.Callback):
         if int(every_n_epochs) != every_n_epochs or every_n_epochs < 1:
             raise ValueError(f"every_n_epochs must be a positive integer, got {every_n_epochs}")
         if int(exact_max_parameters) != exact_max_parameters or exact_max_parameters < 0:
-            raise ValueError(f"exact_max_parameters must be a non-negative integer, got {exact_max_parameters}")
+            raise ValueError(
+                f"exact_max_parameters must be a non-negative integer, got {exact_max_parameters}"
+            )
         self.log_dir, self.x, self.y, self.loss = str(log_dir), x, y, loss
-        self.every_n_epochs, self.exact_max_parameters = int(every_n_epochs), int(exact_max_parameters)
+        self.every_n_epochs, self.exact_max_parameters = (
+            int(every_n_epochs),
+            int(exact_max_parameters),
+        )
         self.history = []
         self._surface = None
         self._writer = None
@@ -58,11 +63,16 @@ class CriticalPointLogger(keras.callbacks.Callback):
         surface = self._surface
         values = {"gradient_norm": surface.gradient_norm()}
         if surface.num_parameters <= self.exact_max_parameters:
-            eigenvalues = np.linalg.eigvalsh(surface.hessian(max_parameters=self.exact_max_parameters))
+            eigenvalues = np.linalg.eigvalsh(
+                surface.hessian(max_parameters=self.exact_max_parameters)
+            )
             values["minimum_ratio"] = minimum_ratio(eigenvalues)
         else:
             eigenvalues, _ = surface.extreme_eigenpairs(k=1)
-        values["min_eigenvalue"], values["max_eigenvalue"] = float(eigenvalues[0]), float(eigenvalues[-1])
+        values["min_eigenvalue"], values["max_eigenvalue"] = (
+            float(eigenvalues[0]),
+            float(eigenvalues[-1]),
+        )
         return values
 
     def on_epoch_end(self, epoch, logs=None):

@@ -28,7 +28,9 @@ def cross_attention_figure(weights, inputs, outputs, title=""):
     width, height = 1.0 + 0.25 * columns, 1.0 + 0.25 * rows
     figure, axes = plt.subplots(1, heads, figsize=(width * heads, height), squeeze=False)
     for head, axis in enumerate(axes[0]):
-        axis.imshow(weights[head, :rows, :columns], cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto")
+        axis.imshow(
+            weights[head, :rows, :columns], cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto"
+        )
         axis.set_xticks(range(columns), inputs, fontsize=8)
         axis.set_yticks(range(rows), outputs if head == 0 else [""] * rows, fontsize=8)
         axis.set_title(f"head {head + 1}", fontsize=9)
@@ -58,7 +60,9 @@ class CrossAttentionMaps(FigureSnapshots):
     def __init__(self, log_dir, words, vocabulary, source_length, gold=None, block=-1, every=1):
         super().__init__(log_dir, "cross_attention", every)
         if gold is not None and len(gold) != len(words):
-            raise ValueError(f"gold must have one string per word, got {len(gold)} for {len(words)} words")
+            raise ValueError(
+                f"gold must have one string per word, got {len(gold)} for {len(words)} words"
+            )
         self.words, self.vocabulary = list(words), vocabulary
         self.source_length, self.gold, self.block = source_length, gold, block
 
@@ -69,7 +73,9 @@ class CrossAttentionMaps(FigureSnapshots):
         start, end = self.vocabulary.index(seq2seq.START), self.vocabulary.index(seq2seq.END)
         source = seq2seq.encode_chars(self.words, self.vocabulary, self.source_length)
         length = self.model.inputs[1].shape[1]
-        predicted = seq2seq.decode(seq2seq.greedy_decode(self.model, source, length, start, end), self.vocabulary)
+        predicted = seq2seq.decode(
+            seq2seq.greedy_decode(self.model, source, length, start, end), self.vocabulary
+        )
         decoder_in = seq2seq.encode_chars(predicted, self.vocabulary, length, start=True)
         weights = seq2seq.cross_attention_weights(self.model, source, decoder_in, block=self.block)
         return predicted, weights
@@ -80,8 +86,13 @@ class CrossAttentionMaps(FigureSnapshots):
         predicted, weights = self.maps()
         for n, (word, output) in enumerate(zip(self.words, predicted)):
             outputs = list(output) + [END]
-            title = f"{word} → {output}" + (f" (gold {self.gold[n]})" if self.gold is not None else "")
-            figure = cross_attention_figure(weights[n], list(word)[: self.source_length], outputs,
-                                            title=f"{title}, epoch {step}")
+            title = f"{word} → {output}" + (
+                f" (gold {self.gold[n]})" if self.gold is not None else ""
+            )
+            figure = cross_attention_figure(
+                weights[n],
+                list(word)[: self.source_length],
+                outputs,
+                title=f"{title}, epoch {step}",
+            )
             log_figure(self.writer, f"cross_attention/word_{n}", figure, step=step)
-

@@ -22,7 +22,9 @@ def write_embedding(log_dir, table, labels, name="embedding"):
 
     table = np.asarray(table, "float32")
     if len(labels) != table.shape[0]:
-        raise ValueError(f"labels must have one entry per row: {len(labels)} labels for {table.shape[0]} rows")
+        raise ValueError(
+            f"labels must have one entry per row: {len(labels)} labels for {table.shape[0]} rows"
+        )
     tf.io.gfile.makedirs(str(log_dir))
     with open(f"{log_dir}/{name}.tsv", "w", encoding="utf-8") as handle:
         handle.writelines(f"{label or ' '}\n" for label in labels)

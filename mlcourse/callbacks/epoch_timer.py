@@ -75,7 +75,10 @@ class EpochTimer(keras.callbacks.Callback):
         self._last_batch_end = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
-        seconds, updates = self._last_batch_end - self._start, self._iterations_now() - self._iterations
+        seconds, updates = (
+            self._last_batch_end - self._start,
+            self._iterations_now() - self._iterations,
+        )
         self._epochs[epoch] = (seconds, updates)
         if self._writer is not None:
             self._save()
@@ -83,7 +86,9 @@ class EpochTimer(keras.callbacks.Callback):
 
             with self._writer.as_default():
                 tf.summary.scalar("timing/seconds_per_epoch", seconds, step=epoch)
-                tf.summary.scalar("timing/seconds_per_update", seconds / max(updates, 1), step=epoch)
+                tf.summary.scalar(
+                    "timing/seconds_per_update", seconds / max(updates, 1), step=epoch
+                )
             self._writer.flush()
 
     def on_train_end(self, logs=None):
@@ -96,5 +101,7 @@ class EpochTimer(keras.callbacks.Callback):
             raise ValueError("summary() needs at least one timed epoch (call it after fit)")
         timed = slice(1, None) if len(self.seconds) > 1 else slice(None)
         seconds, updates = np.array(self.seconds[timed]), np.array(self.updates[timed])
-        return {"seconds_per_epoch": float(np.min(seconds)),
-                "seconds_per_update": float(np.min(seconds / np.maximum(updates, 1)))}
+        return {
+            "seconds_per_epoch": float(np.min(seconds)),
+            "seconds_per_update": float(np.min(seconds / np.maximum(updates, 1))),
+        }

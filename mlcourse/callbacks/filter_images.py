@@ -26,7 +26,10 @@ def tile_images(tiles, columns=None, gap=1):
     grid = np.ones((rows * (height + gap) - gap, columns * (width + gap) - gap), dtype="float32")
     for index, tile in enumerate(tiles):
         r, c = divmod(index, columns)
-        grid[r * (height + gap) : r * (height + gap) + height, c * (width + gap) : c * (width + gap) + width] = tile
+        grid[
+            r * (height + gap) : r * (height + gap) + height,
+            c * (width + gap) : c * (width + gap) + width,
+        ] = tile
     return grid
 
 
@@ -70,11 +73,16 @@ class FilterImages(keras.callbacks.Callback):
         maps = keras.ops.convert_to_numpy(self._probe(self.x, training=False)).astype("float32")
         writer = tf.summary.create_file_writer(self.log_dir)
         with writer.as_default():
-            tf.summary.image(f"filters/{self.layer_name}", self._image(tile_images(kernel[:, :, 0].transpose(2, 0, 1)),
-                                                                        self.upscale), step=step)
+            tf.summary.image(
+                f"filters/{self.layer_name}",
+                self._image(tile_images(kernel[:, :, 0].transpose(2, 0, 1)), self.upscale),
+                step=step,
+            )
             for i, image_maps in enumerate(maps):
                 grid = tile_images(image_maps.transpose(2, 0, 1))
-                tf.summary.image(f"feature_maps/{self.layer_name}/{i}", self._image(grid, 2), step=step)
+                tf.summary.image(
+                    f"feature_maps/{self.layer_name}/{i}", self._image(grid, 2), step=step
+                )
         writer.close()
 
     def on_epoch_end(self, epoch, logs=None):

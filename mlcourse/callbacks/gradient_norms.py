@@ -24,7 +24,9 @@ def layer_gradient_norms(model, x, y, training=True):
         grads = [by_id.get(id(v)) for v in layer.trainable_variables]
         grads = [g for g in grads if g is not None]
         if grads:
-            norms[layer.name] = float(np.sqrt(sum(float(tf.reduce_sum(tf.square(g))) for g in grads)))
+            norms[layer.name] = float(
+                np.sqrt(sum(float(tf.reduce_sum(tf.square(g))) for g in grads))
+            )
     return norms
 
 

@@ -55,10 +55,16 @@ def image_attention(model, layer_name, images, queries, head=None):
     maps = []
     for row, col in queries:
         if not (0 <= row < height and 0 <= col < width):
-            raise ValueError(f"queries must be pixels inside the {height}×{width} image, got {(row, col)}")
+            raise ValueError(
+                f"queries must be pixels inside the {height}×{width} image, got {(row, col)}"
+            )
         index = (row * side // height) * side + col * side // width
-        grid = weights[:, index].reshape(-1, key_side, key_side)[:, pad:pad + side, pad:pad + side]
-        upsampled = keras.ops.image.resize(grid[..., None], (height, width), interpolation="nearest")
+        grid = weights[:, index].reshape(-1, key_side, key_side)[
+            :, pad : pad + side, pad : pad + side
+        ]
+        upsampled = keras.ops.image.resize(
+            grid[..., None], (height, width), interpolation="nearest"
+        )
         maps.append(keras.ops.convert_to_numpy(upsampled)[..., 0])
     return np.stack(maps, axis=1).astype("float32")
 
@@ -72,13 +78,17 @@ def image_attention_figure(images, maps, queries, title=""):
 
     images = np.asarray(images)
     count, columns = len(images), 1 + len(queries)
-    figure, axes = plt.subplots(count, columns, figsize=(1.6 * columns, 1.6 * count + 0.4), squeeze=False)
+    figure, axes = plt.subplots(
+        count, columns, figsize=(1.6 * columns, 1.6 * count + 0.4), squeeze=False
+    )
     colours = plt.cm.tab10(np.arange(len(queries)) % 10)
     for n in range(count):
         grey = images[n, ..., 0] if images.ndim == 4 else images[n]
         axes[n, 0].imshow(grey, cmap="gray")
         for q, (row, col) in enumerate(queries):
-            axes[n, 0].scatter([col], [row], s=25, color=colours[q], edgecolors="white", linewidths=0.5)
+            axes[n, 0].scatter(
+                [col], [row], s=25, color=colours[q], edgecolors="white", linewidths=0.5
+            )
             axes[n, q + 1].imshow(grey, cmap="gray")
             axes[n, q + 1].imshow(maps[n, q], cmap="inferno", alpha=0.65)
             axes[n, q + 1].scatter([col], [row], s=25, marker="x", color=colours[q])
@@ -122,6 +132,7 @@ class ImageAttentionMaps(FigureSnapshots):
         """Write the maps of every layer now, at TensorBoard step ``step``."""
         for name in self.layer_names:
             maps = image_attention(self.model, name, self.images, self.queries, self.head)
-            figure = image_attention_figure(self.images, maps, self.queries, title=f"{name}, epoch {step}")
+            figure = image_attention_figure(
+                self.images, maps, self.queries, title=f"{name}, epoch {step}"
+            )
             log_figure(self.writer, f"attention/{name}", figure, step=step)
-

@@ -34,7 +34,11 @@ class NormalizationParameterLogger(keras.callbacks.Callback):
 
     def __init__(self, log_dir, every_n_epochs=1):
         super().__init__()
-        if isinstance(every_n_epochs, bool) or not isinstance(every_n_epochs, int) or every_n_epochs < 1:
+        if (
+            isinstance(every_n_epochs, bool)
+            or not isinstance(every_n_epochs, int)
+            or every_n_epochs < 1
+        ):
             raise ValueError(f"every_n_epochs must be a positive integer, got {every_n_epochs!r}")
         self.log_dir = str(log_dir)
         self.every_n_epochs = every_n_epochs
@@ -45,7 +49,9 @@ class NormalizationParameterLogger(keras.callbacks.Callback):
         import tensorflow as tf
 
         self._writer = tf.summary.create_file_writer(self.log_dir)
-        self._log(step=0)  # the values before the first update (γ = 1, β = 0 unless initialised otherwise)
+        self._log(
+            step=0
+        )  # the values before the first update (γ = 1, β = 0 unless initialised otherwise)
 
     def on_train_end(self, logs=None):
         self._writer.close()
@@ -67,5 +73,7 @@ class NormalizationParameterLogger(keras.callbacks.Callback):
                     tf.summary.histogram(f"{name}/{layer.name}", values, step=step)
                     for stat, value in (("mean", values.mean()), ("std", values.std())):
                         tf.summary.scalar(f"{name}/{layer.name}/{stat}", float(value), step=step)
-                        self.history.setdefault(f"{layer.name}/{name}/{stat}", []).append(float(value))
+                        self.history.setdefault(f"{layer.name}/{name}/{stat}", []).append(
+                            float(value)
+                        )
         self._writer.flush()

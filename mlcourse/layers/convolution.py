@@ -35,9 +35,17 @@ PADDINGS = ("valid", "same")
 
 def _positive_pair(value, name):
     """``3`` or ``(3, 3)`` -> ``(3, 3)``; anything else is a ``ValueError`` naming ``name``."""
-    pair = (value, value) if isinstance(value, int) and not isinstance(value, bool) else tuple(value or ())
-    if len(pair) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in pair):
-        raise ValueError(f"{name} must be a positive integer or a pair of positive integers, got {value!r}")
+    pair = (
+        (value, value)
+        if isinstance(value, int) and not isinstance(value, bool)
+        else tuple(value or ())
+    )
+    if len(pair) != 2 or not all(
+        isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in pair
+    ):
+        raise ValueError(
+            f"{name} must be a positive integer or a pair of positive integers, got {value!r}"
+        )
     return pair
 
 
@@ -80,7 +88,9 @@ def check_fits(input_shape, kernel_size, padding, argument="kernel_size"):
     """A "valid" receptive field larger than the image has nowhere to go."""
     height, width = input_shape[1], input_shape[2]
     if height is None or width is None:
-        raise ValueError(f"input_shape must have a known height and width to cut receptive fields, got {input_shape}")
+        raise ValueError(
+            f"input_shape must have a known height and width to cut receptive fields, got {input_shape}"
+        )
     for size, kernel in zip((height, width), kernel_size):
         if padding == "valid" and size is not None and kernel > size:
             raise ValueError(
@@ -110,7 +120,9 @@ def receptive_fields(images, kernel_size, strides, padding, pad_value=0.0):
     """
     (k_h, k_w), (s_h, s_w) = kernel_size, strides
     height, width = images.shape[1], images.shape[2]
-    out_h, out_w = (output_length(n, k, s, padding) for n, k, s in zip((height, width), kernel_size, strides))
+    out_h, out_w = (
+        output_length(n, k, s, padding) for n, k, s in zip((height, width), kernel_size, strides)
+    )
     if padding == "same":
         pads = [(0, 0), same_padding(height, k_h, s_h), same_padding(width, k_w, s_w), (0, 0)]
         images = ops.pad(images, pads, constant_values=pad_value)
@@ -123,7 +135,7 @@ def receptive_fields(images, kernel_size, strides, padding, pad_value=0.0):
 
 
 def multiply_adds(model):
-    """Multiply-adds of one forward pass of one image through a model's Dense and 2D conv layers.
+    r"""Multiply-adds of one forward pass of one image through a model's Dense and 2D conv layers.
 
     Each of a conv layer's $H' W'$ receptive fields costs one multiply-add per weight of the shared
     neuron(s): $H' W' \cdot k_h k_w C_{in} C_{out}$. A dense layer costs $n_{in} n_{out}$. Pooling,
@@ -201,17 +213,25 @@ class ReceptiveFieldConv2D(keras.layers.Layer):
         check_fits(input_shape, self.kernel_size, self.padding)
         channels = input_shape[-1]
         self.kernel = self.add_weight(
-            name="kernel", shape=(*self.kernel_size, channels, self.filters), initializer=self.kernel_initializer
+            name="kernel",
+            shape=(*self.kernel_size, channels, self.filters),
+            initializer=self.kernel_initializer,
         )
         self.bias = None
         if self.use_bias:
-            self.bias = self.add_weight(name="bias", shape=(self.filters,), initializer=self.bias_initializer)
+            self.bias = self.add_weight(
+                name="bias", shape=(self.filters,), initializer=self.bias_initializer
+            )
 
     def call(self, inputs):
         fields = receptive_fields(inputs, self.kernel_size, self.strides, self.padding)
         _, out_h, out_w, field_size, channels = fields.shape
-        field_vectors = ops.reshape(fields, (-1, out_h, out_w, field_size * channels))  # p_ij: (k_h, k_w, C_in)
-        shared_neurons = ops.reshape(self.kernel, (-1, self.filters))  # W = the filter bank, flattened
+        field_vectors = ops.reshape(
+            fields, (-1, out_h, out_w, field_size * channels)
+        )  # p_ij: (k_h, k_w, C_in)
+        shared_neurons = ops.reshape(
+            self.kernel, (-1, self.filters)
+        )  # W = the filter bank, flattened
         outputs = ops.matmul(field_vectors, shared_neurons)
         if self.use_bias:
             outputs = outputs + self.bias
@@ -220,7 +240,8 @@ class ReceptiveFieldConv2D(keras.layers.Layer):
     def compute_output_shape(self, input_shape):
         check_fits(input_shape, self.kernel_size, self.padding)
         height, width = (
-            output_length(n, k, s, self.padding) for n, k, s in zip(input_shape[1:3], self.kernel_size, self.strides)
+            output_length(n, k, s, self.padding)
+            for n, k, s in zip(input_shape[1:3], self.kernel_size, self.strides)
         )
         return (input_shape[0], height, width, self.filters)
 

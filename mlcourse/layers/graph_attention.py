@@ -77,14 +77,30 @@ class GraphSelfAttention(MultiHeadSelfAttention):
         ``(batch, hops, N, N)`` (row ``i`` of hop ``k`` is zero where ``S_k(i)`` is empty).
     """
 
-    def __init__(self, units, hops=1, separate_heads=True, use_bias=True, kernel_initializer="glorot_uniform",
-                 bias_initializer="zeros", **kwargs):
+    def __init__(
+        self,
+        units,
+        hops=1,
+        separate_heads=True,
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        **kwargs,
+    ):
         units = check_positive_int("units", units)
         hops = check_positive_int("hops", hops)
         separate_heads = check_bool("separate_heads", separate_heads)
         heads = hops if separate_heads else 1
-        super().__init__(units * heads, heads, output_dim=units, score="scaled_dot", use_bias=use_bias,
-                         kernel_initializer=kernel_initializer, bias_initializer=bias_initializer, **kwargs)
+        super().__init__(
+            units * heads,
+            heads,
+            output_dim=units,
+            score="scaled_dot",
+            use_bias=use_bias,
+            kernel_initializer=kernel_initializer,
+            bias_initializer=bias_initializer,
+            **kwargs,
+        )
         self.hops = hops
         self.separate_heads = separate_heads
         self.supports_masking = False
@@ -92,14 +108,19 @@ class GraphSelfAttention(MultiHeadSelfAttention):
     def build(self, input_shape):
         features_shape, _ = input_shape
         super().build(features_shape)
-        self.hop_weights = (None if self.separate_heads else
-                            self.add_weight(name="hop_weights", shape=(self.hops,), initializer="ones"))
+        self.hop_weights = (
+            None
+            if self.separate_heads
+            else self.add_weight(name="hop_weights", shape=(self.hops,), initializer="ones")
+        )
 
     def call(self, inputs, return_attention_scores=False):
         features, adjacency = inputs
         rings = hop_masks(adjacency, self.hops)  # (B or 1, hops, N, N)
         query, key, value = (self._heads(features, name) for name in ("query", "key", "value"))
-        per_ring, weights = self._attend(query, key, value, rings, training=False)  # (B, hops, N, d)
+        per_ring, weights = self._attend(
+            query, key, value, rings, training=False
+        )  # (B, hops, N, d)
         reaches_any = ops.cast(ops.any(rings, axis=-1), per_ring.dtype)  # empty ring -> no output
         per_ring = per_ring * reaches_any[..., None]
         weights = weights * ops.cast(reaches_any, weights.dtype)[..., None]

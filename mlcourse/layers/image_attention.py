@@ -24,7 +24,9 @@ __all__ = ["ImageSelfAttention", "RelativePositionConvAttention"]
 
 def _check_image_shape(input_shape):
     if len(input_shape) != 4:
-        raise ValueError(f"inputs must be images (batch, height, width, channels), got shape {input_shape}")
+        raise ValueError(
+            f"inputs must be images (batch, height, width, channels), got shape {input_shape}"
+        )
 
 
 @keras.saving.register_keras_serializable(package="mlcourse")
@@ -62,8 +64,15 @@ class ImageSelfAttention(_Attending, keras.layers.Layer):
         ``(batch, H·W, H·W)`` (row ``i``, pixels row-major, sums to 1).
     """
 
-    def __init__(self, reduction=8, use_bias=True, kernel_initializer="glorot_uniform",
-                 bias_initializer="zeros", gamma_initializer="zeros", **kwargs):
+    def __init__(
+        self,
+        reduction=8,
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        gamma_initializer="zeros",
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         self.reduction = check_positive_int("reduction", reduction)
         self.use_bias = bool(use_bias)
@@ -74,10 +83,14 @@ class ImageSelfAttention(_Attending, keras.layers.Layer):
         self.dropout = 0.0
 
     def _projection(self, name, features, units):
-        kernel = self.add_weight(name=f"{name}_kernel", shape=(features, units),
-                                 initializer=self.kernel_initializer)
-        bias = (self.add_weight(name=f"{name}_bias", shape=(units,), initializer=self.bias_initializer)
-                if self.use_bias else None)
+        kernel = self.add_weight(
+            name=f"{name}_kernel", shape=(features, units), initializer=self.kernel_initializer
+        )
+        bias = (
+            self.add_weight(name=f"{name}_bias", shape=(units,), initializer=self.bias_initializer)
+            if self.use_bias
+            else None
+        )
         return kernel, bias
 
     def build(self, input_shape):
@@ -129,7 +142,9 @@ def _grid(height, width, offset=0):
 def _kernel_shifts(kernel_size):
     """The ``K²`` shifts ``Δ = (a − p, b − p)`` of a ``K×K`` kernel, row-major (``p = (K − 1)/2``)."""
     half = (kernel_size - 1) // 2
-    return [[float(a - half), float(b - half)] for a in range(kernel_size) for b in range(kernel_size)]
+    return [
+        [float(a - half), float(b - half)] for a in range(kernel_size) for b in range(kernel_size)
+    ]
 
 
 @keras.saving.register_keras_serializable(package="mlcourse")
@@ -172,15 +187,31 @@ class RelativePositionConvAttention(MultiHeadSelfAttention):
         ``(batch, K², H·W, (H+2p)·(W+2p))``.
     """
 
-    def __init__(self, kernel_size, head_dim, output_dim=None, sharpness=50.0, use_bias=True,
-                 kernel_initializer="glorot_uniform", bias_initializer="zeros", **kwargs):
+    def __init__(
+        self,
+        kernel_size,
+        head_dim,
+        output_dim=None,
+        sharpness=50.0,
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        **kwargs,
+    ):
         kernel_size = check_positive_int("kernel_size", kernel_size)
         if kernel_size % 2 == 0:
             raise ValueError(f"kernel_size must be an odd integer >= 1, got {kernel_size}")
         head_dim = check_positive_int("head_dim", head_dim)
-        super().__init__(kernel_size**2 * head_dim, kernel_size**2, output_dim=output_dim, score="scaled_dot",
-                         use_bias=use_bias, kernel_initializer=kernel_initializer,
-                         bias_initializer=bias_initializer, **kwargs)
+        super().__init__(
+            kernel_size**2 * head_dim,
+            kernel_size**2,
+            output_dim=output_dim,
+            score="scaled_dot",
+            use_bias=use_bias,
+            kernel_initializer=kernel_initializer,
+            bias_initializer=bias_initializer,
+            **kwargs,
+        )
         self.kernel_size = kernel_size
         self.sharpness = check_positive("sharpness", sharpness)
         self.supports_masking = False
@@ -188,11 +219,16 @@ class RelativePositionConvAttention(MultiHeadSelfAttention):
     def build(self, input_shape):
         _check_image_shape(input_shape)
         if input_shape[1] is None or input_shape[2] is None:
-            raise ValueError(f"inputs need a static height and width, got input_shape={input_shape}")
+            raise ValueError(
+                f"inputs need a static height and width, got input_shape={input_shape}"
+            )
         self._image_size = (int(input_shape[1]), int(input_shape[2]))
         super().build((input_shape[0], None, input_shape[-1]))
-        self.centers = self.add_weight(name="centers", shape=(self.num_heads, 2),
-                                       initializer=keras.initializers.Constant(_kernel_shifts(self.kernel_size)))
+        self.centers = self.add_weight(
+            name="centers",
+            shape=(self.num_heads, 2),
+            initializer=keras.initializers.Constant(_kernel_shifts(self.kernel_size)),
+        )
 
     @property
     def _pad(self):
@@ -222,7 +258,9 @@ class RelativePositionConvAttention(MultiHeadSelfAttention):
         query = self._heads(queries, "query")
         key = self._heads(keys, "key")
         value = ops.einsum("btf,fhd->bhtd", keys, self.value_kernel)
-        if self.value_bias is not None:  # padding pixels carry no value bias ("same" pads with zeros)
+        if (
+            self.value_bias is not None
+        ):  # padding pixels carry no value bias ("same" pads with zeros)
             inside = ops.pad(ops.ones((height, width)), [[pad, pad], [pad, pad]])
             inside = ops.cast(ops.reshape(inside, (1, 1, -1, 1)), value.dtype)
             value = value + inside * self.value_bias[None, :, None, :]

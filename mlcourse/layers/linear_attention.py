@@ -60,11 +60,28 @@ class LinearAttention(MultiHeadSelfAttention):
         ``(batch, T, output_dim)``.
     """
 
-    def __init__(self, units, num_heads=1, causal=True, output_dim=None, use_bias=True, epsilon=1e-6,
-                 kernel_initializer="glorot_uniform", bias_initializer="zeros", **kwargs):
-        super().__init__(units, num_heads, output_dim=output_dim, causal=check_bool("causal", causal),
-                         use_bias=use_bias, kernel_initializer=kernel_initializer,
-                         bias_initializer=bias_initializer, **kwargs)
+    def __init__(
+        self,
+        units,
+        num_heads=1,
+        causal=True,
+        output_dim=None,
+        use_bias=True,
+        epsilon=1e-6,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        **kwargs,
+    ):
+        super().__init__(
+            units,
+            num_heads,
+            output_dim=output_dim,
+            causal=check_bool("causal", causal),
+            use_bias=use_bias,
+            kernel_initializer=kernel_initializer,
+            bias_initializer=bias_initializer,
+            **kwargs,
+        )
         self.epsilon = check_positive("epsilon", epsilon)
 
     def _features(self, inputs, mask):
@@ -111,8 +128,12 @@ class LinearAttention(MultiHeadSelfAttention):
         if not self.built:
             self.build(tuple(inputs.shape))
         if inputs.shape[1] is None:
-            raise ValueError("recurrent() needs a static sequence length, got inputs.shape=" + str(inputs.shape))
-        query, key, value = self._features(ops.cast(inputs, self.compute_dtype), mask)  # (b, h, T, d)
+            raise ValueError(
+                "recurrent() needs a static sequence length, got inputs.shape=" + str(inputs.shape)
+            )
+        query, key, value = self._features(
+            ops.cast(inputs, self.compute_dtype), mask
+        )  # (b, h, T, d)
         batch, depth = ops.shape(key)[0], self.head_dim
         state = ops.zeros((batch, self.num_heads, depth, depth), key.dtype)  # S_0 = 0
         normaliser = ops.zeros((batch, self.num_heads, depth), key.dtype)  # z_0 = 0
@@ -121,7 +142,11 @@ class LinearAttention(MultiHeadSelfAttention):
             q_t, k_t, v_t = query[:, :, t], key[:, :, t], value[:, :, t]  # (b, h, d)
             state = state + k_t[..., :, None] * v_t[..., None, :]
             normaliser = normaliser + k_t
-            outputs.append(self._normalise(ops.einsum("bhd,bhde->bhe", q_t, state), ops.sum(q_t * normaliser, -1)))
+            outputs.append(
+                self._normalise(
+                    ops.einsum("bhd,bhde->bhe", q_t, state), ops.sum(q_t * normaliser, -1)
+                )
+            )
         return self._merge_heads(ops.stack(outputs, axis=2))
 
     def get_config(self):

@@ -30,7 +30,15 @@ from keras import ops
 
 from mlcourse._validation import check_bool, check_positive, check_positive_int, check_unit_interval
 
-__all__ = ["BatchNorm", "BatchRenorm", "GroupNorm", "InstanceNorm", "LayerNorm", "SpectralNorm", "WeightNorm"]
+__all__ = [
+    "BatchNorm",
+    "BatchRenorm",
+    "GroupNorm",
+    "InstanceNorm",
+    "LayerNorm",
+    "SpectralNorm",
+    "WeightNorm",
+]
 
 
 # --- argument checks -------------------------------------------------------------------------------
@@ -39,7 +47,11 @@ __all__ = ["BatchNorm", "BatchRenorm", "GroupNorm", "InstanceNorm", "LayerNorm",
 def _check_axis(axis):
     """An int, or a non-empty list of distinct ints (stored as given; resolved in `build`)."""
     axes = axis if isinstance(axis, (list, tuple)) else [axis]
-    if not axes or any(isinstance(a, bool) or not isinstance(a, numbers.Integral) for a in axes) or len(set(axes)) < len(axes):
+    if (
+        not axes
+        or any(isinstance(a, bool) or not isinstance(a, numbers.Integral) for a in axes)
+        or len(set(axes)) < len(axes)
+    ):
         raise ValueError(f"axis must be an int or a list of distinct ints, got {axis!r}")
     return list(axis) if isinstance(axis, (list, tuple)) else axis
 
@@ -134,8 +146,17 @@ class BatchNorm(keras.layers.Layer):
         A tensor of the input's shape.
     """
 
-    def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
-                 gamma_initializer="ones", **kwargs):
+    def __init__(
+        self,
+        axis=-1,
+        momentum=0.99,
+        epsilon=1e-3,
+        center=True,
+        scale=True,
+        beta_initializer="zeros",
+        gamma_initializer="ones",
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
             raise ValueError(f"axis must be an int (the channel axis), got {axis!r}")
@@ -152,21 +173,40 @@ class BatchNorm(keras.layers.Layer):
         (self._channel_axis,) = _resolve_axes(self.axis, ndim)
         channels = input_shape[self._channel_axis]
         if channels is None:
-            raise ValueError(f"axis {self.axis} of the inputs must have a known size, got shape {input_shape}")
+            raise ValueError(
+                f"axis {self.axis} of the inputs must have a known size, got shape {input_shape}"
+            )
         self._reduction_axes = [a for a in range(ndim) if a != self._channel_axis]
         self._param_shape = _broadcast_shape(ndim, [self._channel_axis], [channels])
-        self.gamma = self._add_channel_weight("gamma", channels, self.gamma_initializer) if self.scale else None
-        self.beta = self._add_channel_weight("beta", channels, self.beta_initializer) if self.center else None
+        self.gamma = (
+            self._add_channel_weight("gamma", channels, self.gamma_initializer)
+            if self.scale
+            else None
+        )
+        self.beta = (
+            self._add_channel_weight("beta", channels, self.beta_initializer)
+            if self.center
+            else None
+        )
         self._build_moving_statistics(channels)
         self.input_spec = keras.layers.InputSpec(ndim=ndim, axes={self._channel_axis: channels})
 
     def _add_channel_weight(self, name, channels, initializer, trainable=True):
-        return self.add_weight(name=name, shape=(channels,), initializer=initializer, trainable=trainable,
-                               autocast=False)
+        return self.add_weight(
+            name=name,
+            shape=(channels,),
+            initializer=initializer,
+            trainable=trainable,
+            autocast=False,
+        )
 
     def _build_moving_statistics(self, channels):
-        self.moving_mean = self._add_channel_weight("moving_mean", channels, "zeros", trainable=False)
-        self.moving_variance = self._add_channel_weight("moving_variance", channels, "ones", trainable=False)
+        self.moving_mean = self._add_channel_weight(
+            "moving_mean", channels, "zeros", trainable=False
+        )
+        self.moving_variance = self._add_channel_weight(
+            "moving_variance", channels, "ones", trainable=False
+        )
 
     def _per_channel(self, value, dtype):
         """A `(C,)` variable reshaped to broadcast against the inputs, e.g. `(1, 1, 1, C)`."""
@@ -201,10 +241,16 @@ class BatchNorm(keras.layers.Layer):
         return input_shape
 
     def get_config(self):
-        return {**super().get_config(), "axis": self.axis, "momentum": self.momentum, "epsilon": self.epsilon,
-                "center": self.center, "scale": self.scale,
-                "beta_initializer": keras.initializers.serialize(self.beta_initializer),
-                "gamma_initializer": keras.initializers.serialize(self.gamma_initializer)}
+        return {
+            **super().get_config(),
+            "axis": self.axis,
+            "momentum": self.momentum,
+            "epsilon": self.epsilon,
+            "center": self.center,
+            "scale": self.scale,
+            "beta_initializer": keras.initializers.serialize(self.beta_initializer),
+            "gamma_initializer": keras.initializers.serialize(self.gamma_initializer),
+        }
 
 
 @keras.saving.register_keras_serializable(package="mlcourse")
@@ -249,14 +295,22 @@ class BatchRenorm(BatchNorm):
     def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, rmax=3.0, dmax=5.0, **kwargs):
         super().__init__(axis=axis, momentum=momentum, epsilon=epsilon, **kwargs)
         if isinstance(rmax, bool) or not isinstance(rmax, numbers.Real) or rmax < 1:
-            raise ValueError(f"rmax must be a float >= 1 (r is clipped to [1/rmax, rmax]), got {rmax!r}")
+            raise ValueError(
+                f"rmax must be a float >= 1 (r is clipped to [1/rmax, rmax]), got {rmax!r}"
+            )
         if isinstance(dmax, bool) or not isinstance(dmax, numbers.Real) or dmax < 0:
-            raise ValueError(f"dmax must be a float >= 0 (d is clipped to [-dmax, dmax]), got {dmax!r}")
+            raise ValueError(
+                f"dmax must be a float >= 0 (d is clipped to [-dmax, dmax]), got {dmax!r}"
+            )
         self.rmax, self.dmax = float(rmax), float(dmax)
 
     def _build_moving_statistics(self, channels):
-        self.moving_mean = self._add_channel_weight("moving_mean", channels, "zeros", trainable=False)
-        self.moving_stddev = self._add_channel_weight("moving_stddev", channels, "ones", trainable=False)
+        self.moving_mean = self._add_channel_weight(
+            "moving_mean", channels, "zeros", trainable=False
+        )
+        self.moving_stddev = self._add_channel_weight(
+            "moving_stddev", channels, "ones", trainable=False
+        )
 
     def _normalize_training(self, x, mean, variance, gamma, beta):
         batch_stddev = ops.sqrt(variance + self.epsilon)
@@ -300,13 +354,21 @@ class _PerExampleNorm(keras.layers.Layer):
     def _build_affine(self, input_shape, param_axes):
         sizes = [input_shape[a] for a in param_axes]
         if any(size is None for size in sizes):
-            raise ValueError(f"axis {self.axis} of the inputs must have a known size, got shape {input_shape}")
+            raise ValueError(
+                f"axis {self.axis} of the inputs must have a known size, got shape {input_shape}"
+            )
         self._param_shape = _broadcast_shape(len(input_shape), param_axes, sizes)
-        self.gamma = self._add_affine_weight("gamma", sizes, self.gamma_initializer) if self.scale else None
-        self.beta = self._add_affine_weight("beta", sizes, self.beta_initializer) if self.center else None
+        self.gamma = (
+            self._add_affine_weight("gamma", sizes, self.gamma_initializer) if self.scale else None
+        )
+        self.beta = (
+            self._add_affine_weight("beta", sizes, self.beta_initializer) if self.center else None
+        )
 
     def _add_affine_weight(self, name, sizes, initializer):
-        return self.add_weight(name=name, shape=tuple(sizes), initializer=initializer, autocast=False)
+        return self.add_weight(
+            name=name, shape=tuple(sizes), initializer=initializer, autocast=False
+        )
 
     def _affine(self, x):
         r"""$\gamma \odot x + \beta$ with the parameters broadcast against `x`."""
@@ -320,9 +382,15 @@ class _PerExampleNorm(keras.layers.Layer):
         return input_shape
 
     def get_config(self):
-        return {**super().get_config(), "axis": self.axis, "epsilon": self.epsilon, "center": self.center,
-                "scale": self.scale, "beta_initializer": keras.initializers.serialize(self.beta_initializer),
-                "gamma_initializer": keras.initializers.serialize(self.gamma_initializer)}
+        return {
+            **super().get_config(),
+            "axis": self.axis,
+            "epsilon": self.epsilon,
+            "center": self.center,
+            "scale": self.scale,
+            "beta_initializer": keras.initializers.serialize(self.beta_initializer),
+            "gamma_initializer": keras.initializers.serialize(self.gamma_initializer),
+        }
 
 
 @keras.saving.register_keras_serializable(package="mlcourse")
@@ -351,9 +419,19 @@ class LayerNorm(_PerExampleNorm):
         A tensor of the input's shape.
     """
 
-    def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
-                 gamma_initializer="ones", **kwargs):
-        super().__init__(axis, epsilon, center, scale, beta_initializer, gamma_initializer, **kwargs)
+    def __init__(
+        self,
+        axis=-1,
+        epsilon=1e-3,
+        center=True,
+        scale=True,
+        beta_initializer="zeros",
+        gamma_initializer="ones",
+        **kwargs,
+    ):
+        super().__init__(
+            axis, epsilon, center, scale, beta_initializer, gamma_initializer, **kwargs
+        )
         self.supports_masking = True  # as keras.layers.LayerNormalization
 
     def build(self, input_shape):
@@ -363,7 +441,9 @@ class LayerNorm(_PerExampleNorm):
     def call(self, inputs):
         x = ops.cast(inputs, _stats_dtype(inputs))
         mean, variance = _moments(x, self._axes)
-        return ops.cast(self._affine((x - mean) * ops.rsqrt(variance + self.epsilon)), self.compute_dtype)
+        return ops.cast(
+            self._affine((x - mean) * ops.rsqrt(variance + self.epsilon)), self.compute_dtype
+        )
 
 
 @keras.saving.register_keras_serializable(package="mlcourse")
@@ -395,11 +475,22 @@ class GroupNorm(_PerExampleNorm):
         A tensor of the input's shape.
     """
 
-    def __init__(self, groups=32, axis=-1, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
-                 gamma_initializer="ones", **kwargs):
+    def __init__(
+        self,
+        groups=32,
+        axis=-1,
+        epsilon=1e-3,
+        center=True,
+        scale=True,
+        beta_initializer="zeros",
+        gamma_initializer="ones",
+        **kwargs,
+    ):
         if isinstance(axis, (list, tuple)):
             raise ValueError(f"axis must be an int (the channel axis), got {axis!r}")
-        super().__init__(axis, epsilon, center, scale, beta_initializer, gamma_initializer, **kwargs)
+        super().__init__(
+            axis, epsilon, center, scale, beta_initializer, gamma_initializer, **kwargs
+        )
         self.groups = check_positive_int("groups", groups)
 
     def _groups_for(self, channels):
@@ -411,7 +502,9 @@ class GroupNorm(_PerExampleNorm):
         self._build_affine(input_shape, [self._channel_axis])
         self._num_groups = self._groups_for(channels)
         if channels % self._num_groups:
-            raise ValueError(f"groups must divide the number of channels ({channels}), got {self._num_groups}")
+            raise ValueError(
+                f"groups must divide the number of channels ({channels}), got {self._num_groups}"
+            )
 
     def call(self, inputs):
         x = ops.cast(inputs, _stats_dtype(inputs))
@@ -419,7 +512,9 @@ class GroupNorm(_PerExampleNorm):
         c = self._channel_axis
         channels = shape[c]
         # (N, ..., C) -> (N, ..., G, C/G): one group per index of the new axis c.
-        grouped = ops.reshape(x, [*shape[:c], self._num_groups, channels // self._num_groups, *shape[c + 1:]])
+        grouped = ops.reshape(
+            x, [*shape[:c], self._num_groups, channels // self._num_groups, *shape[c + 1 :]]
+        )
         axes = [a for a in range(1, len(grouped.shape)) if a != c]
         mean, variance = _moments(grouped, axes)
         normalized = ops.reshape((grouped - mean) * ops.rsqrt(variance + self.epsilon), shape)
@@ -456,15 +551,27 @@ class InstanceNorm(_PerExampleNorm):
         A tensor of the input's shape.
     """
 
-    def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True, beta_initializer="zeros",
-                 gamma_initializer="ones", **kwargs):
+    def __init__(
+        self,
+        axis=-1,
+        epsilon=1e-3,
+        center=True,
+        scale=True,
+        beta_initializer="zeros",
+        gamma_initializer="ones",
+        **kwargs,
+    ):
         if isinstance(axis, (list, tuple)):
             raise ValueError(f"axis must be an int (the channel axis), got {axis!r}")
-        super().__init__(axis, epsilon, center, scale, beta_initializer, gamma_initializer, **kwargs)
+        super().__init__(
+            axis, epsilon, center, scale, beta_initializer, gamma_initializer, **kwargs
+        )
 
     def build(self, input_shape):
         if len(input_shape) < 3:
-            raise ValueError(f"inputs must have positions to normalise over (rank >= 3), got shape {input_shape}")
+            raise ValueError(
+                f"inputs must have positions to normalise over (rank >= 3), got shape {input_shape}"
+            )
         (self._channel_axis,) = _resolve_axes(self.axis, len(input_shape))
         self._axes = [a for a in range(1, len(input_shape)) if a != self._channel_axis]
         self._build_affine(input_shape, [self._channel_axis])
@@ -472,7 +579,9 @@ class InstanceNorm(_PerExampleNorm):
     def call(self, inputs):
         x = ops.cast(inputs, _stats_dtype(inputs))
         mean, variance = _moments(x, self._axes)
-        return ops.cast(self._affine((x - mean) * ops.rsqrt(variance + self.epsilon)), self.compute_dtype)
+        return ops.cast(
+            self._affine((x - mean) * ops.rsqrt(variance + self.epsilon)), self.compute_dtype
+        )
 
 
 # --- weight normalizations (wrappers) --------------------------------------------------------------
@@ -487,13 +596,17 @@ class _KernelWrapper(keras.layers.Wrapper):
 
     def __init__(self, layer, **kwargs):
         if not isinstance(layer, keras.layers.Layer):
-            raise ValueError(f"layer must be a keras Layer with a `kernel` (Dense, Conv2D, ...), got {layer!r}")
+            raise ValueError(
+                f"layer must be a keras Layer with a `kernel` (Dense, Conv2D, ...), got {layer!r}"
+            )
         super().__init__(layer, **kwargs)
 
     def build(self, input_shape):
         super().build(input_shape)
         if getattr(self.layer, "kernel", None) is None:
-            raise ValueError(f"layer must have a `kernel` weight (Dense, Conv2D, ...), got {type(self.layer).__name__}")
+            raise ValueError(
+                f"layer must have a `kernel` weight (Dense, Conv2D, ...), got {type(self.layer).__name__}"
+            )
 
     def _call_with_kernel(self, inputs, kernel):
         with keras.StatelessScope(state_mapping=[(self.layer.kernel, kernel)]):
@@ -548,7 +661,11 @@ class WeightNorm(_KernelWrapper):
     @staticmethod
     def _column_norms(kernel):
         r"""$\lVert \mathbf v_k \rVert$ over every axis but the last (the output units)."""
-        return ops.sqrt(ops.sum(ops.square(ops.cast(kernel, "float32")), axis=tuple(range(len(kernel.shape) - 1))))
+        return ops.sqrt(
+            ops.sum(
+                ops.square(ops.cast(kernel, "float32")), axis=tuple(range(len(kernel.shape) - 1))
+            )
+        )
 
     def call(self, inputs):
         # Under mixed precision `.value` is the float16 copy the wrapped layer would use; the maths runs in float32.

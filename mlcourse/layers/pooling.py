@@ -44,7 +44,8 @@ class _ReceptiveFieldPooling2D(keras.layers.Layer):
     def compute_output_shape(self, input_shape):
         check_fits(input_shape, self.pool_size, self.padding, argument="pool_size")
         height, width = (
-            output_length(n, k, s, self.padding) for n, k, s in zip(input_shape[1:3], self.pool_size, self.strides)
+            output_length(n, k, s, self.padding)
+            for n, k, s in zip(input_shape[1:3], self.pool_size, self.strides)
         )
         return (input_shape[0], height, width, input_shape[3])
 
@@ -73,7 +74,9 @@ class ReceptiveFieldMaxPooling2D(_ReceptiveFieldPooling2D):
     """
 
     def call(self, inputs):
-        fields = receptive_fields(inputs, self.pool_size, self.strides, self.padding, pad_value=float("-inf"))
+        fields = receptive_fields(
+            inputs, self.pool_size, self.strides, self.padding, pad_value=float("-inf")
+        )
         return ops.max(fields, axis=3)
 
 
@@ -100,5 +103,7 @@ class ReceptiveFieldAveragePooling2D(_ReceptiveFieldPooling2D):
         sums = ops.sum(fields, axis=3)
         if self.padding == "valid":
             return sums / ops.cast(self.pool_size[0] * self.pool_size[1], sums.dtype)
-        real_pixels = receptive_fields(ops.ones_like(inputs[:1, :, :, :1]), self.pool_size, self.strides, "same")
+        real_pixels = receptive_fields(
+            ops.ones_like(inputs[:1, :, :, :1]), self.pool_size, self.strides, "same"
+        )
         return sums / ops.sum(real_pixels, axis=3)  # |F_ij|, broadcast over batch and channels

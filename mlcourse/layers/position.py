@@ -38,7 +38,11 @@ class SinusoidalPositionalEncoding(keras.layers.Layer):
 
     def __init__(self, max_wavelength=10000.0, scale=1.0, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(max_wavelength, bool) or not isinstance(max_wavelength, (int, float)) or max_wavelength <= 0:
+        if (
+            isinstance(max_wavelength, bool)
+            or not isinstance(max_wavelength, (int, float))
+            or max_wavelength <= 0
+        ):
             raise ValueError(f"max_wavelength must be a positive number, got {max_wavelength!r}")
         if isinstance(scale, bool) or not isinstance(scale, (int, float)):
             raise ValueError(f"scale must be a number, got {scale!r}")
@@ -85,7 +89,11 @@ class PositionEmbedding(keras.layers.Layer):
 
     def __init__(self, sequence_length, initializer="glorot_uniform", **kwargs):
         super().__init__(**kwargs)
-        if isinstance(sequence_length, bool) or not isinstance(sequence_length, int) or sequence_length < 1:
+        if (
+            isinstance(sequence_length, bool)
+            or not isinstance(sequence_length, int)
+            or sequence_length < 1
+        ):
             raise ValueError(f"sequence_length must be a positive integer, got {sequence_length!r}")
         self.sequence_length = sequence_length
         self.initializer = keras.initializers.get(initializer)
@@ -94,9 +102,13 @@ class PositionEmbedding(keras.layers.Layer):
     def build(self, input_shape):
         if input_shape[1] is not None and input_shape[1] > self.sequence_length:
             raise ValueError(
-                f"sequence_length={self.sequence_length} is shorter than the inputs ({input_shape[1]} positions)")
+                f"sequence_length={self.sequence_length} is shorter than the inputs ({input_shape[1]} positions)"
+            )
         self.table = self.add_weight(
-            name="table", shape=(self.sequence_length, input_shape[-1]), initializer=self.initializer)
+            name="table",
+            shape=(self.sequence_length, input_shape[-1]),
+            initializer=self.initializer,
+        )
 
     def call(self, inputs):
         table = ops.cast(self.table[: ops.shape(inputs)[1]], self.compute_dtype)
@@ -106,5 +118,8 @@ class PositionEmbedding(keras.layers.Layer):
         return input_shape
 
     def get_config(self):
-        return {**super().get_config(), "sequence_length": self.sequence_length,
-                "initializer": keras.initializers.serialize(self.initializer)}
+        return {
+            **super().get_config(),
+            "sequence_length": self.sequence_length,
+            "initializer": keras.initializers.serialize(self.initializer),
+        }

@@ -56,8 +56,15 @@ class SigmoidSum(keras.layers.Layer):
         ``(..., 1)``: the prediction ``y``.
     """
 
-    def __init__(self, units, unit="sigmoid", kernel_initializer="glorot_uniform", bias_initializer="zeros",
-                 output_initializer="glorot_uniform", **kwargs):
+    def __init__(
+        self,
+        units,
+        unit="sigmoid",
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        output_initializer="glorot_uniform",
+        **kwargs,
+    ):
         super().__init__(**kwargs)
         if not isinstance(units, int) or isinstance(units, bool) or units < 1:
             raise ValueError(f"units must be a positive integer, got {units!r}")
@@ -72,11 +79,18 @@ class SigmoidSum(keras.layers.Layer):
     def build(self, input_shape):
         features = input_shape[-1]
         if features is None:
-            raise ValueError("SigmoidSum needs a known last input dimension (the number of features)")
-        self.kernel = self.add_weight(name="kernel", shape=(features, self.units), initializer=self.kernel_initializer)
-        self.hidden_bias = self.add_weight(name="hidden_bias", shape=(self.units,), initializer=self.bias_initializer)
-        self.output_kernel = self.add_weight(name="output_kernel", shape=(self.units, 1),
-                                             initializer=self.output_initializer)
+            raise ValueError(
+                "SigmoidSum needs a known last input dimension (the number of features)"
+            )
+        self.kernel = self.add_weight(
+            name="kernel", shape=(features, self.units), initializer=self.kernel_initializer
+        )
+        self.hidden_bias = self.add_weight(
+            name="hidden_bias", shape=(self.units,), initializer=self.bias_initializer
+        )
+        self.output_kernel = self.add_weight(
+            name="output_kernel", shape=(self.units, 1), initializer=self.output_initializer
+        )
         self.output_bias = self.add_weight(name="output_bias", shape=(1,), initializer="zeros")
 
     def hidden(self, inputs):

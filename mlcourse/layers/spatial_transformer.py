@@ -41,14 +41,22 @@ def affine_theta(rotation_degrees=0.0, scale=1.0, shift=(0.0, 0.0), image_size=(
     cos, sin = math.cos(angle), math.sin(angle)
     inverse = np.array([[cos, -sin], [sin, cos]]) / scale  # R(-angle) / s, with y pointing down
     t = np.array([2.0 * shift[0] / max(width - 1, 1), 2.0 * shift[1] / max(height - 1, 1)])
-    return tuple(float(v) for v in np.concatenate([inverse, (-inverse @ t)[:, None]], axis=1).ravel())
+    return tuple(
+        float(v) for v in np.concatenate([inverse, (-inverse @ t)[:, None]], axis=1).ravel()
+    )
 
 
 def _sampling_grid(theta, height, width):
     """Source coordinates in pixels, ``(batch, height * width)`` each, for output pixels row by row."""
-    ys, xs = np.meshgrid(np.linspace(-1.0, 1.0, height), np.linspace(-1.0, 1.0, width), indexing="ij")
-    target = np.stack([xs.ravel(), ys.ravel(), np.ones(height * width)]).astype("float32")  # (3, H W)
-    source = ops.matmul(ops.reshape(theta, (-1, 2, 3)), ops.convert_to_tensor(target))  # (batch, 2, H W)
+    ys, xs = np.meshgrid(
+        np.linspace(-1.0, 1.0, height), np.linspace(-1.0, 1.0, width), indexing="ij"
+    )
+    target = np.stack([xs.ravel(), ys.ravel(), np.ones(height * width)]).astype(
+        "float32"
+    )  # (3, H W)
+    source = ops.matmul(
+        ops.reshape(theta, (-1, 2, 3)), ops.convert_to_tensor(target)
+    )  # (batch, 2, H W)
     return source[:, 0], source[:, 1]
 
 
@@ -80,8 +88,12 @@ def affine_sample(images, theta, output_size=None):
             weight = (1.0 - ops.abs(x - xn)) * (1.0 - ops.abs(y - yn))  # bilinear kernel, >= 0 here
             inside = (xn >= 0) & (xn <= width - 1) & (yn >= 0) & (yn <= height - 1)
             weight = ops.where(inside, weight, 0.0)
-            index = ops.cast(ops.clip(yn, 0, height - 1) * width + ops.clip(xn, 0, width - 1), "int32")
-            index = ops.broadcast_to(ops.expand_dims(index, -1), (ops.shape(index)[0], out_h * out_w, channels))
+            index = ops.cast(
+                ops.clip(yn, 0, height - 1) * width + ops.clip(xn, 0, width - 1), "int32"
+            )
+            index = ops.broadcast_to(
+                ops.expand_dims(index, -1), (ops.shape(index)[0], out_h * out_w, channels)
+            )
             result = result + ops.expand_dims(weight, -1) * ops.take_along_axis(flat, index, axis=1)
     return ops.cast(ops.reshape(result, (-1, out_h, out_w, channels)), images.dtype)
 
@@ -118,27 +130,43 @@ class SpatialTransformer(keras.layers.Layer):
         not kept; call ``layer.theta(inputs)`` to see it.
     """
 
-    def __init__(self, localization_filters=(8, 16), localization_units=32, output_size=None, **kwargs):
+    def __init__(
+        self, localization_filters=(8, 16), localization_units=32, output_size=None, **kwargs
+    ):
         super().__init__(**kwargs)
         self.localization_filters = _positive_ints(localization_filters, "localization_filters")
-        if not isinstance(localization_units, int) or isinstance(localization_units, bool) or localization_units <= 0:
-            raise ValueError(f"localization_units must be a positive integer, got {localization_units!r}")
+        if (
+            not isinstance(localization_units, int)
+            or isinstance(localization_units, bool)
+            or localization_units <= 0
+        ):
+            raise ValueError(
+                f"localization_units must be a positive integer, got {localization_units!r}"
+            )
         self.localization_units = localization_units
         self.output_size = None
         if output_size is not None:
             self.output_size = _positive_ints(output_size, "output_size", allow_empty=False)
             if len(self.output_size) != 2:
-                raise ValueError(f"output_size must be None or (height, width), got {output_size!r}")
+                raise ValueError(
+                    f"output_size must be None or (height, width), got {output_size!r}"
+                )
         policy = self.dtype_policy
         self.localization = [
-            keras.layers.Conv2D(f, 3, strides=2, padding="same", activation="relu", dtype=policy, name=f"conv_{i}")
+            keras.layers.Conv2D(
+                f, 3, strides=2, padding="same", activation="relu", dtype=policy, name=f"conv_{i}"
+            )
             for i, f in enumerate(self.localization_filters)
         ]
         self.localization += [
             keras.layers.Flatten(dtype=policy, name="flatten"),
-            keras.layers.Dense(self.localization_units, activation="relu", dtype=policy, name="hidden"),
+            keras.layers.Dense(
+                self.localization_units, activation="relu", dtype=policy, name="hidden"
+            ),
         ]
-        self.theta_layer = keras.layers.Dense(6, kernel_initializer="zeros", dtype=policy, name="theta")
+        self.theta_layer = keras.layers.Dense(
+            6, kernel_initializer="zeros", dtype=policy, name="theta"
+        )
         self.input_spec = keras.layers.InputSpec(ndim=4)
 
     def build(self, input_shape):

@@ -30,8 +30,10 @@ def _check_heads(model_dim, num_heads):
 
 def _check_width(input_shape, model_dim, what="inputs"):
     if input_shape[-1] != model_dim:
-        raise ValueError(f"{what} must have model_dim={model_dim} features (for the residual), "
-                         f"got shape {tuple(input_shape)}")
+        raise ValueError(
+            f"{what} must have model_dim={model_dim} features (for the residual), "
+            f"got shape {tuple(input_shape)}"
+        )
 
 
 class _TransformerBlock(keras.layers.Layer):
@@ -46,8 +48,14 @@ class _TransformerBlock(keras.layers.Layer):
         self.norm_first = check_bool("norm_first", norm_first)
 
     def get_config(self):
-        return {**super().get_config(), "model_dim": self.model_dim, "num_heads": self.num_heads,
-                "ff_dim": self.ff_dim, "dropout": self.dropout, "norm_first": self.norm_first}
+        return {
+            **super().get_config(),
+            "model_dim": self.model_dim,
+            "num_heads": self.num_heads,
+            "ff_dim": self.ff_dim,
+            "dropout": self.dropout,
+            "norm_first": self.norm_first,
+        }
 
     def _residual(self, x, norm, sublayer):
         """``x + Sublayer(x)`` with the LayerNorm before (pre-norm) or after (post-norm)."""
@@ -61,8 +69,10 @@ class _TransformerBlock(keras.layers.Layer):
 
 
 def _dense_pair(ff_dim, model_dim, policy, activation="relu", prefix="ff"):
-    return (keras.layers.Dense(ff_dim, activation=activation, dtype=policy, name=f"{prefix}_hidden"),
-            keras.layers.Dense(model_dim, dtype=policy, name=f"{prefix}_out"))
+    return (
+        keras.layers.Dense(ff_dim, activation=activation, dtype=policy, name=f"{prefix}_hidden"),
+        keras.layers.Dense(model_dim, dtype=policy, name=f"{prefix}_out"),
+    )
 
 
 def _layer_norm(policy, name):
@@ -98,8 +108,14 @@ class TransformerEncoderBlock(_TransformerBlock):
     def __init__(self, model_dim, num_heads, ff_dim, dropout=0.0, norm_first=False, **kwargs):
         super().__init__(model_dim, num_heads, ff_dim, dropout, norm_first, **kwargs)
         policy = self.dtype_policy
-        self.attention = MultiHeadSelfAttention(model_dim, num_heads, output_dim=model_dim, dropout=dropout,
-                                                dtype=policy, name="self_attention")
+        self.attention = MultiHeadSelfAttention(
+            model_dim,
+            num_heads,
+            output_dim=model_dim,
+            dropout=dropout,
+            dtype=policy,
+            name="self_attention",
+        )
         self._attention_dropout = keras.layers.Dropout(dropout, dtype=policy)
         self.attention_norm = _layer_norm(policy, "attention_norm")
         self._ff_hidden, self._ff_out = _dense_pair(ff_dim, model_dim, policy)
@@ -117,7 +133,9 @@ class TransformerEncoderBlock(_TransformerBlock):
         weights = []
 
         def attend(x):
-            out, scores = self.attention(x, mask=mask, return_attention_scores=True, training=training)
+            out, scores = self.attention(
+                x, mask=mask, return_attention_scores=True, training=training
+            )
             weights.append(scores)
             return self._attention_dropout(out, training=training)
 
@@ -167,10 +185,22 @@ class TransformerDecoderBlock(_TransformerBlock):
     def __init__(self, model_dim, num_heads, ff_dim, dropout=0.0, norm_first=False, **kwargs):
         super().__init__(model_dim, num_heads, ff_dim, dropout, norm_first, **kwargs)
         policy = self.dtype_policy
-        self.self_attention = MultiHeadSelfAttention(model_dim, num_heads, output_dim=model_dim, causal=True,
-                                                     dropout=dropout, dtype=policy, name="self_attention")
-        self.cross_attention = keras.layers.MultiHeadAttention(num_heads, key_dim=model_dim // num_heads,
-                                                               dropout=dropout, dtype=policy, name="cross_attention")
+        self.self_attention = MultiHeadSelfAttention(
+            model_dim,
+            num_heads,
+            output_dim=model_dim,
+            causal=True,
+            dropout=dropout,
+            dtype=policy,
+            name="self_attention",
+        )
+        self.cross_attention = keras.layers.MultiHeadAttention(
+            num_heads,
+            key_dim=model_dim // num_heads,
+            dropout=dropout,
+            dtype=policy,
+            name="cross_attention",
+        )
         self._self_dropout = keras.layers.Dropout(dropout, dtype=policy)
         self._cross_dropout = keras.layers.Dropout(dropout, dtype=policy)
         self.self_attention_norm = _layer_norm(policy, "self_attention_norm")
@@ -185,7 +215,12 @@ class TransformerDecoderBlock(_TransformerBlock):
         _check_width(source_shape, self.model_dim, "encoder outputs")
         self.self_attention.build(target_shape)
         self.cross_attention.build(target_shape, source_shape)
-        for layer in (self.self_attention_norm, self.cross_attention_norm, self.ff_norm, self._ff_hidden):
+        for layer in (
+            self.self_attention_norm,
+            self.cross_attention_norm,
+            self.ff_norm,
+            self._ff_hidden,
+        ):
             layer.build(target_shape)
         self._ff_out.build(target_shape[:-1] + (self.ff_dim,))
 
@@ -194,8 +229,10 @@ class TransformerDecoderBlock(_TransformerBlock):
         target_mask, source_mask = mask if mask is not None else (None, None)
         cross_mask = None
         if source_mask is not None:  # (batch, T_y, T_x): every query may see the real source tokens
-            cross_mask = ops.logical_and(ops.ones_like(targets[..., :1], dtype="bool"),
-                                         ops.cast(source_mask, "bool")[:, None, :])
+            cross_mask = ops.logical_and(
+                ops.ones_like(targets[..., :1], dtype="bool"),
+                ops.cast(source_mask, "bool")[:, None, :],
+            )
         weights = []
 
         def self_attend(x):
@@ -203,8 +240,13 @@ class TransformerDecoderBlock(_TransformerBlock):
             return self._self_dropout(out, training=training)
 
         def cross_attend(x):
-            out, scores = self.cross_attention(x, source, attention_mask=cross_mask,
-                                               return_attention_scores=True, training=training)
+            out, scores = self.cross_attention(
+                x,
+                source,
+                attention_mask=cross_mask,
+                return_attention_scores=True,
+                training=training,
+            )
             weights.append(scores)
             return self._cross_dropout(out, training=training)
 
@@ -266,15 +308,30 @@ class ConformerBlock(keras.layers.Layer):
         self.dropout = check_unit_interval("dropout", dropout)
         policy = self.dtype_policy
         hidden = ff_expansion * model_dim
-        self.ff1_norm, self.ff2_norm = _layer_norm(policy, "ff1_norm"), _layer_norm(policy, "ff2_norm")
-        self.ff1_hidden, self.ff1_out = _dense_pair(hidden, model_dim, policy, "swish", prefix="ff1")
-        self.ff2_hidden, self.ff2_out = _dense_pair(hidden, model_dim, policy, "swish", prefix="ff2")
+        self.ff1_norm, self.ff2_norm = (
+            _layer_norm(policy, "ff1_norm"),
+            _layer_norm(policy, "ff2_norm"),
+        )
+        self.ff1_hidden, self.ff1_out = _dense_pair(
+            hidden, model_dim, policy, "swish", prefix="ff1"
+        )
+        self.ff2_hidden, self.ff2_out = _dense_pair(
+            hidden, model_dim, policy, "swish", prefix="ff2"
+        )
         self.attention_norm = _layer_norm(policy, "attention_norm")
-        self.attention = MultiHeadSelfAttention(model_dim, num_heads, output_dim=model_dim, dropout=dropout,
-                                                dtype=policy, name="self_attention")
+        self.attention = MultiHeadSelfAttention(
+            model_dim,
+            num_heads,
+            output_dim=model_dim,
+            dropout=dropout,
+            dtype=policy,
+            name="self_attention",
+        )
         self.conv_norm = _layer_norm(policy, "conv_norm")
         self.pointwise_in = keras.layers.Conv1D(2 * model_dim, 1, dtype=policy, name="pointwise_in")
-        self.depthwise = keras.layers.DepthwiseConv1D(kernel_size, padding="same", dtype=policy, name="depthwise")
+        self.depthwise = keras.layers.DepthwiseConv1D(
+            kernel_size, padding="same", dtype=policy, name="depthwise"
+        )
         self.batch_norm = keras.layers.BatchNormalization(dtype=policy, name="batch_norm")
         self.pointwise_out = keras.layers.Conv1D(model_dim, 1, dtype=policy, name="pointwise_out")
         self.final_norm = _layer_norm(policy, "final_norm")
@@ -285,7 +342,13 @@ class ConformerBlock(keras.layers.Layer):
         input_shape = tuple(input_shape)
         _check_width(input_shape, self.model_dim)
         hidden_shape = input_shape[:-1] + (self.ff_expansion * self.model_dim,)
-        for norm in (self.ff1_norm, self.ff2_norm, self.attention_norm, self.conv_norm, self.final_norm):
+        for norm in (
+            self.ff1_norm,
+            self.ff2_norm,
+            self.attention_norm,
+            self.conv_norm,
+            self.final_norm,
+        ):
             norm.build(input_shape)
         for first, second in ((self.ff1_hidden, self.ff1_out), (self.ff2_hidden, self.ff2_out)):
             first.build(input_shape)
@@ -305,7 +368,9 @@ class ConformerBlock(keras.layers.Layer):
         return self._dropout(self.pointwise_out(hidden), training=training)
 
     def call(self, inputs, mask=None, training=None):
-        x = inputs + self._half_feed_forward(inputs, self.ff1_norm, self.ff1_hidden, self.ff1_out, training)
+        x = inputs + self._half_feed_forward(
+            inputs, self.ff1_norm, self.ff1_hidden, self.ff1_out, training
+        )
         attended = self.attention(self.attention_norm(x), mask=mask, training=training)
         x = x + self._dropout(attended, training=training)
         x = x + self._convolution(x, training)
@@ -319,5 +384,11 @@ class ConformerBlock(keras.layers.Layer):
         return tuple(input_shape)
 
     def get_config(self):
-        return {**super().get_config(), "model_dim": self.model_dim, "num_heads": self.num_heads,
-                "kernel_size": self.kernel_size, "ff_expansion": self.ff_expansion, "dropout": self.dropout}
+        return {
+            **super().get_config(),
+            "model_dim": self.model_dim,
+            "num_heads": self.num_heads,
+            "kernel_size": self.kernel_size,
+            "ff_expansion": self.ff_expansion,
+            "dropout": self.dropout,
+        }

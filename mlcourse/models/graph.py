@@ -9,13 +9,22 @@ elsewhere (semi-supervised: the loss sees only the few labelled nodes, the model
 
 import numpy as np
 
-__all__ = ["KINDS", "attention_weights", "evaluate_over_draws", "node_accuracy", "node_arrays",
-           "node_classifier", "predict_nodes"]
+__all__ = [
+    "KINDS",
+    "attention_weights",
+    "evaluate_over_draws",
+    "node_accuracy",
+    "node_arrays",
+    "node_classifier",
+    "predict_nodes",
+]
 
 KINDS = ("mlp", "attention")
 
 
-def node_classifier(kind, nodes, features, classes, units=16, hops=1, layers=1, separate_heads=True, dropout=0.0):
+def node_classifier(
+    kind, nodes, features, classes, units=16, hops=1, layers=1, separate_heads=True, dropout=0.0
+):
     """A Keras model from ``[features, adjacency]`` to class probabilities for every node.
 
     Args:
@@ -46,8 +55,9 @@ def node_classifier(kind, nodes, features, classes, units=16, hops=1, layers=1, 
         if kind == "mlp":
             x = keras.layers.Dense(units, activation="relu", name=f"dense_{layer}")(x)
         else:
-            x = GraphSelfAttention(units, hops=hops, separate_heads=separate_heads,
-                                   name=f"graph_attention_{layer}")([x, adjacency_in])
+            x = GraphSelfAttention(
+                units, hops=hops, separate_heads=separate_heads, name=f"graph_attention_{layer}"
+            )([x, adjacency_in])
             x = keras.layers.Activation("relu")(x)
     outputs = keras.layers.Dense(classes, activation="softmax", name="classes")(x)
     name = "mlp" if kind == "mlp" else f"attention_{hops}hop"
@@ -145,6 +155,12 @@ def evaluate_over_draws(build, graph, per_class, draws, seed=0, steps=200):
             model.fit(x, y, sample_weight=w, batch_size=1, epochs=1, verbose=0)
             test = np.setdiff1d(graph.labelled, train)
             accuracies.append(node_accuracy(predict_nodes(model, graph), graph.labels, test))
-        rows.append({"per_class": count, "mean": float(np.mean(accuracies)), "std": float(np.std(accuracies)),
-                     "accuracies": accuracies})
+        rows.append(
+            {
+                "per_class": count,
+                "mean": float(np.mean(accuracies)),
+                "std": float(np.std(accuracies)),
+                "accuracies": accuracies,
+            }
+        )
     return rows

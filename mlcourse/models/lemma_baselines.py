@@ -39,15 +39,20 @@ class LongestSuffixStripper:
         self.suffixes = set()
 
     def fit(self, pairs):
-        counts = collections.Counter(word[len(lemma):] for word, lemma in pairs
-                                     if len(lemma) < len(word) and word.startswith(lemma))
+        counts = collections.Counter(
+            word[len(lemma) :]
+            for word, lemma in pairs
+            if len(lemma) < len(word) and word.startswith(lemma)
+        )
         self.suffixes = {suffix for suffix, n in counts.items() if n >= self.min_count}
         return self
 
     def predict(self, words):
         out = []
         for word in words:
-            cuts = [k for k in range(len(word) - self.min_stem, 0, -1) if word[-k:] in self.suffixes]
+            cuts = [
+                k for k in range(len(word) - self.min_stem, 0, -1) if word[-k:] in self.suffixes
+            ]
             out.append(word[: len(word) - cuts[0]] if cuts else word)
         return out
 
@@ -69,16 +74,18 @@ class EndingRuleLemmatizer:
         for word, lemma in pairs:
             rule = edit_rule(word, lemma)
             for k in range(min(self.max_ending, len(word)) + 1):
-                votes[word[len(word) - k:]][rule] += 1
-        self.rules = {ending: min(counter.items(), key=lambda item: (-item[1], item[0]))[0]
-                      for ending, counter in votes.items()}
+                votes[word[len(word) - k :]][rule] += 1
+        self.rules = {
+            ending: min(counter.items(), key=lambda item: (-item[1], item[0]))[0]
+            for ending, counter in votes.items()
+        }
         return self
 
     def predict(self, words):
         out = []
         for word in words:
             for k in range(min(self.max_ending, len(word)), -1, -1):
-                rule = self.rules.get(word[len(word) - k:])
+                rule = self.rules.get(word[len(word) - k :])
                 if rule is not None and rule[0] <= len(word):
                     out.append(word[: len(word) - rule[0]] + rule[1])
                     break

@@ -17,14 +17,32 @@ and giving 10 logits (train with ``from_logits=True``). They cover the flow char
 import keras
 import numpy as np
 
-__all__ = ["REMEDIES", "logistic", "mlp", "plain_stack", "remedy_model", "shift_images", "small_cnn"]
+__all__ = [
+    "REMEDIES",
+    "logistic",
+    "mlp",
+    "plain_stack",
+    "remedy_model",
+    "shift_images",
+    "small_cnn",
+]
 
 #: The overfitting remedies ``remedy_model`` knows ("early-stopping" is a callback on the baseline).
-REMEDIES = ("baseline", "augmentation", "fewer-parameters", "sharing", "early-stopping", "l2", "dropout")
+REMEDIES = (
+    "baseline",
+    "augmentation",
+    "fewer-parameters",
+    "sharing",
+    "early-stopping",
+    "l2",
+    "dropout",
+)
 
 
 def _head(layers, name):
-    return keras.Sequential([keras.Input((28, 28))] + layers + [keras.layers.Dense(10, name="logits")], name=name)
+    return keras.Sequential(
+        [keras.Input((28, 28))] + layers + [keras.layers.Dense(10, name="logits")], name=name
+    )
 
 
 def logistic(name="logistic"):
@@ -52,12 +70,17 @@ def plain_stack(depth, width=32, name=None):
 
 def small_cnn(filters=8, name="small_cnn"):
     """Two 3×3 convolutions with pooling: each filter is shared by every position of the image."""
-    return _head([
-        keras.layers.Reshape((28, 28, 1)),
-        keras.layers.Conv2D(filters, 3, activation="relu"), keras.layers.MaxPooling2D(2),
-        keras.layers.Conv2D(2 * filters, 3, activation="relu"), keras.layers.MaxPooling2D(2),
-        keras.layers.Flatten(),
-    ], name)
+    return _head(
+        [
+            keras.layers.Reshape((28, 28, 1)),
+            keras.layers.Conv2D(filters, 3, activation="relu"),
+            keras.layers.MaxPooling2D(2),
+            keras.layers.Conv2D(2 * filters, 3, activation="relu"),
+            keras.layers.MaxPooling2D(2),
+            keras.layers.Flatten(),
+        ],
+        name,
+    )
 
 
 def remedy_model(remedy, width=256, depth=2, seed=0):
@@ -66,16 +89,26 @@ def remedy_model(remedy, width=256, depth=2, seed=0):
         raise ValueError(f"remedy must be one of {REMEDIES}, got {remedy!r}")
     if remedy == "augmentation":
         model = mlp(depth, width, name="augmentation")
-        augment = [keras.layers.Reshape((28, 28, 1)), keras.layers.RandomFlip("horizontal", seed=seed),
-                   keras.layers.RandomTranslation(0.1, 0.1, fill_mode="constant", seed=seed),
-                   keras.layers.Reshape((28, 28))]
-        return keras.Sequential([keras.Input((28, 28))] + augment + model.layers, name="augmentation")
+        augment = [
+            keras.layers.Reshape((28, 28, 1)),
+            keras.layers.RandomFlip("horizontal", seed=seed),
+            keras.layers.RandomTranslation(0.1, 0.1, fill_mode="constant", seed=seed),
+            keras.layers.Reshape((28, 28)),
+        ]
+        return keras.Sequential(
+            [keras.Input((28, 28))] + augment + model.layers, name="augmentation"
+        )
     if remedy == "fewer-parameters":
         return mlp(1, max(8, width // 8), name="fewer-parameters")
     if remedy == "sharing":
         return small_cnn(name="sharing")
-    return mlp(depth, width, dropout=0.5 if remedy == "dropout" else 0.0, l2=1e-3 if remedy == "l2" else 0.0,
-               name=remedy.replace("-", "_"))
+    return mlp(
+        depth,
+        width,
+        dropout=0.5 if remedy == "dropout" else 0.0,
+        l2=1e-3 if remedy == "l2" else 0.0,
+        name=remedy.replace("-", "_"),
+    )
 
 
 def shift_images(images, kind="invert"):

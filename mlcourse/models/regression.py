@@ -10,7 +10,12 @@ import keras
 from mlcourse.layers import SigmoidSum
 
 __all__ = [
-    "average_of", "linear_regressor", "relu_parameter_count", "relu_regressor", "sigmoid_sum_regressor", "updates_per_epoch",
+    "average_of",
+    "linear_regressor",
+    "relu_parameter_count",
+    "relu_regressor",
+    "sigmoid_sum_regressor",
+    "updates_per_epoch",
     "width_for_budget",
 ]
 
@@ -22,12 +27,16 @@ def linear_regressor(k, name=None):
 
 def sigmoid_sum_regressor(k, units, unit="sigmoid", name=None):
     """``y = b + Σ_i c_i·unit(b_i + Σ_j w_ij x_j)`` (one ``SigmoidSum`` layer)."""
-    return keras.Sequential([keras.Input((k,)), SigmoidSum(units, unit=unit)], name=name or f"{unit}_sum_{units}")
+    return keras.Sequential(
+        [keras.Input((k,)), SigmoidSum(units, unit=unit)], name=name or f"{unit}_sum_{units}"
+    )
 
 
 def relu_regressor(k, depth, width, name=None):
     """``depth`` hidden ReLU layers of ``width`` neurons and a linear output (the lecture's deep network)."""
-    layers = [keras.Input((k,))] + [keras.layers.Dense(width, activation="relu") for _ in range(depth)]
+    layers = [keras.Input((k,))] + [
+        keras.layers.Dense(width, activation="relu") for _ in range(depth)
+    ]
     return keras.Sequential(layers + [keras.layers.Dense(1)], name=name or f"relu_{depth}x{width}")
 
 
@@ -43,7 +52,9 @@ def width_for_budget(k, depth, budget):
     one wide layer or on several narrow ones.
     """
     upper = max(1, budget)
-    return min(range(1, upper + 1), key=lambda w: (abs(relu_parameter_count(k, depth, w) - budget), w))
+    return min(
+        range(1, upper + 1), key=lambda w: (abs(relu_parameter_count(k, depth, w) - budget), w)
+    )
 
 
 def average_of(models, name=None):
@@ -74,4 +85,3 @@ def average_of(models, name=None):
 def updates_per_epoch(examples, batch_size):
     """``ceil(N / B)``: one update per batch, every batch once an epoch (ML2021 L02, slide 44)."""
     return math.ceil(examples / batch_size)
-

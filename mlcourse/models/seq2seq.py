@@ -25,8 +25,16 @@ from mlcourse.layers.position import PositionEmbedding, SinusoidalPositionalEnco
 from mlcourse.layers.transformer import TransformerDecoderBlock, TransformerEncoderBlock
 
 __all__ = [
-    "END", "START", "char_vocabulary", "cross_attention_weights", "decode", "encode_chars", "exact_match",
-    "greedy_decode", "seq2seq_arrays", "transformer_seq2seq",
+    "END",
+    "START",
+    "char_vocabulary",
+    "cross_attention_weights",
+    "decode",
+    "encode_chars",
+    "exact_match",
+    "greedy_decode",
+    "seq2seq_arrays",
+    "transformer_seq2seq",
 ]
 
 START, END = "<s>", "</s>"
@@ -62,9 +70,11 @@ def seq2seq_arrays(pairs, vocabulary, source_length, target_length):
     ``decoder_out > 0``.
     """
     sources, targets = [s for s, _ in pairs], [t for _, t in pairs]
-    return (encode_chars(sources, vocabulary, source_length),
-            encode_chars(targets, vocabulary, target_length, start=True),
-            encode_chars(targets, vocabulary, target_length, end=True))
+    return (
+        encode_chars(sources, vocabulary, source_length),
+        encode_chars(targets, vocabulary, target_length, start=True),
+        encode_chars(targets, vocabulary, target_length, end=True),
+    )
 
 
 def decode(ids, vocabulary):
@@ -85,7 +95,9 @@ def decode(ids, vocabulary):
 def exact_match(predicted, gold):
     """The fraction of ``predicted`` strings equal to their ``gold`` string."""
     if len(predicted) != len(gold) or not len(gold):
-        raise ValueError(f"predicted and gold must be non-empty and equally long, got {len(predicted)} and {len(gold)}")
+        raise ValueError(
+            f"predicted and gold must be non-empty and equally long, got {len(predicted)} and {len(gold)}"
+        )
     return float(np.mean([p == g for p, g in zip(predicted, gold)]))
 
 
@@ -94,12 +106,23 @@ def _embed(ids, vocabulary_size, model_dim, length, positions, prefix):
     vectors = layers.Embedding(vocabulary_size, model_dim, name=f"{prefix}_embedding")(ids)
     if positions == "learned":
         return PositionEmbedding(length, name=f"{prefix}_position")(vectors)
-    vectors = layers.Rescaling(model_dim ** 0.5, name=f"{prefix}_scale")(vectors)  # the paper's √d
+    vectors = layers.Rescaling(model_dim**0.5, name=f"{prefix}_scale")(vectors)  # the paper's √d
     return SinusoidalPositionalEncoding(name=f"{prefix}_position")(vectors)
 
 
-def transformer_seq2seq(vocabulary_size, source_length, target_length, model_dim=64, num_heads=4, ff_dim=128,
-                        num_layers=2, dropout=0.1, norm_first=True, positions="learned", name="transformer"):
+def transformer_seq2seq(
+    vocabulary_size,
+    source_length,
+    target_length,
+    model_dim=64,
+    num_heads=4,
+    ff_dim=128,
+    num_layers=2,
+    dropout=0.1,
+    norm_first=True,
+    positions="learned",
+    name="transformer",
+):
     """An encoder–decoder Transformer over character ids (uncompiled; see the module docstring).
 
     Args:
@@ -111,8 +134,12 @@ def transformer_seq2seq(vocabulary_size, source_length, target_length, model_dim
         positions: ``"learned"`` (``PositionEmbedding``) or ``"sinusoidal"`` (embeddings × √d plus
             ``SinusoidalPositionalEncoding``).
     """
-    for argument, value in (("vocabulary_size", vocabulary_size), ("source_length", source_length),
-                            ("target_length", target_length), ("num_layers", num_layers)):
+    for argument, value in (
+        ("vocabulary_size", vocabulary_size),
+        ("source_length", source_length),
+        ("target_length", target_length),
+        ("num_layers", num_layers),
+    ):
         check_positive_int(argument, value)
     check_unit_interval("dropout", dropout)
     check_bool("norm_first", norm_first)
@@ -120,26 +147,42 @@ def transformer_seq2seq(vocabulary_size, source_length, target_length, model_dim
     source = keras.Input((source_length,), dtype="int32", name="source")
     target = keras.Input((target_length,), dtype="int32", name="decoder_in")
     source_mask, target_mask = ops.greater(source, 0), ops.greater(target, 0)
-    block = dict(model_dim=model_dim, num_heads=num_heads, ff_dim=ff_dim, dropout=dropout, norm_first=norm_first)
+    block = dict(
+        model_dim=model_dim,
+        num_heads=num_heads,
+        ff_dim=ff_dim,
+        dropout=dropout,
+        norm_first=norm_first,
+    )
 
-    h = layers.Dropout(dropout)(_embed(source, vocabulary_size, model_dim, source_length, positions, "source"))
+    h = layers.Dropout(dropout)(
+        _embed(source, vocabulary_size, model_dim, source_length, positions, "source")
+    )
     for n in range(1, num_layers + 1):
         h = TransformerEncoderBlock(**block, name=f"encoder_{n}")(h, mask=source_mask)
     if norm_first:
         h = layers.LayerNormalization(epsilon=1e-5, name="encoder_norm")(h)
 
-    y = layers.Dropout(dropout)(_embed(target, vocabulary_size, model_dim, target_length, positions, "target"))
+    y = layers.Dropout(dropout)(
+        _embed(target, vocabulary_size, model_dim, target_length, positions, "target")
+    )
     for n in range(1, num_layers + 1):
-        y = TransformerDecoderBlock(**block, name=f"decoder_{n}")([y, h], mask=[target_mask, source_mask])
+        y = TransformerDecoderBlock(**block, name=f"decoder_{n}")(
+            [y, h], mask=[target_mask, source_mask]
+        )
     if norm_first:
         y = layers.LayerNormalization(epsilon=1e-5, name="decoder_norm")(y)
-    probabilities = layers.Dense(vocabulary_size, activation="softmax", dtype="float32", name="next_char")(y)
+    probabilities = layers.Dense(
+        vocabulary_size, activation="softmax", dtype="float32", name="next_char"
+    )(y)
     return keras.Model([source, target], probabilities, name=name)
 
 
 def _decoder_blocks(model):
-    return sorted((layer for layer in model.layers if isinstance(layer, TransformerDecoderBlock)),
-                  key=lambda layer: int(layer.name.rsplit("_", 1)[-1]))
+    return sorted(
+        (layer for layer in model.layers if isinstance(layer, TransformerDecoderBlock)),
+        key=lambda layer: int(layer.name.rsplit("_", 1)[-1]),
+    )
 
 
 # ---------------------------------------------------------------------------------------- decoding
@@ -153,11 +196,13 @@ def greedy_decode(model, source, max_length, start_id, end_id, batch_size=1024):
     target_length = model.inputs[1].shape[1]
     check_positive_int("max_length", max_length)
     if max_length > target_length:
-        raise ValueError(f"max_length must be <= the model's decoder length {target_length}, got {max_length}")
+        raise ValueError(
+            f"max_length must be <= the model's decoder length {target_length}, got {max_length}"
+        )
     source = np.asarray(source, "int32")
     outputs = []
     for begin in range(0, len(source), batch_size):
-        chunk = source[begin: begin + batch_size]
+        chunk = source[begin : begin + batch_size]
         decoder_in = np.zeros((len(chunk), target_length), "int32")
         decoder_in[:, 0] = start_id
         out = np.zeros((len(chunk), max_length), "int32")
@@ -188,11 +233,18 @@ def cross_attention_weights(model, source, decoder_in, block=-1):
     index = blocks.index(layer)
     previous = model.get_layer("target_position") if index == 0 else blocks[index - 1]
     names = [each.name for each in model.layers]
-    encoder = model.get_layer("encoder_norm" if "encoder_norm" in names else
-                              [name for name in names if name.startswith("encoder_")][-1])
+    encoder = model.get_layer(
+        "encoder_norm"
+        if "encoder_norm" in names
+        else [name for name in names if name.startswith("encoder_")][-1]
+    )
     probe = keras.Model(model.inputs, [previous.output, encoder.output])
     source, decoder_in = np.asarray(source, "int32"), np.asarray(decoder_in, "int32")
     targets, encoded = probe([source, decoder_in], training=False)
-    _, weights = layer([targets, encoded], mask=[decoder_in > 0, source > 0], return_attention_scores=True,
-                       training=False)
+    _, weights = layer(
+        [targets, encoded],
+        mask=[decoder_in > 0, source > 0],
+        return_attention_scores=True,
+        training=False,
+    )
     return keras.ops.convert_to_numpy(weights)

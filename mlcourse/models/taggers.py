@@ -26,22 +26,40 @@ import numpy as np
 from keras import layers, ops
 
 from mlcourse.layers import (
-    ConformerBlock, DistanceDecayAttention, MultiHeadSelfAttention, SelfAttention, SinusoidalPositionalEncoding,
+    ConformerBlock,
+    DistanceDecayAttention,
+    MultiHeadSelfAttention,
+    SelfAttention,
+    SinusoidalPositionalEncoding,
     TransformerEncoderBlock,
 )
 
 __all__ = ["KINDS", "accuracy_by_distance", "predict_tags", "tagger", "token_accuracy"]
 
-KINDS = ("per_token", "window", "birnn", "self_attention", "multi_head", "distance_decay", "truncated", "transformer",
-         "conformer")
+KINDS = (
+    "per_token",
+    "window",
+    "birnn",
+    "self_attention",
+    "multi_head",
+    "distance_decay",
+    "truncated",
+    "transformer",
+    "conformer",
+)
 
 
 def _embed(ids, vocabulary_size, width, embedding):
     """``(B, T, F)`` ids → ``(B, T, width)``: one embedding per feature, concatenated, then mixed."""
     length, features = ids.shape[1], ids.shape[2]
     if embedding == "one_hot":  # a fixed identity table: the lecture's one-hot vectors
-        table = layers.Embedding(vocabulary_size, vocabulary_size, embeddings_initializer="identity",
-                                 trainable=False, name="embedding")
+        table = layers.Embedding(
+            vocabulary_size,
+            vocabulary_size,
+            embeddings_initializer="identity",
+            trainable=False,
+            name="embedding",
+        )
         per_feature = vocabulary_size
     elif embedding == "learned":
         table = layers.Embedding(vocabulary_size, width, name="embedding")
@@ -49,7 +67,11 @@ def _embed(ids, vocabulary_size, width, embedding):
     else:
         raise ValueError(f"embedding must be 'learned' or 'one_hot', got {embedding!r}")
     vectors = layers.Reshape((length, features * per_feature))(table(ids))
-    return vectors if features == 1 and embedding == "learned" else layers.Dense(width, name="mix_features")(vectors)
+    return (
+        vectors
+        if features == 1 and embedding == "learned"
+        else layers.Dense(width, name="mix_features")(vectors)
+    )
 
 
 def _stack(kind, h, mask, width, window, num_heads, num_layers, dropout):
@@ -57,12 +79,23 @@ def _stack(kind, h, mask, width, window, num_heads, num_layers, dropout):
     h = SinusoidalPositionalEncoding()(h)
     for n in range(1, num_layers + 1):
         if kind == "transformer":
-            h = TransformerEncoderBlock(width, num_heads, 2 * width, dropout=dropout, norm_first=True,
-                                        name=f"encoder_{n}")(h, mask=mask)
+            h = TransformerEncoderBlock(
+                width, num_heads, 2 * width, dropout=dropout, norm_first=True, name=f"encoder_{n}"
+            )(h, mask=mask)
         else:
-            h = ConformerBlock(width, num_heads, kernel_size=2 * window + 1, ff_expansion=2, dropout=dropout,
-                               name=f"conformer_{n}")(h, mask=mask)
-    return layers.LayerNormalization(epsilon=1e-5, name="encoder_norm")(h) if kind == "transformer" else h
+            h = ConformerBlock(
+                width,
+                num_heads,
+                kernel_size=2 * window + 1,
+                ff_expansion=2,
+                dropout=dropout,
+                name=f"conformer_{n}",
+            )(h, mask=mask)
+    return (
+        layers.LayerNormalization(epsilon=1e-5, name="encoder_norm")(h)
+        if kind == "transformer"
+        else h
+    )
 
 
 def _context(kind, h, mask, width, window, num_heads, rnn, num_layers=2, dropout=0.0):
@@ -70,7 +103,9 @@ def _context(kind, h, mask, width, window, num_heads, rnn, num_layers=2, dropout
     if kind == "per_token":
         return None
     if kind == "window":
-        return layers.Conv1D(width, 2 * window + 1, padding="same", activation="relu", name="window")(h)
+        return layers.Conv1D(
+            width, 2 * window + 1, padding="same", activation="relu", name="window"
+        )(h)
     if kind == "birnn":
         cell = {"lstm": layers.LSTM, "gru": layers.GRU}[rnn](width // 2, return_sequences=True)
         return layers.Bidirectional(cell, name="birnn")(h, mask=mask)
@@ -79,7 +114,9 @@ def _context(kind, h, mask, width, window, num_heads, rnn, num_layers=2, dropout
     if kind == "truncated":
         return SelfAttention(width, window=window, name="attention")(h, mask=mask)
     if kind == "multi_head":
-        return MultiHeadSelfAttention(width, num_heads, name="attention")(SinusoidalPositionalEncoding()(h), mask=mask)
+        return MultiHeadSelfAttention(width, num_heads, name="attention")(
+            SinusoidalPositionalEncoding()(h), mask=mask
+        )
     if kind == "distance_decay":
         return DistanceDecayAttention(width, num_heads, name="attention")(h, mask=mask)
     if kind in ("transformer", "conformer"):
@@ -87,8 +124,21 @@ def _context(kind, h, mask, width, window, num_heads, rnn, num_layers=2, dropout
     raise ValueError(f"kind must be one of {', '.join(KINDS)}; got {kind!r}")
 
 
-def tagger(kind, vocabulary_size, num_tags, length, num_features=1, width=64, window=2, num_heads=4,
-           rnn="lstm", embedding="learned", dropout=0.0, num_layers=2, name=None):
+def tagger(
+    kind,
+    vocabulary_size,
+    num_tags,
+    length,
+    num_features=1,
+    width=64,
+    window=2,
+    num_heads=4,
+    rnn="lstm",
+    embedding="learned",
+    dropout=0.0,
+    num_layers=2,
+    name=None,
+):
     """A tagger of the given ``kind`` (see the module table).
 
     Args:
@@ -124,7 +174,9 @@ def tagger(kind, vocabulary_size, num_tags, length, num_features=1, width=64, wi
 
 def predict_tags(model, data, batch_size=256):
     """Predicted tag ids ``(N, T)`` for ``TaggedArrays`` ``data``."""
-    batches = [model(data.x[i:i + batch_size], training=False) for i in range(0, len(data.x), batch_size)]
+    batches = [
+        model(data.x[i : i + batch_size], training=False) for i in range(0, len(data.x), batch_size)
+    ]
     return np.concatenate([np.argmax(keras.ops.convert_to_numpy(b), axis=-1) for b in batches])
 
 
@@ -139,6 +191,11 @@ def accuracy_by_distance(predicted, data, edges):
     rows = []
     for low, high in zip(edges[:-1], edges[1:]):
         where = (data.distance >= low) & (data.distance < high)
-        rows.append((f"{low}-{high - 1}" if high - 1 > low else f"{low}", token_accuracy(predicted, data, where),
-                     int((where & data.mask).sum())))
+        rows.append(
+            (
+                f"{low}-{high - 1}" if high - 1 > low else f"{low}",
+                token_accuracy(predicted, data, where),
+                int((where & data.mask).sum()),
+            )
+        )
     return rows

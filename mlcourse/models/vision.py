@@ -32,8 +32,15 @@ ATTENTION_LAYER = "image_attention"
 L = keras.layers
 
 
-def cnn(attention=False, filters=(32, 64), dropout=0.3, reduction=8, num_classes=10, input_shape=(28, 28, 1),
-        name=None):
+def cnn(
+    attention=False,
+    filters=(32, 64),
+    dropout=0.3,
+    reduction=8,
+    num_classes=10,
+    input_shape=(28, 28, 1),
+    name=None,
+):
     """The lecture-9 CNN (conv, pool, conv, pool, flatten, fully connected), optionally with SAGAN attention.
 
     Two stages of 3×3 conv + ReLU + 2×2 max-pool (28 → 14 → 7), then flatten, dropout and one dense
@@ -52,17 +59,34 @@ def cnn(attention=False, filters=(32, 64), dropout=0.3, reduction=8, num_classes
     if len(filters) != 2:
         raise ValueError(f"filters must be two conv widths, got {filters!r}")
     widths = [check_positive_int("filters", f) for f in filters]
-    layers = [keras.Input(input_shape), L.Conv2D(widths[0], 3, padding="same", activation="relu", name="conv1"),
-              L.MaxPooling2D(name="pool1")]
+    layers = [
+        keras.Input(input_shape),
+        L.Conv2D(widths[0], 3, padding="same", activation="relu", name="conv1"),
+        L.MaxPooling2D(name="pool1"),
+    ]
     if attention:
         layers.append(ImageSelfAttention(reduction=reduction, name=ATTENTION_LAYER))
-    layers += [L.Conv2D(widths[1], 3, padding="same", activation="relu", name="conv2"), L.MaxPooling2D(name="pool2"),
-               L.Flatten(), L.Dropout(dropout), L.Dense(num_classes, name="logits")]
+    layers += [
+        L.Conv2D(widths[1], 3, padding="same", activation="relu", name="conv2"),
+        L.MaxPooling2D(name="pool2"),
+        L.Flatten(),
+        L.Dropout(dropout),
+        L.Dense(num_classes, name="logits"),
+    ]
     return keras.Sequential(layers, name=name or ("cnn_attention" if attention else "cnn"))
 
 
-def attention_net(patch=4, model_dim=56, num_heads=4, ff_dim=112, depth=2, dropout=0.1, num_classes=10,
-                  input_shape=(28, 28, 1), name="attention_net"):
+def attention_net(
+    patch=4,
+    model_dim=56,
+    num_heads=4,
+    ff_dim=112,
+    depth=2,
+    dropout=0.1,
+    num_classes=10,
+    input_shape=(28, 28, 1),
+    name="attention_net",
+):
     """A ViT-style classifier: patch embedding + learned positions + ``depth`` Transformer encoder blocks.
 
     Args:
@@ -80,11 +104,23 @@ def attention_net(patch=4, model_dim=56, num_heads=4, ff_dim=112, depth=2, dropo
     if height % patch or width % patch:
         raise ValueError(f"patch must divide the image size {height}×{width}, got {patch}")
     tokens = (height // patch) * (width // patch)
-    layers = [keras.Input(input_shape), L.Conv2D(model_dim, patch, strides=patch, name="patch_embedding"),
-              L.Reshape((tokens, model_dim)), PositionEmbedding(tokens, name="positions")]
-    layers += [TransformerEncoderBlock(model_dim, num_heads, ff_dim, dropout=dropout, norm_first=True,
-                                       name=f"encoder_{i}") for i in range(1, depth + 1)]
-    layers += [L.LayerNormalization(epsilon=1e-5), L.GlobalAveragePooling1D(), L.Dense(num_classes, name="logits")]
+    layers = [
+        keras.Input(input_shape),
+        L.Conv2D(model_dim, patch, strides=patch, name="patch_embedding"),
+        L.Reshape((tokens, model_dim)),
+        PositionEmbedding(tokens, name="positions"),
+    ]
+    layers += [
+        TransformerEncoderBlock(
+            model_dim, num_heads, ff_dim, dropout=dropout, norm_first=True, name=f"encoder_{i}"
+        )
+        for i in range(1, depth + 1)
+    ]
+    layers += [
+        L.LayerNormalization(epsilon=1e-5),
+        L.GlobalAveragePooling1D(),
+        L.Dense(num_classes, name="logits"),
+    ]
     return keras.Sequential(layers, name=name)
 
 

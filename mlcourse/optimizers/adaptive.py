@@ -19,7 +19,13 @@ import math
 import keras
 from keras import ops
 
-from mlcourse._validation import check_bool, check_choice, check_non_negative, check_positive, check_unit_interval
+from mlcourse._validation import (
+    check_bool,
+    check_choice,
+    check_non_negative,
+    check_positive,
+    check_unit_interval,
+)
 from mlcourse.optimizers.base import CourseOptimizer, squared_global_norm
 
 __all__ = ["Adagrad", "RMSProp", "GlobalRMSProp", "Adam"]
@@ -59,9 +65,18 @@ class Adagrad(CourseOptimizer):
 
     _config_keys = ("initial_accumulator_value", "epsilon", "average")
 
-    def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7, average=False, **kwargs):
+    def __init__(
+        self,
+        learning_rate=0.001,
+        initial_accumulator_value=0.1,
+        epsilon=1e-7,
+        average=False,
+        **kwargs,
+    ):
         super().__init__(learning_rate, **kwargs)
-        self.initial_accumulator_value = check_non_negative("initial_accumulator_value", initial_accumulator_value)
+        self.initial_accumulator_value = check_non_negative(
+            "initial_accumulator_value", initial_accumulator_value
+        )
         self.epsilon = check_positive("epsilon", epsilon)
         self.average = check_bool("average", average)
 
@@ -80,7 +95,10 @@ class Adagrad(CourseOptimizer):
         sigma_squared = accumulator
         if self.average:
             sigma_squared = ops.divide(accumulator, ops.cast(self.iterations + 1, variable.dtype))
-        self.assign_sub(variable, ops.divide(ops.multiply(lr, gradient), ops.sqrt(ops.add(sigma_squared, self.epsilon))))
+        self.assign_sub(
+            variable,
+            ops.divide(ops.multiply(lr, gradient), ops.sqrt(ops.add(sigma_squared, self.epsilon))),
+        )
 
 
 @keras.saving.register_keras_serializable(package="mlcourse")
@@ -124,8 +142,14 @@ class RMSProp(CourseOptimizer):
         gradient = ops.cast(gradient, variable.dtype)
         velocity = self.slot(self.velocities, variable)
         rho = _first_step_weight(self.rho, self.iterations, self.sigma_init, variable.dtype)
-        self.assign(velocity, ops.add(ops.multiply(rho, velocity), ops.multiply(1 - rho, ops.square(gradient))))
-        self.assign_sub(variable, ops.divide(ops.multiply(lr, gradient), ops.sqrt(ops.add(velocity, self.epsilon))))
+        self.assign(
+            velocity,
+            ops.add(ops.multiply(rho, velocity), ops.multiply(1 - rho, ops.square(gradient))),
+        )
+        self.assign_sub(
+            variable,
+            ops.divide(ops.multiply(lr, gradient), ops.sqrt(ops.add(velocity, self.epsilon))),
+        )
 
 
 @keras.saving.register_keras_serializable(package="mlcourse")
@@ -156,7 +180,15 @@ class GlobalRMSProp(CourseOptimizer):
     _needs_global_state = True
     REDUCTIONS = ("sum", "mean")
 
-    def __init__(self, learning_rate=0.001, rho=0.9, epsilon=1e-7, reduction="sum", sigma_init="zeros", **kwargs):
+    def __init__(
+        self,
+        learning_rate=0.001,
+        rho=0.9,
+        epsilon=1e-7,
+        reduction="sum",
+        sigma_init="zeros",
+        **kwargs,
+    ):
         super().__init__(learning_rate, **kwargs)
         self.rho = check_unit_interval("rho", rho)
         self.epsilon = check_positive("epsilon", epsilon)
@@ -168,12 +200,16 @@ class GlobalRMSProp(CourseOptimizer):
             return
         super().build(variables)
         self.velocity = self.add_scalar("global_velocity")
-        self._parameter_count = float(sum(math.prod(v.shape) for v in variables)) if self.reduction == "mean" else 1.0
+        self._parameter_count = (
+            float(sum(math.prod(v.shape) for v in variables)) if self.reduction == "mean" else 1.0
+        )
 
     def update_global_state(self, gradients):
         rho = _first_step_weight(self.rho, self.iterations, self.sigma_init, "float32")
         squared = ops.divide(squared_global_norm(gradients), self._parameter_count)
-        self.assign(self.velocity, ops.add(ops.multiply(rho, self.velocity), ops.multiply(1 - rho, squared)))
+        self.assign(
+            self.velocity, ops.add(ops.multiply(rho, self.velocity), ops.multiply(1 - rho, squared))
+        )
 
     def update_step(self, gradient, variable, learning_rate):
         lr = ops.cast(learning_rate, variable.dtype)
@@ -208,7 +244,15 @@ class Adam(CourseOptimizer):
 
     _config_keys = ("beta_1", "beta_2", "epsilon", "bias_correction")
 
-    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, bias_correction=True, **kwargs):
+    def __init__(
+        self,
+        learning_rate=0.001,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-7,
+        bias_correction=True,
+        **kwargs,
+    ):
         super().__init__(learning_rate, **kwargs)
         self.beta_1 = check_unit_interval("beta_1", beta_1)
         self.beta_2 = check_unit_interval("beta_2", beta_2)
@@ -237,4 +281,6 @@ class Adam(CourseOptimizer):
         v = self.slot(self.velocities, variable)
         self.assign_add(m, ops.multiply(ops.subtract(gradient, m), 1 - self.beta_1))
         self.assign_add(v, ops.multiply(ops.subtract(ops.square(gradient), v), 1 - self.beta_2))
-        self.assign_sub(variable, ops.divide(ops.multiply(m, alpha), ops.add(ops.sqrt(v), self.epsilon)))
+        self.assign_sub(
+            variable, ops.divide(ops.multiply(m, alpha), ops.add(ops.sqrt(v), self.epsilon))
+        )

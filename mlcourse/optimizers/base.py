@@ -66,7 +66,11 @@ class CourseOptimizer(keras.optimizers.Optimizer):
     def add_scalar(self, name, initializer="zeros"):
         """One float32 scalar for the whole model, identical on every replica."""
         return self.add_variable(
-            shape=(), initializer=initializer, dtype="float32", aggregation="only_first_replica", name=name
+            shape=(),
+            initializer=initializer,
+            dtype="float32",
+            aggregation="only_first_replica",
+            name=name,
         )
 
     def slot(self, slots, variable):

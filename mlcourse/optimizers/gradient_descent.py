@@ -79,7 +79,9 @@ class Momentum(CourseOptimizer):
         gradient = ops.cast(gradient, variable.dtype)
         m = self.slot(self.movements, variable)
         momentum = ops.cast(self.momentum, variable.dtype)
-        self.assign(m, ops.subtract(ops.multiply(m, momentum), ops.multiply(gradient, learning_rate)))
+        self.assign(
+            m, ops.subtract(ops.multiply(m, momentum), ops.multiply(gradient, learning_rate))
+        )
         self.assign_add(variable, m)
 
 
@@ -118,7 +120,9 @@ class EMAMomentum(CourseOptimizer):
         learning_rate = ops.cast(learning_rate, variable.dtype)
         gradient = ops.cast(gradient, variable.dtype)
         v = self.slot(self.averages, variable)
-        self.assign_add(v, ops.multiply(ops.subtract(gradient, v), 1.0 - self.beta))  # v += (1-β)(g - v)
+        self.assign_add(
+            v, ops.multiply(ops.subtract(gradient, v), 1.0 - self.beta)
+        )  # v += (1-β)(g - v)
         self.assign_sub(variable, ops.multiply(v, learning_rate))
 
 

@@ -1,8 +1,8 @@
 """Battery cases for mlcourse.layers.attention and mlcourse.layers.position (ML2021 L10-11)."""
 
 import numpy as np
-
 from battery import BadArg, LayerCase
+
 from mlcourse.layers import (
     DistanceDecayAttention,
     MultiHeadSelfAttention,

@@ -1,8 +1,8 @@
 """Battery cases for lecture 9: ReceptiveFieldConv2D, receptive-field pooling, SpatialTransformer."""
 
 import numpy as np
-
 from battery import BadArg, LayerCase
+
 from mlcourse.layers import (
     ReceptiveFieldAveragePooling2D,
     ReceptiveFieldConv2D,
@@ -12,7 +12,9 @@ from mlcourse.layers import (
 
 
 def _images(height=9, width=8, channels=3):
-    return lambda: np.random.default_rng(0).normal(size=(2, height, width, channels)).astype("float32")
+    return lambda: (
+        np.random.default_rng(0).normal(size=(2, height, width, channels)).astype("float32")
+    )
 
 
 def _built(layer, shape=(2, 3, 3, 1)):
@@ -33,7 +35,9 @@ CASES = [
         make=lambda: ReceptiveFieldConv2D(4, 3, strides=2, padding="same", activation="relu"),
         inputs=_images(),
         bad_args=[
-            BadArg(lambda: _built(ReceptiveFieldConv2D(4, 5)), "kernel_size"),  # 5×5 field, 3×3 input, "valid"
+            BadArg(
+                lambda: _built(ReceptiveFieldConv2D(4, 5)), "kernel_size"
+            ),  # 5×5 field, 3×3 input, "valid"
             BadArg(lambda: ReceptiveFieldConv2D(4, 3, strides=0), "strides"),
             BadArg(lambda: ReceptiveFieldConv2D(4, 3, strides=(1, -2)), "strides"),
             BadArg(lambda: ReceptiveFieldConv2D(4, 3, padding="causal"), "padding"),
@@ -55,7 +59,9 @@ CASES = [
     ),
     LayerCase(
         name="SpatialTransformer",
-        make=lambda: SpatialTransformer(localization_filters=(4,), localization_units=8, output_size=(6, 5)),
+        make=lambda: SpatialTransformer(
+            localization_filters=(4,), localization_units=8, output_size=(6, 5)
+        ),
         inputs=_images(height=10, width=10, channels=2),
         bad_args=[
             BadArg(lambda: SpatialTransformer(localization_filters=(8, 0)), "localization_filters"),

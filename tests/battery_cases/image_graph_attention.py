@@ -1,8 +1,8 @@
 """Battery cases for mlcourse.layers.image_attention and mlcourse.layers.graph_attention (ML2021 L11)."""
 
 import numpy as np
-
 from battery import BadArg, LayerCase
+
 from mlcourse.layers import GraphSelfAttention, ImageSelfAttention, RelativePositionConvAttention
 
 
@@ -19,7 +19,10 @@ def _path_graph(nodes=6):
 
 def _graph(seed=0):
     features = np.random.default_rng(seed).normal(size=(2, 6, 5)).astype("float32")
-    return [features, np.stack([_path_graph(), np.eye(6, k=1, dtype="float32")])]  # undirected, directed
+    return [
+        features,
+        np.stack([_path_graph(), np.eye(6, k=1, dtype="float32")]),
+    ]  # undirected, directed
 
 
 CASES = [
@@ -41,7 +44,9 @@ CASES = [
             BadArg(lambda: RelativePositionConvAttention(2, head_dim=2), "kernel_size"),
             BadArg(lambda: RelativePositionConvAttention(0, head_dim=2), "kernel_size"),
             BadArg(lambda: RelativePositionConvAttention(3, head_dim=0), "head_dim"),
-            BadArg(lambda: RelativePositionConvAttention(3, head_dim=2, sharpness=0.0), "sharpness"),
+            BadArg(
+                lambda: RelativePositionConvAttention(3, head_dim=2, sharpness=0.0), "sharpness"
+            ),
         ],
         atol=1e-6,
     ),

@@ -23,7 +23,9 @@ def _built(layer, shape):
 CASES = [
     LayerCase(
         name="BatchNorm",
-        make=lambda: norm.BatchNorm(axis=-1, momentum=0.9, epsilon=1e-3, beta_initializer="random_normal"),
+        make=lambda: norm.BatchNorm(
+            axis=-1, momentum=0.9, epsilon=1e-3, beta_initializer="random_normal"
+        ),
         inputs=_images,
         atol=0.0,
         bad_args=[
@@ -48,7 +50,9 @@ CASES = [
     ),
     LayerCase(
         name="LayerNorm",
-        make=lambda: norm.LayerNorm(axis=[-3, -2, -1], epsilon=1e-5, gamma_initializer="random_normal"),
+        make=lambda: norm.LayerNorm(
+            axis=[-3, -2, -1], epsilon=1e-5, gamma_initializer="random_normal"
+        ),
         inputs=_images,
         bad_args=[
             BadArg(lambda: norm.LayerNorm(axis=[1, 1]), "axis"),
@@ -85,7 +89,9 @@ CASES = [
         atol=0.0,
         bad_args=[
             BadArg(lambda: norm.WeightNorm("dense"), "layer"),
-            BadArg(lambda: _built(norm.WeightNorm(keras.layers.Activation("relu")), (2, 4)), "layer"),
+            BadArg(
+                lambda: _built(norm.WeightNorm(keras.layers.Activation("relu")), (2, 4)), "layer"
+            ),
         ],
     ),
     LayerCase(
@@ -94,7 +100,10 @@ CASES = [
         inputs=_vectors,
         call_kwargs={"training": True},
         bad_args=[
-            BadArg(lambda: norm.SpectralNorm(keras.layers.Dense(5), power_iterations=0), "power_iterations"),
+            BadArg(
+                lambda: norm.SpectralNorm(keras.layers.Dense(5), power_iterations=0),
+                "power_iterations",
+            ),
             BadArg(lambda: norm.SpectralNorm(None), "layer"),
             BadArg(lambda: _built(norm.SpectralNorm(keras.layers.Dropout(0.5)), (2, 4)), "layer"),
         ],

@@ -37,7 +37,9 @@ CASES = [
         "Adagrad",
         lambda: O.Adagrad(0.05, initial_accumulator_value=0.0, average=True),
         bad_args=[
-            BadArg(lambda: O.Adagrad(0.05, initial_accumulator_value=-1.0), "initial_accumulator_value"),
+            BadArg(
+                lambda: O.Adagrad(0.05, initial_accumulator_value=-1.0), "initial_accumulator_value"
+            ),
             BadArg(lambda: O.Adagrad(0.05, average="yes"), "average"),
         ],
     ),

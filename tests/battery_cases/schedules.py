@@ -11,7 +11,10 @@ CASES = [
         bad_args=[
             BadArg(lambda: LinearWarmup(0.1, warmup_steps=-1), "warmup_steps"),
             BadArg(lambda: LinearWarmup(-0.1, warmup_steps=5), "schedule"),
-            BadArg(lambda: LinearWarmup(0.1, warmup_steps=5, initial_learning_rate=-1.0), "initial_learning_rate"),
+            BadArg(
+                lambda: LinearWarmup(0.1, warmup_steps=5, initial_learning_rate=-1.0),
+                "initial_learning_rate",
+            ),
         ],
     ),
     ScheduleCase(
@@ -29,8 +32,12 @@ CASES = [
         lambda: WarmupThenDecay(0.1, warmup_steps=10, decay_steps=100, final_learning_rate=0.01),
         bad_args=[
             BadArg(lambda: WarmupThenDecay(0.1, warmup_steps=-5, decay_steps=100), "warmup_steps"),
-            BadArg(lambda: WarmupThenDecay(0.0, warmup_steps=5, decay_steps=100), "peak_learning_rate"),
-            BadArg(lambda: WarmupThenDecay(0.1, warmup_steps=5, decay_steps=100, shape="cos"), "shape"),
+            BadArg(
+                lambda: WarmupThenDecay(0.0, warmup_steps=5, decay_steps=100), "peak_learning_rate"
+            ),
+            BadArg(
+                lambda: WarmupThenDecay(0.1, warmup_steps=5, decay_steps=100, shape="cos"), "shape"
+            ),
         ],
     ),
     ScheduleCase(

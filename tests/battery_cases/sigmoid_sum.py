@@ -1,6 +1,6 @@
 import numpy as np
-
 from battery import BadArg, LayerCase
+
 from mlcourse.layers import SigmoidSum
 
 

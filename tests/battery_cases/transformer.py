@@ -1,9 +1,14 @@
 """Battery cases for mlcourse.layers.linear_attention and mlcourse.layers.transformer (ML2021 L11-12)."""
 
 import numpy as np
-
 from battery import BadArg, LayerCase
-from mlcourse.layers import ConformerBlock, LinearAttention, TransformerDecoderBlock, TransformerEncoderBlock
+
+from mlcourse.layers import (
+    ConformerBlock,
+    LinearAttention,
+    TransformerDecoderBlock,
+    TransformerEncoderBlock,
+)
 
 
 def _sequence(batch=2, length=6, features=8, seed=0):
@@ -27,7 +32,9 @@ CASES = [
     ),
     LayerCase(
         name="TransformerEncoderBlock",
-        make=lambda: TransformerEncoderBlock(8, num_heads=2, ff_dim=16, dropout=0.1, norm_first=True),
+        make=lambda: TransformerEncoderBlock(
+            8, num_heads=2, ff_dim=16, dropout=0.1, norm_first=True
+        ),
         inputs=_sequence,
         bad_args=[
             BadArg(lambda: TransformerEncoderBlock(10, num_heads=3, ff_dim=16), "num_heads"),
