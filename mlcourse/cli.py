@@ -10,13 +10,11 @@ A bad flag or an unknown tutorial exits with status 2 and lists the valid choice
 """
 
 import argparse
-import os
 import sys
 import time
+from pathlib import Path
 
-from mlcourse import tutorials
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from mlcourse import options, quiet, tutorials
 
 
 def _parser():
@@ -101,58 +99,69 @@ def cmd_run(args):
         print(_parser().format_usage() + "tutorials: " + ", ".join(ids))
         return 0
     if args.id == "all":
-        from mlcourse import runner
-
-        runner.tutorial_parser({"id": "all"}).parse_args(
-            args.tutorial_args
-        )  # common options only; exits 2
+        options.parse("all", {}, args.tutorial_args)  # the common options only; exits 2 otherwise
         chosen = available
     else:
         chosen = [t for t in available if t.id == args.id]
         if not chosen:
             return _usage_error(f"unknown tutorial {args.id!r}", ids)
-    return _run_tutorials(chosen, args.tutorial_args)
+    planned = [(tutorial, tutorial.parse(args.tutorial_args)) for tutorial in chosen]
+    return _run_tutorials(planned)
 
 
-def _run_tutorials(chosen, argv):
+def _run_tutorials(planned):
+    """Run each (tutorial, config); one progress line as each starts, its verdicts as it ends."""
+    quiet.start_tensorflow()  # only now: listing, --help and bad flags never load TensorFlow
     import keras
 
+    from mlcourse import runner
     from mlcourse.data.files import DataFileError
-    from mlcourse.runner import RunError, format_table
+    from mlcourse.record import latest_complete
 
     rows, failed = [], 0
-    for tutorial in chosen:
-        started = time.time()
-        status = "ok"
+    for number, (tutorial, config) in enumerate(planned, start=1):
+        if len(planned) > 1:
+            print(
+                f"\n[{number}/{len(planned)}] {tutorial.id}: lecture {tutorial.lecture}, "
+                f"{tutorial.title} ({config.mode} run)",
+                flush=True,
+            )
+        started, status = time.time(), "ok"
         try:
-            tutorials.load_main(tutorial)(list(argv))
-        except (RunError, DataFileError) as error:
+            runner.execute(tutorial.meta, tutorials.load_main(tutorial), config)
+        except (runner.RunError, DataFileError) as error:
             print(f"error: {tutorial.id}: {error}", file=sys.stderr)
             status, failed = "failed", failed + 1
-        except SystemExit as exit_:
-            if len(chosen) == 1 or exit_.code == 2:
-                raise
-            status, failed = f"exit {exit_.code}", failed + 1
+        except KeyboardInterrupt:
+            print("interrupted; run the same command to resume", file=sys.stderr)
+            return 130
         finally:
             keras.backend.clear_session()
         seconds = time.time() - started
-        print(f"[mlcourse] {tutorial.id}: {status}, wall time {seconds:.1f} s")
-        rows.append({"tutorial": tutorial.id, "status": status, "seconds": round(seconds, 1)})
-    if len(chosen) > 1:
-        total = sum(row["seconds"] for row in rows)
-        print(
-            "\n"
-            + format_table(rows + [{"tutorial": "total", "status": "", "seconds": round(total, 1)}])
+        _, record = latest_complete(Path(config.logdir) / tutorial.id, config.fingerprint())
+        counts = {}
+        for verdict in record.verdicts if record and status == "ok" else ():
+            counts[verdict["verdict"]] = counts.get(verdict["verdict"], 0) + 1
+        rows.append(
+            {
+                "tutorial": tutorial.id,
+                "status": status,
+                "seconds": round(seconds, 1),
+                "verdicts": ", ".join(f"{n} {v}" for v, n in counts.items()) or "-",
+            }
         )
+    if len(planned) > 1:
+        total = sum(row["seconds"] for row in rows)
+        rows.append({"tutorial": "total", "status": "", "seconds": round(total, 1), "verdicts": ""})
+        print("\n" + runner.format_table(rows))
     return 1 if failed else 0
 
 
 def cmd_board(args):
+    quiet.start_tensorflow()
     from tensorboard import program
 
-    from mlcourse.runner import default_logdir
-
-    logdir = args.logdir or str(default_logdir())
+    logdir = args.logdir or str(options.default_logdir())
     board = program.TensorBoard()
     board.configure(
         argv=[None, "--logdir", logdir, "--host", "127.0.0.1", "--port", str(args.port)]
@@ -173,6 +182,7 @@ def cmd_data(args):
 
 
 def cmd_bench(argv):
+    quiet.start_tensorflow()
     from mlcourse import bench
 
     return bench.main(argv)

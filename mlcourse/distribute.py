@@ -9,6 +9,8 @@ import glob
 import json
 import os
 
+from mlcourse.options import STRATEGIES
+
 __all__ = [
     "STRATEGIES",
     "configure_cpu_devices",
@@ -18,8 +20,6 @@ __all__ = [
     "strategy",
     "task",
 ]
-
-STRATEGIES = ("auto", "cpu", "gpu", "mirrored", "tpu", "multiworker")
 
 
 def _tpu_visible():
@@ -176,5 +176,10 @@ def describe(chosen):
 
 
 def mixed_precision_policy(chosen):
-    """The mixed-precision policy that suits a strategy: bfloat16 on TPU, float16 elsewhere."""
-    return "mixed_bfloat16" if type(chosen).__name__ == "TPUStrategy" else "mixed_float16"
+    """The mixed-precision policy that suits a strategy: bfloat16 on a TPU, float16 on a GPU, and
+    ``None`` on a CPU (float16 arithmetic there is emulated: slower, and no more precise)."""
+    if type(chosen).__name__ == "TPUStrategy":
+        return "mixed_bfloat16"
+    import tensorflow as tf
+
+    return "mixed_float16" if tf.config.list_logical_devices("GPU") else None

@@ -1,223 +1,104 @@
-"""The tutorial runner: one place for folders, seeds, devices, callbacks, tables and figures.
+"""The tutorial runner: a thin ``Run`` that trains, over a folder with its record and a reporter.
 
 Every tutorial does the same few things, so they live here::
 
-    with runner.Run(TUTORIAL, args) as run:        # logs/<tutorial>/<timestamp>/, seeded, device chosen
-        with run.scope():
-            model = ...                            # built inside the tf.distribute strategy
-        history = run.fit("variant", model, x, y, epochs=5, validation_data=(xv, yv))
-        run.table("Results", rows)                 # terminal + TensorBoard text
-        run.figure("predictions", fig)             # PNG + TensorBoard image
+    def main(config):                                  # options parsed once (mlcourse.options)
+        with runner.Run(TUTORIAL, config) as run:      # logs/<tutorial>/<timestamp>/, seeded
+            with run.scope():
+                model = ...                            # built inside the tf.distribute strategy
+            history = run.fit("variant", model, x, y, epochs=config.epochs)
+            run.table("Results", rows)                 # terminal + TensorBoard text + summary.md
+            run.figure("predictions", figure)          # PNG + TensorBoard image
+            run.verdict("the lecture's claim", "what was measured", verdicts.exceeds(a, b), seeds=3)
 
-Folders: each run gets ``<logdir>/<tutorial>/<YYYYmmdd-HHMMSS>/`` and each trained model a
-``<variant>/`` below it; nothing is ever overwritten. ``run.json`` in the run folder records the
-arguments, the status (``running`` / ``complete`` / ``failed`` / ``interrupted``) and every finished
-variant. A run that was killed (or interrupted) and is started again with the same arguments
-continues in its folder: finished variants are reloaded, the unfinished one resumes from its last
-epoch through ``keras.callbacks.BackupAndRestore``. So does a run that failed (after you fixed the
-cause). ``--fresh`` starts a new folder instead; a ``complete`` run is never reopened.
+    if __name__ == "__main__":
+        runner.script(main, TUTORIAL, OPTIONS, __doc__)
+
+The parts, one job each: ``mlcourse.options`` (the modes and the options, parsed once),
+``mlcourse.record`` (the run's folder, ``run.json`` and who owns it), ``mlcourse.reporting``
+(tables, texts, figures, verdicts, HParams) and ``Run`` here (the device, the seed, ``fit`` with
+resume, results kept across a resume).
+
+Resuming: a run killed (or interrupted, or failed) and started again with the same options continues
+in its folder: finished models are reloaded, the unfinished one resumes from its last saved epoch
+(``mlcourse.checkpoint``), kept results are reused. A run that completed is not run
+again: the same command shows its verdicts; ``--fresh`` runs it again in a new folder.
 """
 
+import hashlib
+import json
 import os
+import sys
+import time
+from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import keras
+import numpy as np
+import tensorflow as tf
 
-import argparse  # noqa: E402
-import contextlib  # noqa: E402
-import datetime  # noqa: E402
-import hashlib  # noqa: E402
-import json  # noqa: E402
-import re  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
+from mlcourse import distribute, options, verdicts
+from mlcourse.callbacks.learning_rate import LearningRateLogger
+from mlcourse.callbacks.terminate_on_nan import TerminateOnNaNWithHint
+from mlcourse.checkpoint import Checkpoint
+from mlcourse.data.files import DataFileError
+from mlcourse.record import RunFolder, RunRecord, jsonable, latest_complete, now, slug, write_json
+from mlcourse.reporting import SMOKE_BANNER, Reporter, format_table, verdict_rows
 
-from mlcourse.distribute import STRATEGIES  # noqa: E402
+__all__ = ["Run", "RunError", "board_command", "execute", "format_table", "script"]
 
-__all__ = [
-    "Run",
-    "RunError",
-    "cli_main",
-    "default_logdir",
-    "format_table",
-    "nonnegative_int",
-    "positive_float",
-    "positive_int",
-    "tutorial_parser",
-]
-
-#: Statuses of a run that a new start with the same arguments continues (killed, interrupted, or an
-#: error that has since been fixed); only ``complete`` runs are never touched again.
-RESUMABLE = ("running", "interrupted", "failed")
-
-#: Options that do not change what a run computes (a run resumed with another value is the same run).
-NOT_IN_FINGERPRINT = ("logdir", "fresh", "verbose")
+MODE_LINES = {
+    "smoke": SMOKE_BANNER,
+    "lecture": "Lecture run: sized to show the lecture's effects in minutes on 2 CPU cores; "
+    "--full gives the headline figures.",
+    "full": "Full run: the headline figures.",
+}
 
 
 class RunError(RuntimeError):
     """A run cannot go on. The message says what to do; the CLI prints it and exits 1."""
 
 
-# ----------------------------------------------------------------------------------------- arguments
-def _number(kind, test, allowed):
-    def parse(text):
+def board_command(logdir=None, tutorial_id=None):
+    """The ``mlcourse board`` command as the user can type it from where they are."""
+    here = Path(sys.executable).parent / "mlcourse"
+    found = Path(os.environ.get("VIRTUAL_ENV", "-")) / "bin" / "mlcourse"
+    if found.exists() and found.resolve() == here.resolve():
+        program = "mlcourse"  # the venv is active: the plain name works
+    else:
         try:
-            value = kind(text)
+            program = str(here.relative_to(Path.cwd()))
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {allowed}, got {text!r}") from None
-        if not test(value):
-            raise argparse.ArgumentTypeError(f"expected {allowed}, got {text!r}")
-        return value
-
-    parse.__name__ = allowed
-    return parse
+            program = str(here)
+    parts = [program, "board"] + ([tutorial_id] if tutorial_id else [])
+    if logdir is not None and Path(logdir).resolve() != options.default_logdir().resolve():
+        parts += ["--logdir", str(logdir)]
+    return " ".join(parts)
 
 
-positive_int = _number(int, lambda v: v > 0, "a positive integer")
-nonnegative_int = _number(int, lambda v: v >= 0, "a non-negative integer")
-positive_float = _number(float, lambda v: v > 0, "a positive number")
+class _EpochRecorder(keras.callbacks.Callback):
+    """Keeps a model's per-epoch metrics in ``history.json`` so a resumed fit returns all epochs.
 
+    The file is written when the checkpoint is (and at the end), so the two always agree.
+    """
 
-def default_logdir():
-    """``$MLCOURSE_LOGDIR``, else the repository's ``logs/`` (when run from a checkout), else ``./logs``."""
-    if os.environ.get("MLCOURSE_LOGDIR"):
-        return Path(os.environ["MLCOURSE_LOGDIR"])
-    repo_logs = Path(__file__).resolve().parents[1] / "logs"
-    return repo_logs if (repo_logs / ".keep").exists() else Path.cwd() / "logs"
-
-
-def tutorial_parser(tutorial, description=None):
-    """An ``argparse`` parser with the options every tutorial shares; add the tutorial's own to it."""
-    parser = argparse.ArgumentParser(
-        prog=f"mlcourse run {tutorial['id']}",
-        description=description,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    common = parser.add_argument_group("options every tutorial has")
-    common.add_argument("--quick", action="store_true", help="small, fast version (tests and CI)")
-    common.add_argument("--seed", type=nonnegative_int, default=0, help="random seed (default 0)")
-    common.add_argument(
-        "--logdir",
-        type=Path,
-        default=default_logdir(),
-        help="TensorBoard log root (default %(default)s)",
-    )
-    common.add_argument(
-        "--deterministic", action="store_true", help="enable TensorFlow op determinism"
-    )
-    common.add_argument(
-        "--fresh",
-        action="store_true",
-        help="start a new run folder even if an interrupted run could resume",
-    )
-    common.add_argument(
-        "--strategy", choices=STRATEGIES, default="auto", help="where to train (default auto)"
-    )
-    common.add_argument(
-        "--mixed-precision", action="store_true", help="mixed_float16 (GPU) / mixed_bfloat16 (TPU)"
-    )
-    common.add_argument(
-        "--verbose", type=int, choices=(0, 1, 2), default=2, help="Keras fit verbosity (default 2)"
-    )
-    return parser
-
-
-def cli_main(main, argv=None):
-    """Run ``main(argv)`` as a script: a ``RunError`` or a data error becomes one line and exit code 1."""
-    from mlcourse.data.files import DataFileError
-
-    try:
-        main(sys.argv[1:] if argv is None else argv)
-    except (RunError, DataFileError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        raise SystemExit(1) from None
-
-
-# ------------------------------------------------------------------------------------------- tables
-def _cell(value, digits):
-    """Floats with ``digits`` significant digits (whole numbers when larger); anything else as str."""
-    if isinstance(value, float) and abs(value) >= 10**digits:
-        return f"{value:.0f}"
-    if isinstance(value, float):
-        return f"{value:.{digits}g}"
-    return str(value)
-
-
-def format_table(rows, columns=None, digits=4, markdown=False):
-    """Format a list of dicts as an aligned text table (or a Markdown table)."""
-    columns = list(columns or dict.fromkeys(key for row in rows for key in row))
-    cells = [[_cell(row.get(column, ""), digits) for column in columns] for row in rows]
-    if markdown:
-        lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-        return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in cells])
-    widths = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(columns)]
-    numeric = [
-        any(_is_number(row.get(c)) for row in rows)
-        and all(_is_number(row.get(c)) or row.get(c) in ("", "-", None) for row in rows)
-        for c in columns
-    ]
-    line = lambda items: "  ".join(
-        item.rjust(w) if right else item.ljust(w)  # noqa: E731
-        for item, w, right in zip(items, widths, numeric)
-    ).rstrip()
-    return "\n".join(
-        [line(columns), line(["-" * w for w in widths])] + [line(row) for row in cells]
-    )
-
-
-def _is_number(value):
-    import numbers
-
-    return isinstance(value, numbers.Number) and not isinstance(value, bool)
-
-
-def _slug(text):
-    """A folder name: letters, digits and ``._=-``."""
-    return re.sub(r"[^A-Za-z0-9._=-]+", "_", str(text)).strip("_") or "run"
-
-
-def _tag(text):
-    """A TensorBoard tag: like a folder name, but ``/`` groups tags into sections."""
-    return "/".join(_slug(part) for part in str(text).split("/"))
-
-
-def _pid_alive(pid):
-    if not pid or pid == os.getpid():
-        return False
-    try:
-        os.kill(pid, 0)
-    except (ProcessLookupError, PermissionError):
-        return False
-    return True
-
-
-def _jsonable(value):
-    if isinstance(value, Path):
-        return str(value)
-    if hasattr(value, "item"):
-        return value.item()
-    return value
-
-
-class _EpochRecorder:
-    """Keeps a variant's per-epoch metrics in ``history.json`` so a resumed fit returns all epochs."""
-
-    def __init__(self, path):
-        import keras
-
-        class Recorder(keras.callbacks.Callback):
-            def on_epoch_end(inner, epoch, logs=None):  # noqa: N805
-                self.epochs[epoch] = {k: float(v) for k, v in (logs or {}).items()}
-                _write_json(path, {str(e): m for e, m in sorted(self.epochs.items())})
-
-        self.path = Path(path)
+    def __init__(self, path, checkpoint=None):
+        super().__init__()
+        self.path, self.checkpoint = Path(path), checkpoint
         saved = json.loads(self.path.read_text()) if self.path.exists() else {}
         self.epochs = {int(e): m for e, m in saved.items()}
-        self.callback = Recorder()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epochs[epoch] = {k: float(v) for k, v in (logs or {}).items()}
+        if self.checkpoint is None or self.checkpoint.saved_epochs == epoch + 1:
+            self.save()
+
+    def on_train_end(self, logs=None):
+        self.save()
+
+    def save(self):
+        write_json(self.path, {str(e): m for e, m in sorted(self.epochs.items())})
 
     def history(self):
-        import keras
-
         history = keras.callbacks.History()
         history.epoch = sorted(self.epochs)
         for epoch in history.epoch:
@@ -226,166 +107,188 @@ class _EpochRecorder:
         return history
 
 
-def _write_json(path, data):
-    """Write JSON atomically: a reader never sees half a file."""
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=1, default=_jsonable))
-    os.replace(tmp, path)
+def _arrays(value):
+    """Whether ``value`` is a NumPy array, or a list/tuple of them (a multi-input model's x)."""
+    if isinstance(value, (list, tuple)):
+        return bool(value) and all(isinstance(v, np.ndarray) for v in value)
+    return isinstance(value, np.ndarray)
 
 
-# ---------------------------------------------------------------------------------------------- Run
+def _dataset(arrays, batch_size, shuffle_seed=None):
+    """NumPy arrays as a batched ``tf.data.Dataset``, reshuffled every epoch when a seed is given.
+
+    Keras rebuilds its pipeline for NumPy inputs every epoch (and again for validation): tens of
+    milliseconds an epoch, most of the time of a small model. A dataset built once avoids that.
+    """
+    arrays = tuple(tuple(a) if isinstance(a, list) else a for a in arrays)
+    dataset = tf.data.Dataset.from_tensor_slices(arrays)
+    if shuffle_seed is not None:
+        count = len(np.asarray(arrays[1]))
+        dataset = dataset.shuffle(count, seed=shuffle_seed, reshuffle_each_iteration=True)
+    return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def _as_datasets(x, y, fit_kwargs, seed):
+    """``(x, y, fit_kwargs)`` with NumPy training and validation data turned into datasets.
+
+    Left as they are: data that is already a dataset, ``validation_split``, ``class_weight`` and
+    ``steps_per_epoch``, which NumPy-only paths of ``fit`` handle.
+    """
+    if not (_arrays(x) and _arrays(y)) or any(
+        k in fit_kwargs for k in ("validation_split", "class_weight", "steps_per_epoch")
+    ):
+        return x, y, fit_kwargs
+    fit_kwargs = dict(fit_kwargs)
+    batch = fit_kwargs.pop("batch_size", None) or 32
+    shuffle = fit_kwargs.pop("shuffle", True)
+    weights = fit_kwargs.pop("sample_weight", None)
+    train = (x, y) if weights is None else (x, y, weights)
+    fit_kwargs["shuffle"] = False  # the dataset shuffles itself
+    dataset = _dataset(train, batch, seed if shuffle else None)
+    validation = fit_kwargs.get("validation_data")
+    if isinstance(validation, tuple) and all(_arrays(v) for v in validation):
+        fit_kwargs["validation_data"] = _dataset(validation, max(batch, 256))
+    return dataset, None, fit_kwargs
+
+
 class Run:
-    """One run of a tutorial. Use as a context manager; see the module docstring.
+    """One run of a tutorial. Use as a context manager (or ``open()`` ... ``close()``).
+
+    Args:
+        tutorial: the tutorial's ``TUTORIAL`` dict (``id``, ``lecture``, ``title``).
+        config: its ``mlcourse.options.Config``.
 
     Attributes:
-        dir: the run folder.
-        quick, seed: from the arguments.
-        strategy: the ``tf.distribute.Strategy`` in use.
-        resumed: whether this run continues an interrupted one.
+        config: the options. ``dir``: the run folder. ``seed``, ``mode``: from the options.
+        resumed: whether this run continues an unfinished one. ``strategy``: the
+        ``tf.distribute.Strategy`` in use. ``record``: the ``RunRecord`` behind ``run.json``.
     """
 
-    def __init__(self, tutorial, args):
-        self.tutorial = dict(tutorial)
+    def __init__(self, tutorial, config):
+        self.tutorial = {k: tutorial[k] for k in ("id", "lecture", "title")}
         self.id = tutorial["id"]
-        self.args = args
-        self.quick = bool(getattr(args, "quick", False))
-        self.seed = int(getattr(args, "seed", 0))
-        self.verbose = getattr(args, "verbose", 2)
-        options = {
-            k: _jsonable(v) for k, v in sorted(vars(args).items()) if k not in NOT_IN_FINGERPRINT
-        }
-        self.options = options
-        self.fingerprint = hashlib.sha256(
-            json.dumps([self.id, options], sort_keys=True).encode()
-        ).hexdigest()[:16]
-        self.root = Path(getattr(args, "logdir", None) or default_logdir()) / self.id
-        if getattr(args, "strategy", None) == "multiworker":
-            from mlcourse import distribute
-
-            if not distribute.is_chief():  # the chief logs where a one-machine run would
-                self.root = self.root / "{}-{}".format(*distribute.task())
-        self.dir = None
-        self.state = {}
-        self.strategy = None
+        self.config = config
+        self.seed, self.mode = config.seed, config.mode
+        self.root = Path(config.logdir) / self.id
+        if config.strategy == "multiworker" and not distribute.is_chief():
+            self.root = self.root / "{}-{}".format(*distribute.task())  # the chief logs at the top
+        self.folder = self.record = self.reporter = self.strategy = None
         self.resumed = False
-        self._writer = None
-        self._hparams = {}
         self._started = None
+
+    @property
+    def dir(self):
+        return self.folder.path
+
+    @property
+    def smoke(self):
+        return self.mode == "smoke"
 
     # -- lifecycle
     def __enter__(self):
-        import keras
-
-        self._started = time.time()
-        self.dir, self.resumed = self._open_folder()
-        if self.resumed:
-            self.state = json.loads((self.dir / "run.json").read_text())
-        else:
-            self.state = {
-                "tutorial": self.tutorial,
-                "options": self.options,
-                "fingerprint": self.fingerprint,
-                "started": datetime.datetime.now().isoformat(timespec="seconds"),
-                "variants": {},
-                "seconds": 0.0,
-            }
-        self.state.update(status="running", pid=os.getpid())
-        self.state.pop("error", None)
-        self._save_state()
-        try:
-            self.strategy = (
-                self._choose_strategy()
-            )  # first: logical devices must be set before any op runs
-        except RunError as error:
-            self.state.update(status="failed", error=str(error))
-            self._save_state()
-            raise
-        keras.utils.set_random_seed(self.seed)
-        if getattr(self.args, "deterministic", False):
-            import tensorflow as tf
-
-            tf.config.experimental.enable_op_determinism()
-        print(f"[mlcourse] {self.id}: {'resuming' if self.resumed else 'new run'} in {self.dir}")
-        return self
+        return self.open()
 
     def __exit__(self, exc_type, exc, tb):
-        import keras
-
-        self.state["seconds"] = self.state.get("seconds", 0.0) + time.time() - self._started
-        if exc_type is None:
-            self.text("run/where", self.where())
-            self._write_hparams_config()
-            self.state["status"] = "complete"
-        elif issubclass(exc_type, KeyboardInterrupt):
-            self.state["status"] = "interrupted"
-        else:
-            self.state.update(status="failed", error=f"{exc_type.__name__}: {exc}")
-        self.state["finished"] = datetime.datetime.now().isoformat(timespec="seconds")
-        with contextlib.suppress(OSError):
-            self._save_state()
-        if self._writer is not None:
-            self._writer.close()
-        keras.mixed_precision.set_global_policy("float32")
-        if exc_type is None:
-            print(
-                f"[mlcourse] {self.id}: done in {time.time() - self._started:.1f} s; "
-                f"see it with `mlcourse board --logdir {self.root.parent}`"
-            )
+        self.close(exc_type, exc)
         return False
 
-    def _open_folder(self):
+    def open(self):
+        """Claim the folder (resume or new), choose the device, seed everything; returns ``self``."""
+        self._started = time.time()
         try:
-            self.root.mkdir(parents=True, exist_ok=True)
-            probe = self.root / f".write-test-{os.getpid()}"
-            probe.write_text("")
-            probe.unlink()
+            self.folder, previous = RunFolder.claim(
+                self.root, self.config.fingerprint(), self.config.fresh
+            )
         except OSError as error:
             raise RunError(
                 f"cannot write logs under {self.root} ({error.strerror or error}): "
-                f"pass --logdir DIR with a writable folder, or set MLCOURSE_LOGDIR"
+                "pass --logdir DIR with a writable folder, or set MLCOURSE_LOGDIR"
             ) from None
-        if not getattr(self.args, "fresh", False):
-            for folder in sorted((p for p in self.root.iterdir() if p.is_dir()), reverse=True):
-                try:
-                    state = json.loads((folder / "run.json").read_text())
-                except (OSError, ValueError):
-                    continue
-                if (
-                    state.get("fingerprint") == self.fingerprint
-                    and state.get("status") in RESUMABLE
-                    and not _pid_alive(state.get("pid"))
-                ):
-                    return folder, True
-        stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-        for n in range(1000):
-            folder = self.root / (stamp if n == 0 else f"{stamp}-{n}")
-            try:
-                folder.mkdir()
-                return folder, False
-            except FileExistsError:
-                continue
-        raise RunError(f"could not create a new run folder under {self.root}")
+        self.resumed = previous is not None
+        self.record = previous or RunRecord(
+            tutorial=self.tutorial,
+            options=self.config.as_dict(),
+            fingerprint=self.config.fingerprint(),
+            mode=self.mode,
+            note=SMOKE_BANNER if self.smoke else "",
+        )
+        self.record.status, self.record.error = "running", ""
+        self.reporter = Reporter(self.dir, self.record, self._save, self.where)
+        self._save()
+        print(f"{self.id}: {self.tutorial['title']} (lecture {self.tutorial['lecture']})")
+        print(MODE_LINES[self.mode] + f" Seed {self.seed}.")
+        try:
+            self.strategy = self._choose_strategy()  # first: devices must be set before any op
+        except RunError as error:
+            self.close(RunError, error)
+            raise
+        keras.utils.set_random_seed(self.seed)
+        if self.config.deterministic:
+            tf.config.experimental.enable_op_determinism()
+        print(f"{'resuming' if self.resumed else 'new run'} in {self.dir}; {self.where()}")
+        return self
+
+    def close(self, exc_type=None, exc=None):
+        """Finish the run: status, HParams columns, the verdict table, the folder's lock."""
+        self.record.seconds += time.time() - self._started
+        if exc_type is None:
+            self.reporter.write_hparams_config()
+            self.reporter.verdict_table()
+            self.record.status = "complete"
+        elif issubclass(exc_type, KeyboardInterrupt):
+            self.record.status = "interrupted"
+        else:
+            self.record.status, self.record.error = "failed", f"{exc_type.__name__}: {exc}"
+        self.record.finished = now()
+        try:
+            self._save()
+            self.reporter.write_summary()
+        except OSError:
+            pass
+        self.reporter.close()
+        self.folder.release()
+        keras.mixed_precision.set_global_policy("float32")
+        if exc_type is None:
+            print(
+                f"{self.id}: done in {time.time() - self._started:.1f} s. "
+                f"See it in TensorBoard: {board_command(self.config.logdir, self.id)}"
+            )
 
     def _choose_strategy(self):
-        import keras
-
-        from mlcourse import distribute
-
         try:
-            chosen = distribute.strategy(getattr(self.args, "strategy", "auto"))
+            chosen = distribute.strategy(self.config.strategy, verbose=False)
         except RuntimeError as error:  # no such device, or devices configured too late
             raise RunError(str(error)) from None
-        self.state["device"] = distribute.describe(chosen)
-        if getattr(self.args, "mixed_precision", False):
-            keras.mixed_precision.set_global_policy(distribute.mixed_precision_policy(chosen))
-            self.state["precision"] = keras.mixed_precision.global_policy().name
+        self.record.device = distribute.describe(chosen)
+        if self.config.mixed_precision:
+            policy = distribute.mixed_precision_policy(chosen)
+            if policy is None:
+                raise RunError(
+                    "--mixed-precision needs a GPU or a TPU (a CPU computes float16 slower and "
+                    "no more precisely): leave the flag out on this machine"
+                )
+            keras.mixed_precision.set_global_policy(policy)
+        self.record.precision = keras.mixed_precision.global_policy().name
         return chosen
 
-    def _save_state(self):
-        _write_json(self.dir / "run.json", self.state)
+    def _save(self):
+        self.record.save(self.folder.record_path)
+
+    def where(self):
+        """One line: the device(s), replicas and precision this run trained on."""
+        replicas = self.strategy.num_replicas_in_sync if self.strategy is not None else 1
+        precision = self.record.precision or keras.mixed_precision.global_policy().name
+        return (
+            f"ran on {self.record.device or 'an unknown device'}, {replicas} replica(s) in sync "
+            f"(each batch size is {replicas}x the per-replica one), precision {precision}."
+        )
 
     # -- training
+    def seeds(self, count):
+        """``count`` seeds for repeated measurements: ``100·seed + i``, so ``--seed 0`` and
+        ``--seed 1`` use disjoint blocks (0, 1, 2 and 100, 101, 102)."""
+        return [100 * self.seed + i for i in range(count)]
+
     def scope(self):
         """The strategy's scope: build and compile models inside it."""
         return self.strategy.scope()
@@ -395,200 +298,216 @@ class Run:
         return int(per_replica_batch) * self.strategy.num_replicas_in_sync
 
     def variant_dir(self, variant):
-        folder = self.dir / _slug(variant)
-        folder.mkdir(parents=True, exist_ok=True)
-        return folder
+        """The folder of one trained model (one TensorBoard run)."""
+        return self.folder.variant(variant)
 
     def updates(self, variant):
         """How many optimizer updates the variant's training made (all epochs, a resume included)."""
-        return self.state["variants"][_slug(variant)]["updates"]
+        return self.record.variants[slug(variant)]["updates"]
+
+    def seconds(self, variant):
+        """Training seconds of a finished variant (of the fit that finished it)."""
+        return self.record.variants[slug(variant)]["seconds"]
 
     def is_done(self, variant):
         """Whether ``variant`` already finished in this (resumed) run."""
-        return self.state["variants"].get(_slug(variant), {}).get("status") in (
-            "complete",
-            "diverged",
-        )
+        status = self.record.variants.get(slug(variant), {}).get("status")
+        return status in ("complete", "diverged")
+
+    def diverged(self, variant):
+        """Whether ``variant``'s loss became NaN or infinite (only with ``fit(allow_nan=True)``)."""
+        return self.record.variants.get(slug(variant), {}).get("status") == "diverged"
 
     def fit(
         self, variant, model, x=None, y=None, *, epochs, callbacks=(), allow_nan=False, **fit_kwargs
     ):
-        """``model.fit`` with the runner's callbacks, logged under ``<run>/<variant>/``; returns a History.
+        """``model.fit`` with the runner's callbacks, logged under ``<run>/<variant>/``; a History.
 
-        Adds ``TensorBoard``, ``BackupAndRestore`` (resume from the last epoch), a NaN guard that
-        suggests a lower learning rate, and a per-update learning-rate logger. A variant finished
+        Adds ``TensorBoard``, a ``Checkpoint`` (resume from the last saved epoch), a NaN guard
+        that suggests a lower learning rate, and a per-update learning-rate logger. A variant finished
         earlier in a resumed run is not trained again: its final weights and history are reloaded.
+        NumPy data (training and validation) is fed through a ``tf.data`` pipeline built once,
+        reshuffled every epoch: Keras's NumPy path rebuilds its pipeline every epoch, which costs
+        more than training a small model.
 
         Args:
             variant: a name for this model within the run (one folder, one TensorBoard run).
-            allow_nan: if False (default) a NaN/Inf loss raises ``RunError``; if True the history is
-                returned and ``run.state["variants"][variant]["status"]`` is ``"diverged"``.
+            allow_nan: if False (default) a NaN/Inf loss raises ``RunError``; if True the history
+                is returned and ``run.diverged(variant)`` is True.
             callbacks: extra callbacks (e.g. from ``mlcourse.callbacks``).
             batch_size: per replica. The runner multiplies it by the number of replicas in sync
-                (``run.global_batch``), so every device gets this many examples a step; on one
-                device nothing changes. The batch used is recorded in ``run.json``.
+                (``run.global_batch``); on one device nothing changes.
             Other arguments go to ``model.fit``.
         """
-        import keras
-
-        from mlcourse.callbacks.learning_rate import LearningRateLogger
-        from mlcourse.callbacks.terminate_on_nan import TerminateOnNaNWithHint
-
-        name = _slug(variant)
+        name = slug(variant)
         folder = self.variant_dir(name)
         final_weights = folder / "final.weights.h5"
-        recorder = _EpochRecorder(folder / "history.json")
+        checkpoint = Checkpoint(folder / "backup")
+        recorder = _EpochRecorder(folder / "history.json", checkpoint)
         if self.is_done(name) and final_weights.exists():
             if model.optimizer is not None and not model.optimizer.built:
                 with self.scope():  # the file holds the optimizer's state too
                     model.optimizer.build(model.trainable_variables)
             model.load_weights(final_weights)
-            record = self.state["variants"][name]
-            if (
-                model.optimizer is not None and "updates" not in record
-            ):  # recorded by an older mlcourse
-                record["updates"] = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
-            print(f"[mlcourse] {name}: finished earlier in this run; reusing its weights")
+            print(f"  {name}: finished earlier in this run; its weights are reused")
             return recorder.history()
         guard = TerminateOnNaNWithHint(name)
+        initial_epoch = checkpoint.restore(model)
+        for note in checkpoint.notes:
+            start = f"resuming from epoch {initial_epoch}" if initial_epoch else "starting it over"
+            print(f"  {name}: {note}; {start}")
         runner_callbacks = [
-            keras.callbacks.BackupAndRestore(str(folder / "backup")),
+            checkpoint,
             keras.callbacks.TensorBoard(str(folder), write_graph=False),
             LearningRateLogger(folder / "train"),
             guard,
-            recorder.callback,
+            recorder,
         ]
         started = time.time()
-        fit_kwargs.setdefault("verbose", self.verbose)
-        if fit_kwargs.get(
-            "batch_size"
-        ):  # given per replica; each step takes one batch on every replica
+        fit_kwargs.setdefault("verbose", 2 if self.config.verbose else 0)
+        if fit_kwargs.get("batch_size"):  # per replica; each step takes one batch on every replica
             fit_kwargs["batch_size"] = self.global_batch(fit_kwargs["batch_size"])
+        global_batch = fit_kwargs.get("batch_size")
+        digest = hashlib.sha256(f"{self.seed}/{name}".encode()).digest()
+        x, y, fit_kwargs = _as_datasets(x, y, fit_kwargs, int.from_bytes(digest[:4], "big"))
         try:
             model.fit(
-                x, y, epochs=epochs, callbacks=runner_callbacks + list(callbacks), **fit_kwargs
+                x,
+                y,
+                epochs=epochs,
+                initial_epoch=initial_epoch,
+                callbacks=runner_callbacks + list(callbacks),
+                **fit_kwargs,
             )
             if guard.diverged and not allow_nan:
                 raise RunError(guard.message)
-            model.save_weights(final_weights)
-        except OSError as error:  # e.g. a full disk while BackupAndRestore writes its checkpoint
+            tmp = folder / f".final.{os.getpid()}.tmp.weights.h5"
+            model.save_weights(tmp)
+            os.replace(tmp, final_weights)
+        except OSError as error:  # e.g. a full disk while a checkpoint is written
             raise RunError(
                 f"{name}: could not write under {folder} ({error.strerror or error}); "
-                f"free some space or pass --logdir DIR"
+                "free some space or pass --logdir DIR"
             ) from error
-        self.state["variants"][name] = {
+        seconds = time.time() - started
+        self.record.variants[name] = {
             "status": "diverged" if guard.diverged else "complete",
-            "seconds": round(time.time() - started, 3),
+            "seconds": round(seconds, 3),
             "updates": int(keras.ops.convert_to_numpy(model.optimizer.iterations)),
-            "global_batch": fit_kwargs.get("batch_size"),
+            "global_batch": global_batch,
         }
-        self._save_state()
-        return recorder.history()
+        self._save()
+        checkpoint.clear()
+        history = recorder.history()
+        if not self.config.verbose:
+            last = {k: v[-1] for k, v in history.history.items() if v}
+            shown = ", ".join(f"{k} {v:.4g}" for k, v in last.items())
+            print(f"  {name}: {len(history.epoch)} epochs in {seconds:.1f} s; {shown}")
+        return history
 
     def result(self, name, compute):
         """``compute()`` once per run, for work outside ``run.fit`` (evaluations over many draws,
         timings): its result, which must be JSON-able (numbers, strings, lists, dicts), is kept in
         ``run.json``, so a killed run started again reuses it instead of computing it again."""
-        results = self.state.setdefault("results", {})
-        if name not in results:
-            results[name] = json.loads(json.dumps(compute(), default=_jsonable))
-            self._save_state()
+        if name not in self.record.results:
+            self.record.results[name] = json.loads(json.dumps(compute(), default=jsonable))
+            self._save()
         else:
-            print(f"[mlcourse] {name}: computed earlier in this run; reusing it")
-        return results[name]
+            print(f"  {name}: computed earlier in this run; reused")
+        return self.record.results[name]
 
-    # -- reporting
+    # -- reporting (see mlcourse.reporting)
     @property
     def writer(self):
-        """A ``tf.summary`` writer for the run folder (run-level text, images, hparams config)."""
-        if self._writer is None:
-            import tensorflow as tf
-
-            self._writer = tf.summary.create_file_writer(str(self.dir))
-        return self._writer
+        """A ``tf.summary`` writer for the run folder (run-level scalars, text, images)."""
+        return self.reporter.writer
 
     def table(self, title, rows, columns=None, digits=4):
-        """Print a table and write it as TensorBoard text (``summary/<title>``) and to ``summary.md``."""
-        import tensorflow as tf
-
-        text = format_table(rows, columns, digits)
-        print(f"\n{title}\n{text}\n")
-        markdown = format_table(rows, columns, digits, markdown=True)
-        with self.writer.as_default():
-            tf.summary.text(_tag(f"summary/{title}"), f"**{title}**\n\n{markdown}", step=0)
-        self.writer.flush()
-        tables = self.state.setdefault("tables", {})
-        tables[title] = [{k: _jsonable(v) for k, v in row.items()} for row in rows]
-        self._save_state()
-        (self.dir / "summary.md").write_text(
-            self.where()
-            + "\n\n"
-            + "".join(  # rewritten: each table once
-                f"## {name}\n\n{format_table(table, digits=digits, markdown=True)}\n\n"
-                for name, table in tables.items()
-            )
-        )
-        return text
-
-    def where(self):
-        """One line: the device(s), replicas and precision this run trained on."""
-        import keras
-
-        replicas = self.strategy.num_replicas_in_sync if self.strategy is not None else 1
-        return (
-            f"Ran on: {self.state.get('device', 'unknown device')}; {replicas} replica(s) in sync, so each "
-            f"batch size is {replicas}x the per-replica one; precision {keras.mixed_precision.global_policy().name}."
-        )
+        """Print a table; also TensorBoard text ``summary/<title>`` and ``summary.md``."""
+        return self.reporter.table(title, rows, columns, digits)
 
     def text(self, name, text):
-        """Print ``text`` and log it as TensorBoard text ``name`` (e.g. an answer to a student's question)."""
-        import tensorflow as tf
-
-        print(text)
-        with self.writer.as_default():
-            tf.summary.text(_tag(name), text, step=0)
-        self.writer.flush()
+        """Print ``text`` and log it as TensorBoard text ``name``."""
+        self.reporter.text(name, text)
 
     def figure(self, name, figure, step=0):
         """Save a matplotlib figure as ``<run>/<name>.png`` and as TensorBoard image ``name``."""
-        from mlcourse.callbacks.figures import log_figure
-
-        log_figure(self.writer, name, figure, step=step, png_path=self.dir / f"{_slug(name)}.png")
-        return self.dir / f"{_slug(name)}.png"
+        return self.reporter.figure(name, figure, step)
 
     def log_hparams(self, variant, hparams, metrics):
-        """Record one trial of an HParams experiment: its hyperparameters and final metrics.
+        """Record one trial of the run's HParams experiment: its hyperparameters and metrics."""
+        trial_id = f"{self.id}/{self.dir.name}/{slug(variant)}"  # unique across runs
+        self.reporter.hparams(self.variant_dir(variant), trial_id, hparams, metrics)
 
-        The experiment's configuration (every hyperparameter's values, every metric) is written to
-        the run folder when the run ends, so TensorBoard's HParams tab shows all trials together.
+    def verdict(self, claim, measured, outcome, seeds=1, reason=""):
+        """Judge one of the lecture's claims from this run's measurements; returns the outcome.
+
+        Args:
+            claim: the claim in the lecture's (or the notes') words.
+            measured: what this run measured, with the numbers.
+            outcome: a ``verdicts.Comparison`` (e.g. ``verdicts.exceeds(a, b)``), a bool for a
+                claim without noise, or an outcome string.
+            seeds: how many seeds or repeats the numbers come from.
+            reason: one sentence shown when the claim does not hold or is inconclusive: why, or
+                what ``--full`` shows.
         """
-        import tensorflow as tf
-        from tensorboard.plugins.hparams import api as hp
+        result = verdicts.outcome_of(outcome)
+        shown = verdicts.NOT_JUDGED if self.smoke else result
+        if isinstance(outcome, verdicts.Comparison):
+            measured = f"{measured} ({outcome})"
+        verdict = verdicts.Verdict(
+            tutorial=self.id,
+            lecture=str(self.tutorial["lecture"]),
+            claim=claim,
+            measured=measured,
+            verdict=shown,
+            mode=self.mode,
+            seeds=int(seeds),
+            reason="" if shown == verdicts.HOLDS or self.smoke else reason,
+        )
+        self.reporter.verdict(verdict)
+        return shown
 
-        writer = tf.summary.create_file_writer(str(self.variant_dir(variant)))
-        with writer.as_default():
-            hp.hparams(hparams, trial_id=_slug(variant))
-            for name, value in metrics.items():
-                tf.summary.scalar(name, float(value), step=0)
-        writer.close()
-        for name, value in hparams.items():
-            self._hparams.setdefault(("hparam", name), set()).add(value)
-        for name in metrics:
-            self._hparams.setdefault(("metric", name), set())
 
-    def _write_hparams_config(self):
-        if not self._hparams:
-            return
-        from tensorboard.plugins.hparams import api as hp
+def completed(tutorial_id, config):
+    """The folder of a complete run of this tutorial with the same options, or ``None``."""
+    if config.fresh:
+        return None
+    folder, _ = latest_complete(Path(config.logdir) / tutorial_id, config.fingerprint())
+    return folder
 
-        params, metrics = [], []
-        for (kind, name), values in sorted(self._hparams.items(), key=lambda item: item[0]):
-            if kind == "metric":
-                metrics.append(hp.Metric(name))
-            elif len({type(v) for v in values}) == 1 and not isinstance(next(iter(values)), bool):
-                params.append(hp.HParam(name, hp.Discrete(sorted(values))))
-            else:
-                params.append(hp.HParam(name))
-        with self.writer.as_default():
-            hp.hparams_config(hparams=params, metrics=metrics)
-        self.writer.flush()
+
+def show_completed(tutorial_id, config, folder):
+    """Print what a complete run found (its verdicts) instead of running it again."""
+    record = RunRecord.load(folder / "run.json")
+    print(
+        f"{tutorial_id}: already complete with these options in {folder} "
+        f"({record.seconds:.0f} s); --fresh runs it again."
+    )
+    for row in verdict_rows(record.verdicts):
+        print(f"  [{row['verdict'].split(':')[0]}] {row['claim']}")
+
+
+def execute(tutorial, main, config):
+    """Run ``main(config)`` unless a complete run with the same options exists (then show it)."""
+    folder = completed(tutorial["id"], config)
+    if folder is not None:
+        show_completed(tutorial["id"], config, folder)
+        return
+    main(config)
+
+
+def script(main, tutorial, specs, description, argv=None):
+    """Run a tutorial file as a script: parse the flags, run, and turn a ``RunError``, a data
+    error or Ctrl-C into one line (exit 1, or 130 for Ctrl-C)."""
+    config = options.parse(
+        tutorial["id"], specs, sys.argv[1:] if argv is None else argv, description
+    )
+    try:
+        execute(tutorial, main, config)
+    except (RunError, DataFileError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        raise SystemExit(1) from None
+    except KeyboardInterrupt:
+        print("interrupted; run the same command to resume", file=sys.stderr)
+        raise SystemExit(130) from None

@@ -1,6 +1,7 @@
 """Finding the tutorials: every ``tutorials/*.py`` with a literal ``TUTORIAL = {...}`` dict.
 
-The metadata is read with ``ast`` (no import, no TensorFlow), so ``mlcourse list`` is instant.
+The metadata, the ``OPTIONS`` dict and the docstring are read with ``ast`` (no import, no
+TensorFlow), so ``mlcourse list``, ``mlcourse run ID --help`` and a bad flag answer at once.
 """
 
 import ast
@@ -10,15 +11,30 @@ import os
 import re
 from pathlib import Path
 
-__all__ = ["Tutorial", "discover", "find", "load_main", "tutorials_dir"]
+from mlcourse import options
+
+__all__ = ["Tutorial", "discover", "load_main", "tutorials_dir"]
 
 
 @dataclasses.dataclass(frozen=True)
 class Tutorial:
+    """One tutorial file: its metadata, its options (``OPTIONS``) and its docstring."""
+
     id: str
     lecture: str
     title: str
     path: Path
+    options: dict = dataclasses.field(default_factory=dict, compare=False)
+    doc: str = ""
+
+    @property
+    def meta(self):
+        """The ``TUTORIAL`` dict: id, lecture, title."""
+        return {"id": self.id, "lecture": self.lecture, "title": self.title}
+
+    def parse(self, argv):
+        """The tutorial's ``options.Config`` from command-line flags (exit 2 on a bad flag)."""
+        return options.parse(self.id, self.options, argv, self.doc)
 
     @property
     def sort_key(self):
@@ -34,23 +50,29 @@ def tutorials_dir():
     return beside if beside.is_dir() else Path.cwd() / "tutorials"
 
 
-def _metadata(path):
+def _literals(path):
+    """The module-level literal ``TUTORIAL`` and ``OPTIONS`` of a file, and its docstring."""
     tree = ast.parse(path.read_text(), filename=str(path))
+    found = {}
     for node in tree.body:
-        if isinstance(node, ast.Assign) and any(
-            getattr(t, "id", None) == "TUTORIAL" for t in node.targets
-        ):
-            return ast.literal_eval(node.value)
-    return None
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if getattr(target, "id", None) in ("TUTORIAL", "OPTIONS"):
+                    found[target.id] = ast.literal_eval(node.value)
+    return found.get("TUTORIAL"), found.get("OPTIONS", {}), ast.get_docstring(tree) or ""
 
 
 def discover(directory=None):
     """All tutorials, ordered by lecture then id."""
     found = []
     for path in sorted(Path(directory or tutorials_dir()).glob("*.py")):
-        meta = _metadata(path)
+        meta, specs, doc = _literals(path)
         if meta:
-            found.append(Tutorial(meta["id"], str(meta["lecture"]), meta["title"], path))
+            try:
+                options.check_specs(specs)
+            except ValueError as error:
+                raise RuntimeError(f"{path.name}: {error}") from None
+            found.append(Tutorial(meta["id"], str(meta["lecture"]), meta["title"], path, specs, doc))
     ids = [t.id for t in found]
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:
@@ -58,13 +80,8 @@ def discover(directory=None):
     return sorted(found, key=lambda t: t.sort_key)
 
 
-def find(tutorial_id, directory=None):
-    """The tutorial with this id, or ``None``."""
-    return next((t for t in discover(directory) if t.id == tutorial_id), None)
-
-
 def load_main(tutorial):
-    """Import a tutorial file and return its ``main(argv)``."""
+    """Import a tutorial file and return its ``main(config)``."""
     name = "mlcourse_tutorial_" + re.sub(r"\W", "_", tutorial.id)
     spec = importlib.util.spec_from_file_location(name, tutorial.path)
     module = importlib.util.module_from_spec(spec)

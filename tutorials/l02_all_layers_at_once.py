@@ -14,7 +14,7 @@ both methods), Text (the tables).
 import keras
 import numpy as np
 
-from mlcourse import runner
+from mlcourse import runner, verdicts
 from mlcourse.callbacks import GradientNormLogger, layer_gradient_norms
 from mlcourse.data import series
 
@@ -23,136 +23,155 @@ TUTORIAL = {
     "lecture": "2",
     "title": "Question 2: one backward pass updates every layer",
 }
+OPTIONS = {
+    "depth": {"kind": "count", "default": 3, "help": "hidden layers"},
+    "width": {"kind": "count", "default": 32, "help": "units per hidden layer"},
+    "k": {"kind": "count", "default": 28, "help": "days of history as features"},
+    "epochs_per_stage": {
+        "kind": "count",
+        "smoke": 3,
+        "lecture": 25,
+        "full": 100,
+        "help": "epochs per greedy stage (end-to-end: this times the depth)",
+    },
+    "batch_size": {"kind": "count", "default": 32, "help": "days per update"},
+    "learning_rate": {"kind": "positive", "default": 3e-3, "help": "step size"},
+    "seeds": {"kind": "count", "smoke": 1, "lecture": 3, "full": 3, "help": "initialisations"},
+}
 
 
-def hidden_stack(depth, width):
-    return [
-        keras.layers.Dense(width, activation="relu", name=f"hidden_{i + 1}") for i in range(depth)
+def network(config, k):
+    """``depth`` ReLU layers of ``width`` units and a linear read-out: the lecture's deep network."""
+    hidden = [
+        keras.layers.Dense(config.width, activation="relu", name=f"hidden_{i + 1}")
+        for i in range(config.depth)
     ]
+    return keras.Sequential([keras.Input((k,)), *hidden, keras.layers.Dense(1, name="readout")])
 
 
 def one_update_table(model, data, learning_rate):
-    """Gradient norm per layer from one backward pass, and each layer's weight change after one SGD step."""
+    """Per layer: the gradient norm from one backward pass, and how far one SGD step moved it."""
     x, y = data.x_train[:64], data.y_train[:64, None]
     norms = layer_gradient_norms(model, x, y)
     before = {layer.name: [w.copy() for w in layer.get_weights()] for layer in model.layers}
     model.train_on_batch(x, y)
     rows = []
     for layer in model.layers:
+        after = layer.get_weights()
         moved = np.sqrt(
-            sum(np.sum((a - b) ** 2) for a, b in zip(layer.get_weights(), before[layer.name]))
+            sum(np.sum((a - b) ** 2) for a, b in zip(after, before[layer.name], strict=True))
         )
+        norm = norms.get(layer.name, 0.0)
         rows.append(
             {
                 "layer": layer.name,
-                "gradient norm": norms.get(layer.name, 0.0),
+                "gradient norm": norm,
                 "weight change": float(moved),
-                "lr x gradient norm": learning_rate * norms.get(layer.name, 0.0),
+                "lr x gradient norm": learning_rate * norm,
             }
         )
     return rows
 
 
-def mae_row(name, model, data):
-    row = {"method": name}
-    for split in ("train", "val", "test"):
-        x, y = getattr(data, f"x_{split}"), getattr(data, f"y_{split}")
-        prediction = data.scaler.inverse(model.predict(x, verbose=0)[:, 0])
-        row[f"{split} MAE"] = float(np.mean(np.abs(prediction - data.scaler.inverse(y))))
-    return row
+def mae(model, data, split):
+    """Mean absolute error in page views on one split."""
+    x, y = getattr(data, f"x_{split}"), getattr(data, f"y_{split}")
+    prediction = data.scaler.inverse(model.predict(x, verbose=0)[:, 0])
+    return float(np.mean(np.abs(prediction - data.scaler.inverse(y))))
 
 
-def greedy_layerwise(run, data, args):
-    """Stage s trains hidden layer s and a fresh read-out; layers below it are frozen."""
+def end_to_end(run, data, config, seed):
+    """All layers trained together on the one loss, for depth x epochs_per_stage epochs."""
+    with run.scope():
+        model = network(config, data.k)
+        model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), loss="mae")
+    variant = f"end-to-end-seed{seed}"
+    probe = GradientNormLogger(
+        run.variant_dir(variant) / "train", data.x_train[:64], data.y_train[:64, None]
+    )
+    run.fit(
+        variant,
+        model,
+        data.x_train,
+        data.y_train,
+        epochs=config.epochs_per_stage * config.depth,
+        batch_size=config.batch_size,
+        validation_data=(data.x_val, data.y_val),
+        callbacks=[probe],
+    )
+    return model
+
+
+def greedy_layerwise(run, data, config, seed):
+    """Stage s trains hidden layer s and a fresh read-out; the layers below it are frozen."""
     trained = []
-    for stage in range(1, args.depth + 1):
+    for stage in range(1, config.depth + 1):
         for layer in trained:
             layer.trainable = False
-        new_layer = keras.layers.Dense(args.width, activation="relu", name=f"hidden_{stage}")
+        new_layer = keras.layers.Dense(config.width, activation="relu", name=f"hidden_{stage}")
         with run.scope():
-            model = keras.Sequential(
-                [keras.Input((data.k,))]
-                + trained
-                + [new_layer, keras.layers.Dense(1, name="readout")]
-            )
-            model.compile(optimizer=keras.optimizers.Adam(args.learning_rate), loss="mae")
+            layers = [
+                keras.Input((data.k,)),
+                *trained,
+                new_layer,
+                keras.layers.Dense(1, name="readout"),
+            ]
+            model = keras.Sequential(layers)
+            model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), loss="mae")
         run.fit(
-            f"greedy-stage-{stage}",
+            f"greedy-seed{seed}-stage-{stage}",
             model,
             data.x_train,
             data.y_train,
-            epochs=args.epochs_per_stage,
-            batch_size=args.batch_size,
+            epochs=config.epochs_per_stage,
+            batch_size=config.batch_size,
             validation_data=(data.x_val, data.y_val),
         )
         trained.append(new_layer)
     return model
 
 
-def main(argv=None):
-    parser = runner.tutorial_parser(TUTORIAL, __doc__)
-    parser.add_argument("--depth", type=runner.positive_int, default=3)
-    parser.add_argument("--width", type=runner.positive_int, default=32)
-    parser.add_argument(
-        "--k", type=runner.positive_int, default=28, help="days of history as features"
-    )
-    parser.add_argument(
-        "--epochs-per-stage", type=runner.positive_int, help="default 100 (quick 3)"
-    )
-    parser.add_argument("--batch-size", type=runner.positive_int, default=32)
-    parser.add_argument("--learning-rate", type=runner.positive_float, default=3e-3)
-    args = parser.parse_args(argv)
-    args.epochs_per_stage = args.epochs_per_stage or (3 if args.quick else 100)
-    data = series.window_split(series.load_series("hyndsight").values, args.k)
-
-    with runner.Run(TUTORIAL, args) as run:
+def main(config):
+    data = series.window_split(series.load_series("hyndsight").values, config.k)
+    with runner.Run(TUTORIAL, config) as run:
+        # 1. One backward pass, one update: which layers move?
         with run.scope():
-            model = keras.Sequential(
-                [keras.Input((args.k,))]
-                + hidden_stack(args.depth, args.width)
-                + [keras.layers.Dense(1, name="readout")]
-            )
-            model.compile(optimizer=keras.optimizers.SGD(args.learning_rate), loss="mae")
-        rows = one_update_table(model, data, args.learning_rate)
+            model = network(config, config.k)
+            model.compile(optimizer=keras.optimizers.SGD(config.learning_rate), loss="mae")
+        rows = one_update_table(model, data, config.learning_rate)
         run.table("One backward pass, one update: every layer", rows)
+        with_gradient = sum(row["gradient norm"] > 0 for row in rows)
         moved = sum(row["weight change"] > 0 for row in rows)
+        run.verdict(
+            "One update changes every layer at once, each by its share of the one loss's gradient "
+            "(layers are not fitted one by one)",
+            f"one backward pass gave {with_gradient} of {len(rows)} layers a non-zero gradient; "
+            f"one SGD step moved {moved} of {len(rows)} layers",
+            with_gradient == moved == len(rows),
+        )
+
+        # 2. All at once vs one layer at a time, the same epochs in total.
+        rows, joint, greedy = [], [], []
+        for seed in run.seeds(config.seeds):
+            keras.utils.set_random_seed(seed)
+            joint.append(mae(end_to_end(run, data, config, seed), data, "val"))
+            greedy.append(mae(greedy_layerwise(run, data, config, seed), data, "val"))
+            rows += [
+                {"method": "end-to-end (all layers at once)", "seed": seed, "val MAE": joint[-1]},
+                {"method": "greedy layer-wise", "seed": seed, "val MAE": greedy[-1]},
+            ]
+        epochs = config.epochs_per_stage * config.depth
+        run.table(
+            f"End-to-end vs greedy layer-wise, {epochs} epochs each (MAE in page views)", rows
+        )
         run.text(
             "answer",
-            f"One backward pass gave a non-zero gradient to {sum(r['gradient norm'] > 0 for r in rows)} "
-            f"of {len(rows)} layers, and one update moved {moved} of {len(rows)} layers: all layers are updated "
-            f"together, each by its share of the same loss's gradient (not fitted one by one).",
-        )
-
-        total_epochs = args.epochs_per_stage * args.depth
-        with run.scope():
-            joint = keras.Sequential(
-                [keras.Input((args.k,))]
-                + hidden_stack(args.depth, args.width)
-                + [keras.layers.Dense(1, name="readout")]
-            )
-            joint.compile(optimizer=keras.optimizers.Adam(args.learning_rate), loss="mae")
-        probe = GradientNormLogger(
-            run.variant_dir("end-to-end") / "train", data.x_train[:64], data.y_train[:64, None]
-        )
-        run.fit(
-            "end-to-end",
-            joint,
-            data.x_train,
-            data.y_train,
-            epochs=total_epochs,
-            batch_size=args.batch_size,
-            validation_data=(data.x_val, data.y_val),
-            callbacks=[probe],
-        )
-        greedy = greedy_layerwise(run, data, args)
-        run.table(
-            f"End-to-end vs greedy layer-wise, {total_epochs} epochs each (MAE in page views)",
-            [
-                mae_row("end-to-end (all layers at once)", joint, data),
-                mae_row("greedy layer-wise", greedy, data),
-            ],
+            f"End-to-end validation MAE {verdicts.spread(joint)}, greedy layer-wise "
+            f"{verdicts.spread(greedy)} over {len(joint)} seed(s). Backpropagation gives every "
+            "layer its gradient of the one loss in one backward pass, so nothing forces training "
+            "layer by layer; Scalars > gradient_norm shows every layer's gradient at every epoch.",
         )
 
 
 if __name__ == "__main__":
-    runner.cli_main(main)
+    runner.script(main, TUTORIAL, OPTIONS, __doc__)

@@ -11,21 +11,59 @@ TensorBoard: Images (1-D curves, 2-D heatmaps, max error vs units), Scalars (the
 epoch_loss), Text (the tables and the answer).
 """
 
+import itertools
+
 import keras
-import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from mlcourse import runner  # noqa: E402
-from mlcourse.analysis import approximation  # noqa: E402
-from mlcourse.layers import SigmoidSum  # noqa: E402
+from mlcourse import runner
+from mlcourse.analysis import approximation
+from mlcourse.layers import SigmoidSum
 
 TUTORIAL = {
     "id": "l02-approximation",
     "lecture": "2",
     "title": "Question 1: sums of hard sigmoids approximate any continuous function",
+}
+
+OPTIONS = {
+    "epochs": {"kind": "count", "smoke": 3, "lecture": 40, "full": 150, "help": "training epochs"},
+    "learning_rate": {"kind": "positive", "default": 0.01, "help": "Adam's, cosine-decayed"},
+    "batch_size": {"kind": "count", "default": 32, "help": "samples per update"},
+    "samples": {"kind": "count", "smoke": 256, "default": 1024, "help": "samples per feature"},
+    "units_1d": {
+        "kind": "counts",
+        "smoke": [2, 4, 8, 16, 32],
+        "default": [2, 4, 8, 16, 32, 64, 128, 256],
+        "help": "hard sigmoids of the 1-D constructions",
+    },
+    "bump_cells": {
+        "kind": "counts",
+        "smoke": [2, 4, 8],
+        "default": [2, 4, 8, 16, 32],
+        "help": "cells a side of the 2-D bump constructions",
+    },
+    "ridge_directions": {
+        "kind": "counts",
+        "smoke": [4, 8],
+        "default": [4, 6, 8, 12, 16, 24],
+        "help": "directions (= ramps a direction) of the 2-D ridge sums",
+    },
+    "trained_1d": {
+        "kind": "counts",
+        "smoke": [8],
+        "lecture": [8],
+        "full": [8, 32],
+        "help": "units of the trained 1-D models",
+    },
+    "trained_2d": {
+        "kind": "counts",
+        "smoke": [4],
+        "lecture": [4, 8],
+        "full": [4, 8, 16],
+        "help": "D of the trained 2-D models (D x D units)",
+    },
 }
 
 BOX = (-1.0, 1.0)
@@ -84,18 +122,20 @@ def ramps_inside_the_box(layer, rng, slope=2.0):
     )  # w·centre + b_i = 1/2
 
 
-def train_sigmoid_sum(run, f, dim, units, args):
+def train_sigmoid_sum(run, f, dim, units, config):
     """Fit SigmoidSum(units, "hard_sigmoid") with Adam on uniform samples of f; returns the model."""
     rng = np.random.default_rng(run.seed)
-    x = rng.uniform(*BOX, size=(args.samples * dim, dim)).astype("float32")
+    x = rng.uniform(*BOX, size=(config.samples * dim, dim)).astype("float32")
     y = f(x).astype("float32")[:, None]
     with run.scope():
         model = keras.Sequential([keras.Input((dim,)), SigmoidSum(units, unit="hard_sigmoid")])
         ramps_inside_the_box(model.layers[-1], rng)
-        steps = args.epochs * -(-len(x) // args.batch_size)  # epochs · ceil(N / B) updates
-        schedule = keras.optimizers.schedules.CosineDecay(args.learning_rate, decay_steps=steps)
+        steps = config.epochs * -(-len(x) // config.batch_size)  # epochs · ceil(N / B) updates
+        schedule = keras.optimizers.schedules.CosineDecay(config.learning_rate, decay_steps=steps)
         model.compile(optimizer=keras.optimizers.Adam(schedule), loss="mse")
-    run.fit(f"trained-{dim}d-{units}", model, x, y, epochs=args.epochs, batch_size=args.batch_size)
+    run.fit(
+        f"trained-{dim}d-{units}", model, x, y, epochs=config.epochs, batch_size=config.batch_size
+    )
     return model
 
 
@@ -104,7 +144,8 @@ def predictor(model):
 
 
 def plot_curves(constructions, trained):
-    figure, axis = plt.subplots(figsize=(7, 4))
+    figure = Figure(figsize=(7, 4))
+    axis = figure.subplots()
     x = np.linspace(*BOX, 801)[:, None]
     axis.plot(x, curve(x), color="black", lw=2.5, label="target f")
     for weights in constructions:
@@ -125,9 +166,8 @@ def plot_surfaces(approximators):
     points = 121
     x = approximation.box_grid(*BOX, 2, points)
     target = surface(x).reshape(points, points)
-    figure, axes = plt.subplots(
-        2, len(approximators) + 1, figsize=(3 * (len(approximators) + 1), 5.6)
-    )
+    figure = Figure(figsize=(3 * (len(approximators) + 1), 5.6))
+    axes = figure.subplots(2, len(approximators) + 1)
     extent = (*BOX, *BOX)
     axes[0, 0].imshow(target.T, origin="lower", extent=extent, cmap="viridis")
     axes[0, 0].set_title("target f(x, y)")
@@ -152,7 +192,8 @@ def plot_surfaces(approximators):
 
 
 def plot_error_vs_units(series, trained_rows):
-    figure, axis = plt.subplots(figsize=(7, 4.5))
+    figure = Figure(figsize=(7, 4.5))
+    axis = figure.subplots()
     for name, rows in series.items():
         axis.loglog([r["units"] for r in rows], [r["max error"] for r in rows], "o-", label=name)
     for dim, marker in ((1, "s"), (2, "^")):
@@ -175,92 +216,62 @@ def plot_error_vs_units(series, trained_rows):
     return figure
 
 
-def answer(curve_rows, bump_rows, ridge_rows, compared):
-    def shrinks(rows):
-        return all(a["max error"] > b["max error"] for a, b in zip(rows, rows[1:]))
+def shrinks(rows):
+    """Whether the max error falls at every step of a sweep."""
+    return all(a["max error"] > b["max error"] for a, b in itertools.pairwise(rows))
 
-    lines = []
-    for name, rows in (
-        ("1-D, one layer", curve_rows),
-        ("2-D local bumps, two layers", bump_rows),
-        ("2-D ridge sums, one layer", ridge_rows),
-    ):
-        first, last = rows[0], rows[-1]
-        lines.append(
-            f"- {name}: max error {first['max error']:.3g} with {first['units']} units -> "
-            f"{last['max error']:.3g} with {last['units']} units (about units^{slope(rows):.2f}; "
-            f"{'shrinking at every step' if shrinks(rows) else 'NOT shrinking at every step'})."
-        )
-    for trained, built in zip(compared[::2], compared[1::2]):
-        better = (
-            "training beat"
-            if trained["max error"] < built["max error"]
-            else "training did not beat"
-        )
+
+def judge(run, claim, rows):
+    """One verdict: the max error falls at every step as the units grow (a construction: no noise)."""
+    first, last = rows[0], rows[-1]
+    run.verdict(
+        claim,
+        f"max error {first['max error']:.3g} with {first['units']} units -> "
+        f"{last['max error']:.3g} with {last['units']} units (about units^{slope(rows):.2f}); "
+        f"{'falls at every step' if shrinks(rows) else 'does not fall at every step'}",
+        shrinks(rows) and slope(rows) < 0,
+    )
+
+
+def trained_text(compared):
+    """One line per size: what Adam reached against the construction of the same size."""
+    lines = ["**Trained vs constructed, same size**"]
+    for trained, built in zip(compared[::2], compared[1::2], strict=True):
+        better = "beat" if trained["max error"] < built["max error"] else "did not beat"
         lines.append(
             f"- {trained['dim']}-D, {trained['units']} units: Adam reached max error "
             f"{trained['max error']:.3g} (mean {trained['mean error']:.3g}); the construction "
-            f"{built['max error']:.3g} (mean {built['mean error']:.3g}): {better} the construction."
+            f"{built['max error']:.3g} (mean {built['mean error']:.3g}): training {better} it."
         )
-    converged = shrinks(curve_rows) and shrinks(bump_rows) and shrinks(ridge_rows)
-    verdict = (
-        "Yes, measured here: the max error keeps falling as units are added, in 1-D and in 2-D."
-        if converged
-        else "Not shown by these numbers: some max error did not fall as units grew."
+    lines.append(
+        "The exact local bumps need a threshold of a sum, i.e. a second layer of hard sigmoids; "
+        "one hidden layer gets there with ridge units along many directions (see "
+        "mlcourse.analysis.approximation)."
     )
-    return "\n".join(
-        [
-            f"**Question 1.** {verdict}",
-            *lines,
-            "The exact local bumps need a threshold of a sum, i.e. a second layer of hard sigmoids; "
-            "one hidden layer gets there with ridge units along many directions (see "
-            "mlcourse.analysis.approximation).",
-        ]
-    )
+    return "\n".join(lines)
 
 
-def main(argv=None):
-    parser = runner.tutorial_parser(TUTORIAL, __doc__)
-    parser.add_argument(
-        "--epochs", type=runner.positive_int, help="training epochs (default 150; quick 3)"
-    )
-    parser.add_argument(
-        "--learning-rate", type=runner.positive_float, default=0.01, help="Adam's, cosine-decayed"
-    )
-    parser.add_argument("--batch-size", type=runner.positive_int, default=32)
-    parser.add_argument(
-        "--samples", type=runner.positive_int, help="training samples per feature (1024; quick 256)"
-    )
-    args = parser.parse_args(argv)
-    args.epochs = args.epochs or (3 if args.quick else 150)
-    args.samples = args.samples or (256 if args.quick else 1024)
-    units_1d = (2, 4, 8, 16, 32) if args.quick else (2, 4, 8, 16, 32, 64, 128, 256)
-    cells = (2, 4, 8) if args.quick else (2, 4, 8, 16, 32)
-    ridges = (4, 8) if args.quick else (4, 6, 8, 12, 16, 24)
-    trained_1d, trained_2d = (
-        ((8,), (4,)) if args.quick else ((8, 32), (4, 8, 16))
-    )  # 2-D: D = m, units D²
-
-    with runner.Run(TUTORIAL, args) as run:
+def main(config):
+    with runner.Run(TUTORIAL, config) as run:
         # 1. Constructions, no training: max error vs units.
         curve_rows = sweep(
             "1-D piecewise linear",
             lambda n: approximation.piecewise_linear(curve, n, *BOX),
-            units_1d,
+            config.units_1d,
             curve,
             1,
         )
         bump_rows = sweep(
             "2-D local bumps",
             lambda m: approximation.local_bumps(surface, m, *BOX, dim=2),
-            cells,
+            config.bump_cells,
             surface,
             2,
         )
         ridge_rows = sweep(
             "2-D ridge sum",
             lambda d: approximation.ridge_sum(surface, d, d, *BOX, seed=run.seed),
-            ridges,
+            config.ridge_directions,
             surface,
             2,
         )
@@ -268,17 +279,36 @@ def main(argv=None):
             "Constructed (no training): units -> error on a dense grid",
             curve_rows + bump_rows + ridge_rows,
         )
+        judge(
+            run,
+            "A sum of hard sigmoids approximates a continuous 1-D function, more closely as the "
+            "units grow (slides 23-26)",
+            curve_rows,
+        )
+        judge(
+            run,
+            "In n dimensions too (question 1): one hidden layer, y = b + Σ c_i H(b_i + Σ_j w_ij x_j), "
+            "approximates a 2-D function better as the units grow",
+            ridge_rows,
+        )
+        judge(
+            run,
+            "Two layers of hard sigmoids build local 2-D bumps ('peel the apple') whose sum "
+            "approximates the function better as the bumps shrink",
+            bump_rows,
+        )
 
         # 2. The same sizes trained with Adam: SigmoidSum(units, "hard_sigmoid") vs the construction.
         compared, models = [], {}
-        for dim, f, sizes in ((1, curve, trained_1d), (2, surface, trained_2d)):
+        for dim, f, sizes in ((1, curve, config.trained_1d), (2, surface, config.trained_2d)):
             for size in sizes:
                 built = (
                     approximation.piecewise_linear(curve, size, *BOX)
                     if dim == 1
                     else approximation.ridge_sum(surface, size, size, *BOX, dim=2, seed=run.seed)
                 )
-                model = models[dim, built.units] = train_sigmoid_sum(run, f, dim, built.units, args)
+                model = train_sigmoid_sum(run, f, dim, built.units, config)
+                models[dim, built.units] = model
                 label = "constructed" if dim == 1 else "constructed (c by least squares)"
                 for how, approximate in (("trained (Adam)", predictor(model)), (label, built)):
                     error = approximation.errors(approximate, f, *BOX, dim)
@@ -292,15 +322,18 @@ def main(argv=None):
                         }
                     )
         run.table("Same size, one hidden layer: trained vs constructed", compared)
+        run.text("trained_vs_constructed", trained_text(compared))
 
-        # 3. Figures and the answer.
+        # 3. Figures.
+        shown_1d = config.trained_1d[0]
         run.figure(
             "1d_target_vs_approximation",
             plot_curves(
-                [approximation.piecewise_linear(curve, n, *BOX) for n in (4, 8)], models[1, 8]
+                [approximation.piecewise_linear(curve, n, *BOX) for n in (4, shown_1d)],
+                models[1, shown_1d],
             ),
         )
-        d = trained_2d[-1] if args.quick else 8  # ridge sum and trained model of the same size
+        d = config.trained_2d[-1]  # the ridge sum and the trained model of the same size
         run.figure(
             "2d_target_vs_approximation",
             plot_surfaces(
@@ -326,8 +359,7 @@ def main(argv=None):
                 compared,
             ),
         )
-        run.text("answer", answer(curve_rows, bump_rows, ridge_rows, compared))
 
 
 if __name__ == "__main__":
-    runner.cli_main(main)
+    runner.script(main, TUTORIAL, OPTIONS, __doc__)

@@ -13,122 +13,131 @@ epoch_categorical_accuracy per loss; trajectory/... = w and b after every update
 """
 
 import keras
-import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from mlcourse import runner  # noqa: E402
-from mlcourse.analysis import classifier_surface as surface  # noqa: E402
-from mlcourse.callbacks.weight_trajectory import WeightTrajectory  # noqa: E402
-from mlcourse.losses import CrossEntropy, ProbabilityMSE  # noqa: E402
+from mlcourse import runner, verdicts
+from mlcourse.analysis import classifier_surface as surface
+from mlcourse.callbacks.weight_trajectory import WeightTrajectory
+from mlcourse.losses import CrossEntropy, ProbabilityMSE
 
 TUTORIAL = {
     "id": "l07-classification-loss",
     "lecture": "7",
     "title": "Cross-entropy vs MSE: loss surfaces",
 }
-
-KERAS_LOSSES = {
-    "cross-entropy": lambda: CrossEntropy(from_logits=True),
-    "mse": lambda: ProbabilityMSE(),
+OPTIONS = {
+    "start_w": {"kind": "real", "default": -6.0, "help": "starting weight (-6: badly wrong)"},
+    "start_b": {"kind": "real", "default": 0.0, "help": "starting bias"},
+    "learning_rate": {"kind": "positive", "default": 1.0, "help": "SGD step size"},
+    "epochs": {"kind": "count", "smoke": 2, "lecture": 30, "full": 100, "help": "epochs of 10 updates"},
+    "batch_size": {"kind": "count", "default": 20, "help": "examples per update"},
+    "target_accuracy": {"kind": "fraction", "default": 0.9, "help": "the accuracy to reach"},
+    "seeds": {"kind": "count", "smoke": 1, "lecture": 3, "full": 5, "help": "data sets drawn"},
+    "grid": {"kind": "count", "smoke": 41, "lecture": 101, "full": 201, "help": "surface points a side"},
 }
+KERAS_LOSSES = {"cross-entropy": lambda: CrossEntropy(from_logits=True), "mse": ProbabilityMSE}
 
 
-def train_from(run, name, x, y, args):
-    """Gradient descent from (start_w, start_b) with one loss; returns the path [(update, w, b), ...]."""
+def train_from(run, name, x, y, config):
+    """Gradient descent from (start_w, start_b) with one loss; the path [(update, w, b), ...]."""
     with run.scope():
-        model = surface.build_classifier(args.start_w, args.start_b)
+        model = surface.build_classifier(config.start_w, config.start_b)
         model.compile(
-            optimizer=keras.optimizers.SGD(args.learning_rate),
-            loss=KERAS_LOSSES[name](),
+            optimizer=keras.optimizers.SGD(config.learning_rate),
+            loss=KERAS_LOSSES[name.split("-seed")[0]](),
             metrics=["categorical_accuracy"],
         )
     folder = run.variant_dir(name)
     path = WeightTrajectory(folder / "trajectory.json", log_dir=folder / "train")
-    run.fit(name, model, x, y, epochs=args.epochs, batch_size=args.batch_size, callbacks=[path])
-    return WeightTrajectory(
-        folder / "trajectory.json"
-    ).array()  # also right when the variant was reused
+    run.fit(name, model, x, y, epochs=config.epochs, batch_size=config.batch_size, callbacks=[path])
+    return WeightTrajectory(folder / "trajectory.json").array()  # right also for a reused variant
+
+
+def slope_at(name, x, y, w, b, step=1e-3):
+    """|∇L| at (w, b) by central differences: how steep the surface is where training starts."""
+    ws = np.array([w + step, w - step, w, w])
+    bs = np.array([b, b, b + step, b - step])
+    losses = surface.loss_along(name, ws, bs, x, y)
+    return float(np.hypot(losses[0] - losses[1], losses[2] - losses[3]) / (2 * step))
 
 
 def plot_curves(curves, target):
-    figure, (left, right) = plt.subplots(1, 2, figsize=(11, 3.8))
+    figure = Figure(figsize=(11, 3.8))
+    left, right = figure.subplots(1, 2)
     for name, (steps, losses, accuracies) in curves.items():
         left.plot(steps, losses, label=name)
         right.plot(steps, accuracies, label=name)
     right.axhline(target, color="gray", ls=":", label=f"target {target:.0%}")
-    left.set(
-        xlabel="update",
-        ylabel="mean loss (training data)",
-        yscale="log",
-        title="loss along the path",
-    )
-    right.set(
-        xlabel="update", ylabel="accuracy", ylim=(-0.02, 1.02), title="accuracy along the path"
-    )
+    left.set(xlabel="update", ylabel="mean loss (training data)", yscale="log")
+    left.set_title("loss along the path")
+    right.set(xlabel="update", ylabel="accuracy", ylim=(-0.02, 1.02), title="accuracy along the path")
     left.legend()
     right.legend()
     figure.tight_layout()
     return figure
 
 
-def main(argv=None):
-    parser = runner.tutorial_parser(TUTORIAL, __doc__)
-    parser.add_argument(
-        "--start-w", type=float, default=-6.0, help="starting weight (default -6: badly wrong)"
-    )
-    parser.add_argument("--start-b", type=float, default=0.0, help="starting bias (default 0)")
-    parser.add_argument(
-        "--learning-rate", type=runner.positive_float, default=1.0, help="SGD step size"
-    )
-    parser.add_argument(
-        "--epochs", type=runner.positive_int, help="epochs of 10 updates (default 100; quick 3)"
-    )
-    parser.add_argument("--batch-size", type=runner.positive_int, default=20)
-    parser.add_argument("--target-accuracy", type=runner.positive_float, default=0.9)
-    args = parser.parse_args(argv)
-    args.epochs = args.epochs or (3 if args.quick else 100)
-    x, y = surface.two_class_data(n=200, seed=args.seed)
-    w_grid = np.linspace(-10, 10, 41 if args.quick else 201)
-    b_grid = np.linspace(-10, 10, 41 if args.quick else 201)
-
-    with runner.Run(TUTORIAL, args) as run:
-        # 1. The two loss surfaces over the same (w, b) grid.
-        surfaces = {
-            name: surface.loss_surface(name, x, y, w_grid, b_grid) for name in surface.LOSSES
-        }
-        run.figure("loss_surfaces", surface.plot_surfaces(surfaces, w_grid, b_grid))
-
-        # 2. The same model, optimiser and bad start; only the loss differs.
-        rows, paths, curves = [], {}, {}
-        for name in surface.LOSSES:
-            path = train_from(run, name, x, y, args)
-            steps, ws, bs = path[:, 0], path[:, 1], path[:, 2]
-            accuracies = surface.accuracy(ws, bs, x, y)
-            paths[name] = (ws, bs)
-            curves[name] = (steps, surface.loss_along(name, ws, bs, x, y), accuracies)
-            reached = surface.steps_to_accuracy(accuracies[1:], args.target_accuracy)
-            rows.append(
-                {
-                    "loss": name,
-                    "start (w, b)": f"({ws[0]:.2g}, {bs[0]:.2g})",
-                    "updates": int(steps[-1]),
-                    "final (w, b)": f"({ws[-1]:.3g}, {bs[-1]:.3g})",
-                    "final loss": float(curves[name][1][-1]),
-                    "final accuracy": float(accuracies[-1]),
-                    f"updates to {args.target_accuracy:.0%}": reached
-                    or f"not within {int(steps[-1])}",
-                }
-            )
-        run.figure("surfaces_with_paths", surface.plot_surfaces(surfaces, w_grid, b_grid, paths))
-        run.figure("curves", plot_curves(curves, args.target_accuracy))
+def main(config):
+    grid = np.linspace(-10, 10, config.grid)
+    with runner.Run(TUTORIAL, config) as run:
+        seeds = run.seeds(config.seeds)
+        rows, reached, slopes = [], {name: [] for name in surface.LOSSES}, {}
+        for seed in seeds:
+            x, y = surface.two_class_data(n=200, seed=seed)
+            if seed == seeds[0]:  # 1. The two loss surfaces over the same (w, b) grid.
+                surfaces = {name: surface.loss_surface(name, x, y, grid, grid) for name in surface.LOSSES}
+                run.figure("loss_surfaces", surface.plot_surfaces(surfaces, grid, grid))
+                slopes = {n: slope_at(n, x, y, config.start_w, config.start_b) for n in surface.LOSSES}
+                paths, curves = {}, {}
+            # 2. The same model, optimiser and bad start; only the loss differs.
+            for name in surface.LOSSES:
+                path = train_from(run, f"{name}-seed{seed}", x, y, config)
+                steps, ws, bs = path[:, 0], path[:, 1], path[:, 2]
+                accuracies = surface.accuracy(ws, bs, x, y)
+                got = surface.steps_to_accuracy(accuracies[1:], config.target_accuracy)
+                reached[name].append(got or int(steps[-1]) + 1)  # not reached: more than all
+                if seed == seeds[0]:
+                    paths[name] = (ws, bs)
+                    curves[name] = (steps, surface.loss_along(name, ws, bs, x, y), accuracies)
+                rows.append(
+                    {
+                        "loss": name,
+                        "data seed": seed,
+                        "updates": int(steps[-1]),
+                        "final (w, b)": f"({ws[-1]:.3g}, {bs[-1]:.3g})",
+                        "final loss": float(surface.loss_along(name, ws[-1:], bs[-1:], x, y)[0]),
+                        "final accuracy": float(accuracies[-1]),
+                        f"updates to {config.target_accuracy:.0%}": got or f"> {int(steps[-1])}",
+                    }
+                )
+        run.figure("surfaces_with_paths", surface.plot_surfaces(surfaces, grid, grid, paths))
+        run.figure("curves", plot_curves(curves, config.target_accuracy))
         run.table(
-            f"From a bad start, SGD lr={args.learning_rate}: updates to {args.target_accuracy:.0%} accuracy",
+            f"From a bad start (w, b) = ({config.start_w:g}, {config.start_b:g}), SGD "
+            f"lr={config.learning_rate:g}: updates to {config.target_accuracy:.0%} accuracy",
             rows,
+        )
+
+        # 3. The lecture's claims, judged.
+        run.verdict(
+            "At a start where every logit is large and wrong, the MSE surface is flat while the "
+            "cross-entropy surface still slopes down",
+            f"|gradient| at the start: cross-entropy {slopes['cross-entropy']:.3g}, "
+            f"MSE {slopes['mse']:.3g}",
+            bool(slopes["cross-entropy"] > 10 * slopes["mse"]),
+            reason="the test: the cross-entropy slope at least 10x the MSE slope",
+        )
+        ce, mse = reached["cross-entropy"], reached["mse"]
+        run.verdict(
+            "Cross-entropy trains from the bad start where MSE stalls",
+            f"updates to {config.target_accuracy:.0%} accuracy: cross-entropy "
+            f"{verdicts.spread(ce)}, MSE {verdicts.spread(mse)} (not reached counts as "
+            f"{config.epochs * 10 + 1})",
+            verdicts.exceeds(mse, ce),
+            seeds=len(seeds),
         )
 
 
 if __name__ == "__main__":
-    runner.cli_main(main)
+    runner.script(main, TUTORIAL, OPTIONS, __doc__)

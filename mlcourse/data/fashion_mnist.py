@@ -7,6 +7,7 @@ Each file's SHA-256 is checked before it is read. ``prepare(allow_download=True)
 that may fetch (through ``keras.datasets``, at set-up time, where there is internet).
 """
 
+import dataclasses
 import gzip
 import os
 from pathlib import Path
@@ -15,7 +16,7 @@ import numpy as np
 
 from mlcourse.data.files import DataFileError, cache_dir, verify
 
-__all__ = ["CLASS_NAMES", "FILES", "load", "find_dir", "prepare"]
+__all__ = ["CLASS_NAMES", "FILES", "Split", "find_dir", "load", "prepare", "split"]
 
 CLASS_NAMES = (
     "T-shirt/top",
@@ -98,3 +99,57 @@ def prepare(allow_download=False):
     for name, digest in FILES.items():
         verify(directory / name, digest, HOW_TO_GET)
     return directory
+
+
+@dataclasses.dataclass(frozen=True)
+class Split:
+    """Training, validation and test images, each an ``(x, y)`` pair (float32 in [0, 1], labels)."""
+
+    train: tuple
+    validation: tuple
+    test: tuple
+
+    def __iter__(self):  # (train, validation, test) = split(...)
+        return iter((self.train, self.validation, self.test))
+
+
+SHAPES = ("image", "channel", "flat")
+
+
+def split(train, validation, test=None, shape="image", seed=None, directory=None):
+    """The one way the tutorials cut Fashion-MNIST: disjoint training and validation images from
+    the 60k training set, test images from the 10k test set.
+
+    Args:
+        train: how many training images (the first ones, after the seeded shuffle if any).
+        validation: how many validation images (the last ones of the training set).
+        test: how many test images (the first ones), ``None`` for all 10,000.
+        shape: ``"image"`` (N, 28, 28), ``"channel"`` (N, 28, 28, 1) or ``"flat"`` (N, 784).
+        seed: shuffle the 60k training images with this seed first (``None``: file order).
+
+    Returns:
+        A ``Split``.
+    """
+    for name, value in (("train", train), ("validation", validation)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    if train + validation > 60000:
+        raise ValueError(f"train + validation must be at most 60000, got {train} + {validation}")
+    if test is not None and (isinstance(test, bool) or not isinstance(test, int) or not 1 <= test <= 10000):
+        raise ValueError(f"test must be an integer in [1, 10000] or None, got {test!r}")
+    if shape not in SHAPES:
+        raise ValueError(f"shape must be one of {SHAPES}, got {shape!r}")
+    (x, y), (x_test, y_test) = load(directory)
+    order = np.arange(len(x)) if seed is None else np.random.default_rng(seed).permutation(len(x))
+    chosen = {"train": order[:train], "validation": order[len(x) - validation :]}
+    target = {"image": (28, 28), "channel": (28, 28, 1), "flat": (784,)}[shape]
+
+    def scaled(images):
+        return images.reshape((len(images), *target)).astype("float32") / 255.0
+
+    test = slice(None) if test is None else slice(0, test)
+    return Split(
+        (scaled(x[chosen["train"]]), y[chosen["train"]]),
+        (scaled(x[chosen["validation"]]), y[chosen["validation"]]),
+        (scaled(x_test[test]), y_test[test]),
+    )

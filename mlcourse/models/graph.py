@@ -136,6 +136,7 @@ def evaluate_over_draws(build, graph, per_class, draws, seed=0, steps=200):
     import keras
 
     from mlcourse.data.graphs import labelled_draws
+    from mlcourse.models.restart import restart
 
     rows, model = [], None
     for count in per_class:
@@ -143,14 +144,7 @@ def evaluate_over_draws(build, graph, per_class, draws, seed=0, steps=200):
         for draw, train in enumerate(labelled_draws(graph.labels, count, draws, seed)):
             keras.utils.set_random_seed(seed * 1000 + draw)
             fresh = build()
-            if model is None:
-                model = fresh
-                model.optimizer.build(model.trainable_variables)
-                start = [keras.ops.convert_to_numpy(v) for v in model.optimizer.variables]
-            else:  # same architecture: take the fresh weights, keep the traced training step (quicker)
-                model.set_weights(fresh.get_weights())
-                for variable, value in zip(model.optimizer.variables, start):  # e.g. Adam's moments
-                    variable.assign(value)
+            model = fresh if model is None else restart(model, fresh)  # keeps the traced step
             x, y, w = node_arrays(graph, train, repeat=steps)
             model.fit(x, y, sample_weight=w, batch_size=1, epochs=1, verbose=0)
             test = np.setdiff1d(graph.labelled, train)

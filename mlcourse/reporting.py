@@ -1,0 +1,226 @@
+"""What a run shows: tables, texts, figures, verdicts and HParams, in the terminal, ``summary.md``
+and TensorBoard at once.
+
+``format_table`` is the one table formatter: numbers rounded alike (NumPy scalars as Python
+floats), Markdown cells escaped (a ``|`` in a cell stays in its cell). The ``Reporter`` writes
+each item to the three places; in a smoke run each of them starts with ``SMOKE_BANNER``.
+"""
+
+import numbers
+
+import numpy as np
+import tensorflow as tf
+from tensorboard.plugins.hparams import api as hp
+
+from mlcourse.callbacks.figures import log_figure
+from mlcourse.record import slug
+from mlcourse.verdicts import Verdict
+
+__all__ = ["SMOKE_BANNER", "Reporter", "cell", "escape_markdown", "format_table", "tag"]
+
+SMOKE_BANNER = (
+    "SMOKE RUN: a plumbing check on tiny data; its numbers mean nothing and no claim is judged. "
+    "Run without --smoke for the lecture run."
+)
+
+
+def tag(text):
+    """A TensorBoard tag: like a folder name, but ``/`` groups tags into sections."""
+    return "/".join(slug(part) for part in str(text).split("/"))
+
+
+def _plain(value):
+    """NumPy scalars as Python numbers."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def cell(value, digits=4):
+    """One table cell as text: floats with ``digits`` significant digits (whole numbers when they
+    are larger), ``None`` as empty, anything else as ``str``."""
+    value = _plain(value)
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        if value != value:  # NaN
+            return "nan"
+        if abs(value) >= 10**digits:
+            return f"{value:.0f}"
+        return f"{value:.{digits}g}"
+    return str(value)
+
+
+def escape_markdown(text):
+    """Text safe inside a Markdown table cell: ``|`` escaped, line breaks as ``<br>``."""
+    return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", "<br>")
+
+
+def _is_number(value):
+    value = _plain(value)
+    return isinstance(value, numbers.Number) and not isinstance(value, bool)
+
+
+def format_table(rows, columns=None, digits=4, markdown=False):
+    """A list of dicts as an aligned text table (numbers right-aligned), or as a Markdown table."""
+    columns = list(columns or dict.fromkeys(key for row in rows for key in row))
+    cells = [[cell(row.get(column), digits) for column in columns] for row in rows]
+    if markdown:
+        header = "| " + " | ".join(escape_markdown(c) for c in columns) + " |"
+        lines = [header, "|" + "---|" * len(columns)]
+        lines += ["| " + " | ".join(escape_markdown(c) for c in row) + " |" for row in cells]
+        return "\n".join(lines)
+    widths = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(columns)]
+    numeric = [
+        any(_is_number(row.get(c)) for row in rows)
+        and all(_is_number(row.get(c)) or row.get(c) in ("", "-", None) for row in rows)
+        for c in columns
+    ]
+
+    def line(items):
+        aligned = zip(items, widths, numeric, strict=True)
+        return "  ".join(t.rjust(w) if right else t.ljust(w) for t, w, right in aligned).rstrip()
+
+    rule = ["-" * w for w in widths]
+    return "\n".join([line(columns), line(rule)] + [line(row) for row in cells])
+
+
+def verdict_rows(verdicts):
+    """Table rows of verdicts (dicts or ``Verdict``s): lecture, claim, measured, verdict, seeds."""
+    rows = []
+    for v in verdicts:
+        v = v.as_dict() if isinstance(v, Verdict) else v
+        verdict = v["verdict"] if not v.get("reason") else f"{v['verdict']}: {v['reason']}"
+        rows.append(
+            {
+                "lecture": v["lecture"],
+                "claim": v["claim"],
+                "measured": v["measured"],
+                "verdict": verdict,
+                "seeds": v["seeds"],
+            }
+        )
+    return rows
+
+
+class Reporter:
+    """Writes one run's tables, texts, figures, verdicts and HParams trials.
+
+    Args:
+        folder: the run folder (``summary.md``, PNGs and the run-level TensorBoard events go here).
+        record: the run's ``RunRecord`` (tables and verdicts are kept in it).
+        save: a function that saves the record (``run.json``).
+        where: a function returning the one-line description of the device and precision.
+    """
+
+    def __init__(self, folder, record, save, where):
+        self.folder, self.record, self._save, self._where = folder, record, save, where
+        self._writer = None
+        self._hparams = {}
+        self.banner = SMOKE_BANNER if record.mode == "smoke" else ""
+
+    @property
+    def writer(self):
+        """A ``tf.summary`` writer for the run folder."""
+        if self._writer is None:
+            self._writer = tf.summary.create_file_writer(str(self.folder))
+        return self._writer
+
+    def _write_text(self, name, text):
+        body = f"**{self.banner}**\n\n{text}" if self.banner else text
+        with self.writer.as_default():
+            tf.summary.text(tag(name), body, step=0)
+        self.writer.flush()
+
+    def table(self, title, rows, columns=None, digits=4):
+        """Print ``rows`` as a table and write it to TensorBoard text and ``summary.md``."""
+        text = format_table(rows, columns, digits)
+        print(f"\n{title}\n{text}\n")
+        markdown = format_table(rows, columns, digits, markdown=True)
+        self._write_text(f"summary/{title}", f"**{escape_markdown(title)}**\n\n{markdown}")
+        self.record.tables[title] = [{k: _plain(v) for k, v in row.items()} for row in rows]
+        self._save()
+        self.write_summary(digits)
+        return text
+
+    def text(self, name, text):
+        """Print ``text`` and write it as TensorBoard text ``name``."""
+        print(text)
+        self._write_text(name, text)
+
+    def figure(self, name, figure, step=0):
+        """Save a matplotlib figure as ``<run>/<name>.png`` and as TensorBoard image ``name``."""
+        png = self.folder / f"{slug(name)}.png"
+        log_figure(self.writer, tag(name), figure, step=step, png_path=png)
+        return png
+
+    def verdict(self, verdict):
+        """Print one verdict as it is made and keep it (run.json, summary.md, TensorBoard)."""
+        mark = verdict.verdict.upper()
+        lines = [
+            f"\nclaim (lecture {verdict.lecture}): {verdict.claim}",
+            f"  measured: {verdict.measured}"
+            + (f" [{verdict.seeds} seeds]" if verdict.seeds > 1 else ""),
+            f"  verdict: {mark}" + (f" ({verdict.reason})" if verdict.reason else ""),
+        ]
+        print("\n".join(lines))
+        self.record.verdicts.append(verdict.as_dict())
+        self._save()
+        self.write_summary()
+
+    def verdict_table(self):
+        """The run's verdicts as one table (terminal and TensorBoard text ``verdicts``)."""
+        if not self.record.verdicts:
+            return
+        rows = verdict_rows(self.record.verdicts)
+        counts = {}
+        for v in self.record.verdicts:
+            counts[v["verdict"]] = counts.get(v["verdict"], 0) + 1
+        tally = ", ".join(f"{n} {outcome}" for outcome, n in counts.items())
+        print(f"\nThe lecture's claims, judged by this run ({tally})")
+        for row in rows:
+            print(f"  [{row['verdict'].split(':')[0]}] {row['claim']}")
+        self._write_text("verdicts", format_table(rows, markdown=True))
+
+    def hparams(self, folder, trial_id, hparams, metrics):
+        """One HParams trial: its hyperparameters and final metrics, in ``folder``."""
+        writer = tf.summary.create_file_writer(str(folder))
+        with writer.as_default():
+            hp.hparams(hparams, trial_id=trial_id)
+            for name, value in metrics.items():
+                tf.summary.scalar(name, float(value), step=0)
+        writer.close()
+        for name, value in hparams.items():
+            self._hparams.setdefault(("hparam", name), set()).add(_plain(value))
+        for name in metrics:
+            self._hparams.setdefault(("metric", name), set())
+
+    def write_hparams_config(self):
+        """The experiment's columns (every hyperparameter's values, every metric), once at the end."""
+        if not self._hparams:
+            return
+        params, metrics = [], []
+        for (kind, name), values in sorted(self._hparams.items(), key=lambda item: item[0]):
+            if kind == "metric":
+                metrics.append(hp.Metric(name))
+            elif len({type(v) for v in values}) == 1 and not isinstance(next(iter(values)), bool):
+                params.append(hp.HParam(name, hp.Discrete(sorted(values))))
+            else:
+                params.append(hp.HParam(name))
+        with self.writer.as_default():
+            hp.hparams_config(hparams=params, metrics=metrics)
+        self.writer.flush()
+
+    def write_summary(self, digits=4):
+        """``summary.md``: the banner (smoke), where it ran, the verdicts, then every table."""
+        parts = [self.banner] if self.banner else []
+        parts.append(self._where())
+        if self.record.verdicts:
+            table = format_table(verdict_rows(self.record.verdicts), markdown=True)
+            parts.append(f"## The lecture's claims, judged by this run\n\n{table}")
+        for name, rows in self.record.tables.items():
+            parts.append(f"## {name}\n\n{format_table(rows, digits=digits, markdown=True)}")
+        (self.folder / "summary.md").write_text("\n\n".join(parts) + "\n")
+
+    def close(self):
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None

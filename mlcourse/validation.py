@@ -1,0 +1,150 @@
+"""Argument checks shared by every public layer, optimizer, schedule, loss, callback and CLI flag.
+
+Each check returns the (normalised) value or raises ``ValueError`` whose message names the argument,
+the value it got and what is allowed, for example::
+
+    >>> check_float("momentum", float("nan"), low=0, high=1, high_open=True)
+    ValueError: momentum must be a finite number in [0, 1), got nan
+
+Rules that hold everywhere: a bool is not a number and a string is not a bool (``"False"`` is
+refused, not read as true); NaN and infinities are refused by name; integers must be integers
+(``1.5`` is not an epoch count, and neither is ``2.0``); sizes that could hang a loop or exhaust
+memory have an upper bound.
+"""
+
+import math
+import numbers
+
+__all__ = [
+    "MAX_ITERATIONS",
+    "MAX_SIZE",
+    "check_bool",
+    "check_choice",
+    "check_float",
+    "check_int",
+    "check_int_tuple",
+    "check_non_negative",
+    "check_non_negative_int",
+    "check_positive",
+    "check_positive_int",
+    "check_unit_interval",
+]
+
+#: Upper bound of a size (units, heads, sequence length, batch): larger values exhaust memory.
+MAX_SIZE = 1 << 24
+#: Upper bound of an iteration count run in a Python loop (power iterations, steps): larger hangs.
+MAX_ITERATIONS = 1_000_000
+
+
+def _interval(low, high, low_open, high_open):
+    left = "(" if low_open else "["
+    right = ")" if high_open else "]"
+    low_text = "-inf" if low is None else f"{low:g}"
+    high_text = "inf" if high is None else f"{high:g}"
+    return f"{left}{low_text}, {high_text}{right}"
+
+
+def _bound_text(low, high, low_open=False, high_open=False):
+    if low is not None and high is None:
+        return f"> {low:g}" if low_open else f">= {low:g}"
+    if high is not None and low is None:
+        return f"< {high:g}" if high_open else f"<= {high:g}"
+    if low is None and high is None:
+        return ""
+    return f"in {_interval(low, high, low_open, high_open)}"
+
+
+def _inside(value, low, high, low_open, high_open):
+    if low is not None and (value <= low if low_open else value < low):
+        return False
+    if high is not None and (value >= high if high_open else value > high):
+        return False
+    return True
+
+
+def check_bool(name, value):
+    """``True`` or ``False`` (a NumPy bool too); anything else, ``"False"`` included, is refused."""
+    if isinstance(value, bool):
+        return value
+    if type(value).__name__ == "bool_":  # numpy.bool_ without importing numpy
+        return bool(value)
+    raise ValueError(f"{name} must be True or False, got {value!r}")
+
+
+def check_int(name, value, low=None, high=None):
+    """An integer (not a bool, not a float) in ``[low, high]``; either bound may be ``None``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        allowed = _bound_text(low, high)
+        raise ValueError(f"{name} must be an integer{' ' + allowed if allowed else ''}, got {value!r}")
+    value = int(value)
+    if not _inside(value, low, high, False, False):
+        raise ValueError(f"{name} must be an integer {_bound_text(low, high)}, got {value!r}")
+    return value
+
+
+def check_float(name, value, low=None, high=None, low_open=False, high_open=False):
+    """A finite real number (ints are accepted and converted) between the bounds."""
+    allowed = _bound_text(low, high, low_open, high_open)
+    what = f"a finite number{' ' + allowed if allowed else ''}"
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{name} must be {what}, got {value!r}")
+    value = float(value)
+    if not math.isfinite(value) or not _inside(value, low, high, low_open, high_open):
+        raise ValueError(f"{name} must be {what}, got {value!r}")
+    return value
+
+
+def check_choice(name, value, allowed):
+    """One of ``allowed``; the message lists them."""
+    try:
+        ok = value in allowed
+    except TypeError:  # unhashable, e.g. a list given for a string
+        ok = False
+    if not ok:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}; got {value!r}")
+    return value
+
+
+def check_int_tuple(name, value, length, low=1, high=MAX_SIZE):
+    """An int, or a tuple/list of ``length`` ints, each in ``[low, high]`` (like Keras's kernel_size).
+
+    Returns a tuple of ``length`` ints.
+    """
+    items = (value,) * length if isinstance(value, numbers.Integral) else value
+    if (
+        isinstance(value, bool)
+        or not isinstance(items, (tuple, list))
+        or len(items) != length
+        or any(isinstance(v, bool) or not isinstance(v, numbers.Integral) for v in items)
+        or any(not low <= v <= high for v in items)
+    ):
+        raise ValueError(
+            f"{name} must be an integer or a tuple of {length} integers in [{low}, {high}], "
+            f"got {value!r}"
+        )
+    return tuple(int(v) for v in items)
+
+
+def check_positive(name, value):
+    """A finite float > 0."""
+    return check_float(name, value, low=0, low_open=True)
+
+
+def check_non_negative(name, value):
+    """A finite float >= 0."""
+    return check_float(name, value, low=0)
+
+
+def check_positive_int(name, value, high=MAX_SIZE):
+    """An int in ``[1, high]``."""
+    return check_int(name, value, low=1, high=high)
+
+
+def check_non_negative_int(name, value, high=MAX_SIZE):
+    """An int in ``[0, high]``."""
+    return check_int(name, value, low=0, high=high)
+
+
+def check_unit_interval(name, value):
+    """A float in ``[0, 1)`` (a decay or momentum factor)."""
+    return check_float(name, value, low=0, high=1, high_open=True)
