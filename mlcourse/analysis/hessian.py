@@ -47,7 +47,9 @@ import numpy as np
 
 __all__ = [
     "CriticalPoint",
+    "CurvatureCheck",
     "LossSurface",
+    "check_curvature",
     "classify_critical_point",
     "escape_direction",
     "minimum_ratio",
@@ -82,7 +84,9 @@ class LossSurface:
 
     ML2021 L04, critical points: L(θ) with gradient g = ∇L(θ) and Hessian H = ∇²L(θ).
     Weights are read and written through ``weights()`` / ``set_weights(theta)``; every other method
-    evaluates at the model's current weights, in inference mode (``training=False``) and float32.
+    evaluates at the model's current weights, in inference mode (``training=False``), in the
+    dtype of the model's weights: a float64 model gives a float64 loss, gradient and Hessian, where
+    eigenvalues a million times smaller than the largest still have a trustworthy sign.
 
     Args:
         model: a built Keras model (TensorFlow backend).
@@ -102,13 +106,14 @@ class LossSurface:
                 raise ValueError("loss must be given when the model is not compiled with one")
         self.model = model
         self.loss_fn = _loss_function(loss)
-        self.x = tf.convert_to_tensor(x)
-        self.y = tf.cast(tf.convert_to_tensor(y), "float32")
         self.variables = list(model.trainable_variables)
+        self.dtype = "float64" if self.variables[0].dtype == "float64" else "float32"
+        self.x = tf.convert_to_tensor(x)
+        self.y = tf.cast(tf.convert_to_tensor(y), self.dtype)
         self.shapes = [tuple(v.shape) for v in self.variables]
         self.sizes = [int(np.prod(s)) for s in self.shapes]
         self.num_parameters = int(sum(self.sizes))
-        spec = tf.TensorSpec([self.num_parameters], "float32")
+        spec = tf.TensorSpec([self.num_parameters], self.dtype)
         self._value = tf.function(self._value_eager)
         self._gradient = tf.function(self._gradient_eager)
         self._hvp = tf.function(self._hvp_eager, input_signature=[spec])
@@ -148,7 +153,7 @@ class LossSurface:
     def _value_eager(self):
         import tensorflow as tf
 
-        y_pred = tf.cast(self.model(self.x, training=False), "float32")
+        y_pred = tf.cast(self.model(self.x, training=False), self.dtype)
         return tf.reduce_mean(self.loss_fn(self.y, y_pred))
 
     def _gradient_eager(self):
@@ -198,7 +203,7 @@ class LossSurface:
 
     def hessian_vector_product(self, v):
         """H·v (flat float64), by double backprop; costs about two gradients, memory O(n)."""
-        v = np.asarray(v, dtype="float32")
+        v = np.asarray(v, dtype=self.dtype)
         if v.shape != (self.num_parameters,):
             raise ValueError(f"v must have shape ({self.num_parameters},), got {v.shape}")
         return self._hvp(v).numpy().astype("float64")
@@ -438,3 +443,58 @@ def escape_direction(eigenvalues, eigenvectors):
         return None
     u = eigenvectors[:, i]
     return u / np.linalg.norm(u)
+
+
+@dataclasses.dataclass(frozen=True)
+class CurvatureCheck:
+    """Whether the loss really curves as an eigenvalue says, measured along its eigenvector.
+
+    Attributes:
+        eigenvalue: λ of the direction u.
+        step: the step t at which the quadratic model is checked.
+        measured: ``(L(θ + t·u) + L(θ − t·u)) / 2 − L(θ)`` (the gradient term cancels).
+        predicted: ``½ λ t²``.
+        confirmed: the measured change has the sign of λ, agrees with ``predicted`` within
+            ``rtol``, at a step where the prediction stands above the round-off of the loss.
+    """
+
+    eigenvalue: float
+    step: float
+    measured: float
+    predicted: float
+    confirmed: bool
+
+
+def check_curvature(surface, eigenvalue, direction, reach=1.0, points=40, rtol=0.5):
+    """Test the second-order term of the Taylor expansion along one eigenvector.
+
+    A tiny eigenvalue of a degenerate point can have a sign set by round-off; a real one bends the
+    loss by ``½ λ t²``. The symmetric difference ``(L(θ+tu) + L(θ−tu))/2 − L(θ)`` removes the
+    gradient term. It is compared with ``½ λ t²`` at the smallest step ``t`` (on a log grid up to
+    ``reach``) whose predicted change is ten times the round-off of the loss
+    (``100 · eps · |L|``, ``eps`` of the surface's dtype): smaller steps drown in round-off,
+    larger ones in the higher-order terms. ``confirmed`` means the change there has λ's sign and
+    matches ``½ λ t²`` within ``rtol``.
+
+    Returns:
+        A ``CurvatureCheck`` (``confirmed`` is False if no step up to ``reach`` is resolvable).
+    """
+    direction = np.asarray(direction, dtype="float64")
+    direction = direction / np.linalg.norm(direction)
+    base = surface.value()
+    floor = 100 * np.finfo(surface.dtype).eps * max(abs(base), 1e-12)
+    for t in np.geomspace(1e-6 * reach, reach, points):
+        predicted = 0.5 * eigenvalue * t**2
+        if abs(predicted) < 10 * floor:
+            continue
+        up, down = surface.loss_along(direction, [t, -t])
+        measured = (up + down) / 2 - base
+        agrees = np.sign(measured) == np.sign(eigenvalue) and abs(measured - predicted) <= (
+            rtol * abs(predicted)
+        )
+        return CurvatureCheck(
+            float(eigenvalue), float(t), float(measured), float(predicted), bool(agrees)
+        )
+    return CurvatureCheck(
+        float(eigenvalue), float(reach), 0.0, float(0.5 * eigenvalue * reach**2), False
+    )
