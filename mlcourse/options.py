@@ -9,7 +9,7 @@ Every tutorial runs in one of three modes, chosen by one flag that is the same e
 
 A tutorial declares its own options as a literal dict, ``OPTIONS``, beside ``TUTORIAL``; each entry
 gives a kind (``KINDS``: ``count``, ``natural``, ``positive``, ``real``, ``fraction``, ``rate``,
-``counts``, ``choice``, ``names``, ``flag``, ``switch``) and either one ``default`` or a value per mode (a mode
+``counts``, ``numbers``, ``choice``, ``names``, ``flag``, ``switch``) and either one ``default`` or a value per mode (a mode
 left out takes ``default``)::
 
     OPTIONS = {
@@ -86,6 +86,23 @@ def _check_names(name, value, choices):
     return items
 
 
+def _numbers(text):
+    """``"0,0.5,0.9"`` -> ``(0.0, 0.5, 0.9)``."""
+    try:
+        return tuple(float(part) for part in str(text).split(","))
+    except ValueError:
+        return text
+
+
+def _check_numbers(name, value, spec):
+    items = tuple(value) if isinstance(value, (list, tuple)) else None
+    if not items:
+        raise ValueError(f"{name} must be one or more numbers, comma separated, got {value!r}")
+    return tuple(
+        validation.check_float(name, item, spec.get("min"), spec.get("max")) for item in items
+    )
+
+
 def _counts(text):
     """``"8,8"`` -> ``(8, 8)``: one or more positive integers, comma separated."""
     try:
@@ -113,6 +130,7 @@ KINDS = {
     ),
     "choice": (str, None, "one of the choices"),
     "names": (_names, None, "one or more of the choices, comma separated"),
+    "numbers": (_numbers, None, "finite numbers, comma separated"),
     "flag": (None, lambda n, v: validation.check_bool(n, v), "a flag"),
     "switch": (None, lambda n, v: validation.check_bool(n, v), "on or off (--x / --no-x)"),
 }
@@ -125,8 +143,10 @@ def _check(name, spec, value):
         return validation.check_choice(name, value, spec["choices"])
     if kind == "names":
         return _check_names(name, value, spec["choices"])
+    if kind == "numbers":
+        return _check_numbers(name, value, spec)
     value = KINDS[kind][1](name, value)
-    if "min" in spec or "max" in spec:
+    if ("min" in spec or "max" in spec) and kind in ("count", "natural", "positive", "real"):
         if kind in ("count", "natural"):
             value = validation.check_int(name, value, spec.get("min"), spec.get("max"))
         else:

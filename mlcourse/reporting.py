@@ -158,7 +158,7 @@ class Reporter:
         lines = [
             f"\nclaim (lecture {verdict.lecture}): {verdict.claim}",
             f"  measured: {verdict.measured}"
-            + (f" [{verdict.seeds} seeds]" if verdict.seeds > 1 else ""),
+            + (f" [n = {verdict.seeds}]" if verdict.seeds > 1 else ""),
             f"  verdict: {mark}" + (f" ({verdict.reason})" if verdict.reason else ""),
         ]
         print("\n".join(lines))

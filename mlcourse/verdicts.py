@@ -60,7 +60,7 @@ class Comparison:
     outcome: str
 
     def __str__(self):
-        agree = f"{self.agreeing} of {self.count} seeds agree" if self.count > 1 else "1 seed"
+        agree = f"{self.agreeing} of {self.count} agree" if self.count > 1 else "n = 1"
         return f"difference {self.difference:+.3g}, margin ±{self.margin:.2g}, {agree}"
 
 

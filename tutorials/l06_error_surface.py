@@ -13,16 +13,13 @@ TensorBoard: Images (trajectories over contours, loss curves), Scalars (loss and
 step of every surface/optimizer/schedule), Text (the tables and the answers).
 """
 
-import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from mlcourse import optimizers as O  # noqa: E402
-from mlcourse import runner  # noqa: E402
-from mlcourse.analysis import surfaces  # noqa: E402
-from mlcourse.schedules import WarmupThenDecay  # noqa: E402
+from mlcourse import optimizers as O
+from mlcourse import runner
+from mlcourse.analysis import surfaces
+from mlcourse.schedules import WarmupThenDecay
 
 TUTORIAL = {
     "id": "l06-error-surface",
@@ -48,6 +45,15 @@ OPTIMIZERS = {
     "Adam": (O.Adam, 0.3, 0.1),
 }
 SCHEDULES = ("constant", "warm-up + decay")
+OPTIONS = {
+    "steps": {"kind": "count", "smoke": 80, "default": 300, "help": "optimizer steps per path"},
+    "sweep": {
+        "kind": "count",
+        "smoke": 2,
+        "default": 9,
+        "help": "learning rates tried (log-spaced 0.01-1) for the σ question",
+    },
+}
 
 
 def learning_rate(eta, schedule, steps):
@@ -90,8 +96,9 @@ def _or_more(reached, steps):
 
 
 def plot_surface(surface, paths):
-    figure, axes = plt.subplots(1, len(paths), figsize=(7 * len(paths), 5.5))
-    for axis, (schedule, trajectories) in zip(axes, paths.items()):
+    figure = Figure(figsize=(7 * len(paths), 5.5))
+    axes = figure.subplots(1, len(paths))
+    for axis, (schedule, trajectories) in zip(axes, paths.items(), strict=False):
         surfaces.plot_trajectories(axis, surface, trajectories)
         axis.set_title(f"{surface.name}: {schedule}")
     figure.legend(
@@ -102,11 +109,10 @@ def plot_surface(surface, paths):
 
 
 def plot_losses(all_paths):
-    figure, axes = plt.subplots(
-        len(all_paths), 2, figsize=(13, 4.5 * len(all_paths)), squeeze=False
-    )
-    for row, (surface, paths) in zip(axes, all_paths.items()):
-        for axis, (schedule, trajectories) in zip(row, paths.items()):
+    figure = Figure(figsize=(13, 4.5 * len(all_paths)))
+    axes = figure.subplots(len(all_paths), 2, squeeze=False)
+    for row, (surface, paths) in zip(axes, all_paths.items(), strict=False):
+        for axis, (schedule, trajectories) in zip(row, paths.items(), strict=False):
             for path in trajectories:
                 axis.semilogy(np.maximum(path.losses, 1e-16), lw=1, label=path.label)
             axis.axhline(surface.target_loss(), color="k", ls=":", lw=1)
@@ -165,12 +171,12 @@ def sigma_question(run, all_surfaces, etas, steps):
             "different step sizes per direction."
         )
     else:
-        won = [s.name for s, w in zip(all_surfaces, wins) if w]
+        won = [s.name for s, w in zip(all_surfaces, wins, strict=False) if w]
         verdict = (
             f"So here the σ per parameter wins only on {', '.join(won)}: it pays where the directions need "
             "different step sizes, and not elsewhere."
         )
-    return sentences, verdict
+    return sentences, verdict, wins
 
 
 def _compare(where, name_a, a, name_b, b, steps):
@@ -223,35 +229,91 @@ def momentum_question(all_paths):
         )
     else:
         verdict = "The constant-η paths were NOT identical here; see the numbers above."
-    return sentences, verdict
+    return sentences, verdict, identical
 
 
 def _steps_text(steps):
     return "never" if steps is None else f"in {steps} steps"
 
 
-def main(argv=None):
-    parser = runner.tutorial_parser(TUTORIAL, __doc__)
-    parser.add_argument(
-        "--steps", type=runner.positive_int, help="optimizer steps per path (default 300; quick 80)"
-    )
-    args = parser.parse_args(argv)
-    steps = args.steps or (80 if args.quick else 300)
-    sweep = (0.05, 0.2) if args.quick else np.geomspace(0.01, 1.0, 9)
+def late_oscillation(path, share=0.25):
+    """How often the loss goes UP in the last ``share`` of the steps: the late oscillation."""
+    tail = np.asarray(path.losses[-max(2, int(len(path.losses) * share)) :])
+    return int(np.sum(np.diff(tail) > 0))
 
-    with runner.Run(TUTORIAL, args) as run:
+
+def judge(run, all_paths, rows, steps, sigma, momentum):
+    """The lecture's claims on the elongated bowl (no noise: one surface, one start)."""
+    bowl = next(iter(all_paths))
+    table = {
+        (r["optimizer"], r["schedule"]): r["steps to target"]
+        for r in rows
+        if r["surface"] == bowl.name
+    }
+    count = {k: v if isinstance(v, int) else steps + 1 for k, v in table.items()}
+    adaptive = ("Adagrad", "RMSProp", "Adam")
+
+    def best(name):  # the better of the two schedules: the lecture ends with scheduling
+        return min(count[(name, schedule)] for schedule in SCHEDULES)
+
+    run.verdict(
+        "On the elongated error surface, adaptive learning rates (Adagrad, RMSProp, Adam; with "
+        "warm-up + decay where a constant rate oscillates) reach the target in fewer steps than "
+        "plain gradient descent",
+        f"steps to remove 99.9 % of the loss on {bowl.name} (constant η / warm-up + decay): "
+        + ", ".join(
+            f"{name} {table[(name, 'constant')]} / {table[(name, 'warm-up + decay')]}"
+            for name in ("GD", *adaptive)
+        ),
+        all(best(name) < best("GD") for name in adaptive),
+    )
+    paths = {(p.label, schedule): p for schedule, ps in all_paths[bowl].items() for p in ps}
+    constant = [late_oscillation(paths[(n, "constant")]) for n in adaptive]
+    scheduled = [late_oscillation(paths[(n, "warm-up + decay")]) for n in adaptive]
+    run.verdict(
+        "Warm-up and learning-rate decay remove the late oscillation of adaptive methods",
+        "loss increases in the last quarter of the steps, constant η vs warm-up + decay: "
+        + ", ".join(
+            f"{n} {c} vs {w}" for n, c, w in zip(adaptive, constant, scheduled, strict=True)
+        ),
+        all(w <= c for c, w in zip(constant, scheduled, strict=True))
+        and sum(scheduled) < sum(constant),
+        seeds=len(adaptive),
+        reason="an optimizer whose constant-η path did not oscillate has nothing to remove",
+    )
+    sentences, _, wins = sigma
+    run.verdict(
+        "The student's question: a σ per parameter beats one global σ (from ‖g‖²) where the "
+        "directions need different step sizes",
+        sentences[0].lstrip("- "),
+        wins[0],
+        reason="on this surface one global step size was enough",
+    )
+    sentences, _, identical = momentum
+    run.verdict(
+        "The notes' momentum v = βv + (1−β)g is the teacher's m = λm − ηg with η rescaled by "
+        "(1−β): the same path under a constant η",
+        sentences[0].lstrip("- "),
+        all(identical),
+    )
+
+
+def main(config):
+    sweep = np.geomspace(0.01, 1.0, config.sweep)
+    with runner.Run(TUTORIAL, config) as run:
         all_surfaces = [surfaces.elongated_bowl(), surfaces.network_slice(seed=run.seed)]
         rows, all_paths = [], {}
         for column, surface in enumerate(all_surfaces):
-            surface_rows, all_paths[surface] = run_all(run, surface, column, steps)
+            surface_rows, all_paths[surface] = run_all(run, surface, column, config.steps)
             rows += surface_rows
             run.figure(f"trajectories/{surface.name}", plot_surface(surface, all_paths[surface]))
         run.table(
-            f"Steps to remove 99.9 % of the starting loss, and the loss after {steps} steps", rows
+            f"Steps to remove 99.9 % of the starting loss, and the loss after {config.steps} steps",
+            rows,
         )
         run.figure("loss_curves", plot_losses(all_paths))
 
-        sigma = sigma_question(run, all_surfaces, sweep, steps)
+        sigma = sigma_question(run, all_surfaces, sweep, config.steps)
         momentum = momentum_question(all_paths)
         run.text(
             "answers/global_vs_per_parameter_sigma",
@@ -273,7 +335,8 @@ def main(argv=None):
                 ]
             ),
         )
+        judge(run, all_paths, rows, config.steps, sigma, momentum)
 
 
 if __name__ == "__main__":
-    runner.cli_main(main)
+    runner.script(main, TUTORIAL, OPTIONS, __doc__)
