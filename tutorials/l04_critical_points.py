@@ -256,7 +256,7 @@ def main(config):
                     "networks": sum(r["real negative curvature"] == "yes" for r in critical),
                 },
                 {
-                    "kind (Hessian signs)": f"critical, homework rule (minimum ratio > 0.5): "
+                    "kind (Hessian signs)": "critical, homework rule (minimum ratio > 0.5): "
                     "local minimum",
                     "networks": sum(r["homework rule"] == "local minimum" for r in critical),
                 },

@@ -19,16 +19,13 @@ import itertools
 import time
 
 import keras
-import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from mlcourse import runner  # noqa: E402
-from mlcourse.callbacks import ActivationHistogramLogger, NormalizationParameterLogger  # noqa: E402
-from mlcourse.data import fashion_mnist  # noqa: E402
-from mlcourse.layers import normalization as norms  # noqa: E402
+from mlcourse import runner, verdicts
+from mlcourse.callbacks import ActivationHistogramLogger, NormalizationParameterLogger
+from mlcourse.data import fashion_mnist
+from mlcourse.layers import normalization as norms
 
 TUTORIAL = {
     "id": "l08-batch-norm",
@@ -46,7 +43,78 @@ NORMS = {  # part 6: what follows each convolution (the wrappers go around it)
     "WeightNorm": norms.WeightNorm,
     "SpectralNorm": norms.SpectralNorm,
 }
-QUICK_NORMS = ("none", "BatchNorm", "GroupNorm", "WeightNorm")  # --quick: one of each kind
+OPTIONS = {
+    "epochs": {"kind": "count", "smoke": 2, "default": 8, "help": "epochs per MLP"},
+    "train_size": {
+        "kind": "count",
+        "smoke": 1000,
+        "lecture": 5000,
+        "full": 10000,
+        "help": "training images",
+    },
+    "learning_rate": {"kind": "positive", "default": 0.01, "help": "base SGD rate"},
+    "rate_multipliers": {
+        "kind": "counts",
+        "smoke": [1],
+        "default": [1, 10],
+        "help": "learning rates of the grid, as multiples of the base rate",
+    },
+    "batch_sizes": {
+        "kind": "counts",
+        "smoke": [128],
+        "lecture": [128],
+        "full": [128, 8, 32, 512],
+        "help": "batch sizes of the grid (the first one is judged)",
+    },
+    "placements": {
+        "kind": "names",
+        "choices": ["none", "before", "after"],
+        "smoke": ["none", "before"],
+        "lecture": ["none", "before"],
+        "full": ["none", "before", "after"],
+        "help": "BN before or after each sigmoid (none: without BN)",
+    },
+    "target": {
+        "kind": "fraction",
+        "smoke": 0.5,
+        "lecture": 0.8,
+        "full": 0.82,
+        "help": "the validation accuracy to reach",
+    },
+    "seeds": {"kind": "count", "smoke": 1, "default": 3, "help": "seeds of the grid"},
+    "compare_norms": {
+        "kind": "switch",
+        "default": True,
+        "lecture": False,
+        "help": "part 6: every norm of mlcourse.layers.normalization on a small CNN",
+    },
+    "norms": {
+        "kind": "names",
+        "choices": [
+            "none",
+            "BatchNorm",
+            "BatchRenorm",
+            "LayerNorm",
+            "GroupNorm",
+            "InstanceNorm",
+            "WeightNorm",
+            "SpectralNorm",
+        ],
+        "smoke": ["none", "BatchNorm", "GroupNorm", "WeightNorm"],
+        "default": [
+            "none",
+            "BatchNorm",
+            "BatchRenorm",
+            "LayerNorm",
+            "GroupNorm",
+            "InstanceNorm",
+            "WeightNorm",
+            "SpectralNorm",
+        ],
+        "help": "the norms of part 6",
+    },
+    "cnn_epochs": {"kind": "count", "smoke": 1, "default": 3, "help": "epochs per CNN of part 6"},
+}
 
 
 def elongated_surface(run, steps):
@@ -54,10 +122,11 @@ def elongated_surface(run, steps):
     rng = np.random.default_rng(run.seed)
     x = np.stack([rng.normal(1, 1, 200), rng.normal(10, 10, 200)], axis=1)
     y = x @ np.array([2.0, 0.3]) + rng.normal(0, 0.1, 200)
-    figure, axes = plt.subplots(1, 3, figsize=(15, 4.5))
+    figure = Figure(figsize=(15, 4.5))
+    axes = figure.subplots(1, 3)
     rows = []
     for axis, (name, features) in zip(
-        axes, (("raw", x), ("standardised", (x - x.mean(0)) / x.std(0)))
+        axes, (("raw", x), ("standardised", (x - x.mean(0)) / x.std(0))), strict=False
     ):
         design = np.c_[features, np.ones(len(y))]
         eigen = np.linalg.eigvalsh(
@@ -101,19 +170,6 @@ def elongated_surface(run, steps):
     axes[2].legend()
     run.figure("error_surface", figure)
     run.table("Part 1: feature scaling and the error surface", rows)
-
-
-def load_data(n_train, seed):
-    (x, y), (x_test, y_test) = fashion_mnist.load()
-    order = np.random.default_rng(seed).permutation(len(x))
-    n_val = min(n_train // 2, 10000)
-    scale = lambda images: images.reshape(len(images), 28, 28, 1).astype("float32") / 255.0  # noqa: E731
-    train, val = order[:n_train], order[n_train : n_train + n_val]
-    return (
-        (scale(x[train]), y[train]),
-        (scale(x[val]), y[val]),
-        (scale(x_test[:n_val]), y_test[:n_val]),
-    )
 
 
 def sigmoid_mlp(bn, depth=3, units=128):
@@ -169,36 +225,48 @@ def epochs_to_reach(accuracies, target):
     return next((float(i + 1) for i, acc in enumerate(accuracies) if acc >= target), float("nan"))
 
 
-def hparams_grid(run, data, args):
-    """Part 2-4: the grid; every model logs pre-activation histograms, BN models also gamma and beta."""
+def hparams_grid(run, data, config):
+    """Part 2-3: the grid, over seeds; the first seed's models log pre-activation histograms and,
+    with BN, gamma and beta."""
     rows, models = [], {}
     probe, pre_activations = data[1][0][:512], [f"pre_act_{i}" for i in (1, 2, 3)]
-    for bn, batch_size, rate in itertools.product(
-        ("none", "before", "after"), args.batch_sizes, args.learning_rates
+    rates = [config.learning_rate * m for m in config.rate_multipliers]
+    for seed, bn, batch_size, rate in itertools.product(
+        run.seeds(config.seeds), config.placements, config.batch_sizes, rates
     ):
-        name = f"bn-{bn}_batch-{batch_size}_lr-{rate:g}"
+        name = f"bn-{bn}_batch-{batch_size}_lr-{rate:g}_seed{seed}"
+        keras.utils.set_random_seed(seed)
         with run.scope():
             model = sigmoid_mlp(bn)
         folder = run.variant_dir(name)
-        callbacks = [ActivationHistogramLogger(folder / "pre_activations", probe, pre_activations)]
-        callbacks += [NormalizationParameterLogger(folder / "gamma_beta")] if bn != "none" else []
-        accuracy = train(run, name, model, data, args.epochs, batch_size, rate, callbacks).history[
-            "val_accuracy"
-        ]
+        callbacks = []
+        if seed == run.seeds(1)[0]:
+            callbacks = [
+                ActivationHistogramLogger(folder / "pre_activations", probe, pre_activations)
+            ]
+            callbacks += (
+                [NormalizationParameterLogger(folder / "gamma_beta")] if bn != "none" else []
+            )
+        history = train(run, name, model, data, config.epochs, batch_size, rate, callbacks)
+        accuracy = history.history["val_accuracy"]
+        diverged = run.diverged(name) or not np.isfinite(accuracy[-1])
         metrics = {
-            "epochs_to_target": epochs_to_reach(accuracy, args.target),
-            "final_val_accuracy": accuracy[-1],
+            "epochs_to_target": epochs_to_reach(accuracy, config.target),
+            "final_val_accuracy": 0.1 if diverged else accuracy[-1],  # diverged: chance
         }
         run.log_hparams(
-            name, {"batch_norm": bn, "batch_size": batch_size, "learning_rate": rate}, metrics
+            name,
+            {"batch_norm": bn, "batch_size": batch_size, "learning_rate": rate, "seed": seed},
+            metrics,
         )
-        rows.append({"BN": bn, "batch": batch_size, "lr": rate, **metrics})
+        rows.append({"BN": bn, "batch": batch_size, "lr": rate, "seed": seed, **metrics})
         models[name] = model
     run.table(
-        f"Part 2: epochs to {args.target:.0%} validation accuracy (nan: not reached) and final accuracy",
+        f"Part 2: epochs to {config.target:.0%} validation accuracy (nan: not reached) and final "
+        "accuracy",
         rows,
     )
-    return models
+    return rows, models
 
 
 def gamma_beta_demo(run, model, x):
@@ -227,6 +295,14 @@ def gamma_beta_demo(run, model, x):
     run.table(
         "Part 4: gamma and beta are learnt; gamma = sigma, beta = mu undoes the normalisation", rows
     )
+    worst = max(row["max |BN(z) - z|, gamma=sigma, beta=mu"] for row in rows)
+    scale = max(row["batch sigma mean"] for row in rows)
+    run.verdict(
+        "The student's question on γ and β: with γ = σ and β = μ of the batch, the layer gives "
+        "its input back, so BN can undo itself if that is what training needs",
+        f"largest |BN(z) - z| over {len(rows)} layers: {worst:.2g} (inputs' σ about {scale:.2g})",
+        bool(worst < 1e-3 * max(scale, 1.0)),
+    )
 
 
 def single_example_demo(run, model, test):
@@ -249,6 +325,18 @@ def single_example_demo(run, model, test):
             layer.moving_mean.assign(0 * layer.moving_mean),
             layer.moving_variance.assign(0 * layer.moving_variance + 1),
         )
+    moving, unset, single = (
+        accuracy(predict(model, x, False)),
+        accuracy(predict(copy, x, False)),
+        accuracy(single_stats),
+    )
+    run.verdict(
+        "Testing one example at a time needs the moving averages of μ and σ kept during training: "
+        "without them (or with one example's own statistics) the predictions break",
+        f"test accuracy with the moving averages {moving:.3f}; with μ = 0, σ² = 1 {unset:.3f}; "
+        f"with one example's own statistics (first 32) {single:.3f}",
+        bool(moving > max(unset, single) + 0.1),
+    )
     run.table(
         "Part 5: testing one example at a time",
         [
@@ -280,63 +368,83 @@ def single_example_demo(run, model, test):
     )
 
 
-def compare_norms(run, data, args):
+def compare_norms(run, data, config):
     rows = []
-    for norm in QUICK_NORMS if args.quick else NORMS:
+    for norm in config.norms:
         with run.scope():
             model = small_cnn(norm)
         started = time.perf_counter()
-        accuracy = train(run, f"cnn-{norm}", model, data, args.cnn_epochs, 64, 0.05).history[
-            "val_accuracy"
-        ]
+        history = train(run, f"cnn-{norm}", model, data, config.cnn_epochs, 64, 0.05)
         rows.append(
             {
                 "norm": norm,
                 "params": model.count_params(),
-                "final val accuracy": accuracy[-1],
-                "seconds/epoch": (time.perf_counter() - started) / args.cnn_epochs,
+                "final val accuracy": history.history["val_accuracy"][-1],
+                "seconds/epoch": (time.perf_counter() - started) / config.cnn_epochs,
             }
         )
     run.table("Part 6: every norm on one small CNN (Fashion-MNIST)", rows)
 
 
-def main(argv=None):
-    parser = runner.tutorial_parser(TUTORIAL, __doc__)
-    parser.add_argument(
-        "--epochs", type=runner.positive_int, help="epochs per MLP (default 8; quick 2)"
+def judge_grid(run, config, rows):
+    """Lecture 8's claims on training, from the grid (the first batch size, over seeds)."""
+    batch = config.batch_sizes[0]
+    base, large = config.learning_rate, config.learning_rate * max(config.rate_multipliers)
+
+    def values(bn, rate, key):
+        found = [r[key] for r in rows if (r["BN"], r["batch"], r["lr"]) == (bn, batch, rate)]
+        return [
+            config.epochs + 1 if key == "epochs_to_target" and np.isnan(v) else v for v in found
+        ]
+
+    run.verdict(
+        "Batch normalization reaches the target accuracy in fewer epochs",
+        f"epochs to {config.target:.0%} validation accuracy at batch {batch}, lr {base:g} "
+        f"(not reached counts as {config.epochs + 1}): without BN "
+        f"{verdicts.spread(values('none', base, 'epochs_to_target'))}, with BN before the "
+        f"sigmoid {verdicts.spread(values('before', base, 'epochs_to_target'))}",
+        verdicts.exceeds(
+            values("none", base, "epochs_to_target"), values("before", base, "epochs_to_target")
+        ),
+        seeds=config.seeds,
     )
-    parser.add_argument(
-        "--cnn-epochs", type=runner.positive_int, help="epochs per CNN (default 3; quick 1)"
+    run.verdict(
+        f"Batch normalization tolerates a larger learning rate ({large / base:g}x): it trains at "
+        "least as well with it as without BN",
+        f"final validation accuracy at lr {large:g}: without BN "
+        f"{verdicts.spread(values('none', large, 'final_val_accuracy'))}, with BN "
+        f"{verdicts.spread(values('before', large, 'final_val_accuracy'))}",
+        verdicts.exceeds(
+            values("before", large, "final_val_accuracy"),
+            values("none", large, "final_val_accuracy"),
+        ),
+        seeds=config.seeds,
+        reason="at this learning rate the sigmoid network without BN trained as well",
     )
-    parser.add_argument(
-        "--learning-rate", type=runner.positive_float, default=0.01, help="base SGD rate (x1, x10)"
+
+
+def main(config):
+    split = fashion_mnist.split(
+        config.train_size,
+        min(config.train_size // 2, 10000),
+        test=5000,
+        shape="channel",
+        seed=config.seed,
     )
-    parser.add_argument(
-        "--target",
-        type=runner.positive_float,
-        help="target val. accuracy (default 0.82; quick 0.5)",
-    )
-    parser.add_argument(
-        "--train-size", type=runner.positive_int, help="training images (default 10000; quick 1000)"
-    )
-    args = parser.parse_args(argv)
-    args.epochs = args.epochs or (2 if args.quick else 8)
-    args.cnn_epochs = args.cnn_epochs or (1 if args.quick else 3)
-    args.target = args.target or (0.5 if args.quick else 0.82)
-    args.train_size = min(args.train_size or (1000 if args.quick else 10000), 50000)
-    args.batch_sizes = (128,) if args.quick else (8, 32, 128, 512)
-    args.learning_rates = (
-        (args.learning_rate,) if args.quick else (args.learning_rate, 10 * args.learning_rate)
-    )
-    with runner.Run(TUTORIAL, args) as run:
+    data = (split.train, split.validation, split.test)
+    with runner.Run(TUTORIAL, config) as run:
         elongated_surface(run, steps=50)
-        data = load_data(args.train_size, run.seed)
-        models = hparams_grid(run, data, args)
-        bn_model = models[f"bn-before_batch-128_lr-{args.learning_rate:g}"]
+        rows, models = hparams_grid(run, data, config)
+        judge_grid(run, config, rows)
+        first = run.seeds(1)[0]
+        bn_model = models[
+            f"bn-before_batch-{config.batch_sizes[0]}_lr-{config.learning_rate:g}_seed{first}"
+        ]
         gamma_beta_demo(run, bn_model, data[1][0][:1000])
         single_example_demo(run, bn_model, data[2])
-        compare_norms(run, data, args)
+        if config.compare_norms:
+            compare_norms(run, data, config)
 
 
 if __name__ == "__main__":
-    runner.cli_main(main)
+    runner.script(main, TUTORIAL, OPTIONS, __doc__)

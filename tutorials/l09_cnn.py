@@ -80,7 +80,8 @@ def small_cnn(padding="same", strides=1, pooling=L.MaxPooling2D, front=()):
     return keras.Sequential([keras.Input((28, 28, 1)), *front, *stages, L.Flatten(), L.Dense(10)])
 
 
-AUGMENT = lambda: [
+def AUGMENT():
+    return [
     L.RandomRotation(0.125, fill_mode="constant"),  # noqa: E731  ±45°
     L.RandomZoom((-0.3, 0.3), fill_mode="constant"),  # ±30 %
     L.RandomTranslation(0.15, 0.15, fill_mode="constant"),

@@ -182,7 +182,7 @@ def saw_a_saw(run, models, vocabulary, tags):
             "tagger": spec,
             **{
                 f"{i}:{w}": tags.tokens[t]
-                for i, (w, t) in enumerate(zip(sentence.words, predict_tags(model, data)[0]))
+                for i, (w, t) in enumerate(zip(sentence.words, predict_tags(model, data)[0], strict=False))
             },
         }
         for spec, model in models.items()

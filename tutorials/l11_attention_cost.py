@@ -77,7 +77,7 @@ def cost_figure(results, fits, clock):
                     label=f"{kind}: fitted slope {fit[0]:.2f}",
                 )
     ylabel = "CPU ms per step (median)" if clock == "cpu_seconds" else "wall ms per step (median)"
-    for axis, ylabel in zip(axes, (ylabel, "peak MiB allocated per step")):
+    for axis, ylabel in zip(axes, (ylabel, "peak MiB allocated per step"), strict=False):
         axis.set(xscale="log", yscale="log", xlabel="sequence length T", ylabel=ylabel)
         axis.set_xscale("log", base=2)
         axis.grid(True, which="both", alpha=0.3)

@@ -125,7 +125,7 @@ def accuracy_figure(rows):
 
     graphs = list(dict.fromkeys(r["graph"] for r in rows))
     figure, axes = plt.subplots(1, len(graphs), figsize=(5.5 * len(graphs), 4), squeeze=False)
-    for axis, graph in zip(axes[0], graphs):
+    for axis, graph in zip(axes[0], graphs, strict=False):
         for i, name in enumerate(dict.fromkeys(r["model"] for r in rows)):
             mine = [r for r in rows if r["graph"] == graph and r["model"] == name]
             axis.errorbar(
@@ -200,7 +200,7 @@ def attention_of(run, graph, model, name, node):
     weights = attention_weights(model, graph)[:, node]  # (hops, N)
     figure, axes = plt.subplots(len(weights), 1, figsize=(9, 2.2 * len(weights)), squeeze=False)
     rows = []
-    for hop, (axis, row) in enumerate(zip(axes[:, 0], weights), start=1):
+    for hop, (axis, row) in enumerate(zip(axes[:, 0], weights, strict=False), start=1):
         seen = np.flatnonzero(row > 0)
         axis.bar([graph.node_names[j] for j in seen], row[seen], color=f"C{hop - 1}")
         axis.set(ylabel=f"hop {hop}", ylim=(0, 1))
