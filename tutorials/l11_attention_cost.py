@@ -18,13 +18,43 @@ the slopes (Text), the log–log plots (Images), and ms and MiB against T (Scala
 """
 
 import numpy as np
+import tensorflow as tf
+from matplotlib.figure import Figure
 
-from mlcourse import runner
+from mlcourse import runner, verdicts
+from mlcourse.analysis.attention_cost import fit_slope, measure
 
 TUTORIAL = {
     "id": "l11-attention-cost",
     "lecture": "11",
     "title": "Attention cost: softmax vs linear as T grows",
+}
+OPTIONS = {
+    "max_length": {
+        "kind": "count",
+        "smoke": 1024,
+        "lecture": 2048,
+        "full": 4096,
+        "help": "longest T for softmax and linear",
+    },
+    "recurrent_max_length": {
+        "kind": "count",
+        "smoke": 16,
+        "lecture": 64,
+        "full": 512,
+        "help": "longest T for the recurrent form",
+    },
+    "width": {"kind": "count", "default": 64, "help": "model width"},
+    "heads": {"kind": "count", "default": 4, "help": "attention heads"},
+    "batch": {"kind": "count", "default": 1, "help": "sequences per step (per replica)"},
+    "repeats": {"kind": "count", "smoke": 3, "default": 5, "help": "timed steps per T"},
+    "forward_only": {"kind": "flag", "help": "time the forward pass only"},
+    "clock": {
+        "kind": "choice",
+        "choices": ["cpu", "wall"],
+        "default": "cpu",
+        "help": "time to plot and fit: process CPU time (steadier on a shared machine) or wall",
+    },
 }
 
 
@@ -34,8 +64,6 @@ def powers_of_two(low, high):
 
 def slopes(rows, min_length, clock):
     """Fitted log–log slopes of time and memory for one kind (memory: the non-zero readings only)."""
-    from mlcourse.analysis.attention_cost import fit_slope
-
     long = [r for r in rows if r["length"] >= min_length]
     memory = [r for r in long if r["peak_bytes"] > 0]
     time_slope = fit_slope([r["length"] for r in long], [r[clock] for r in long])
@@ -48,12 +76,8 @@ def slopes(rows, min_length, clock):
 
 
 def cost_figure(results, fits, clock):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+    figure = Figure(figsize=(12, 4.5))
+    axes = figure.subplots(1, 2)
     for i, (kind, rows) in enumerate(results.items()):
         time_fit, memory_fit, fitted = fits[kind]
         lengths = np.array([r["length"] for r in rows], float)
@@ -76,9 +100,9 @@ def cost_figure(results, fits, clock):
                     alpha=0.6,
                     label=f"{kind}: fitted slope {fit[0]:.2f}",
                 )
-    ylabel = "CPU ms per step (median)" if clock == "cpu_seconds" else "wall ms per step (median)"
-    for axis, ylabel in zip(axes, (ylabel, "peak MiB allocated per step"), strict=False):
-        axis.set(xscale="log", yscale="log", xlabel="sequence length T", ylabel=ylabel)
+    time_label = "CPU ms per step (median)" if clock == "cpu_seconds" else "wall ms per step (median)"
+    for axis, label in zip(axes, (time_label, "peak MiB allocated per step"), strict=True):
+        axis.set(xscale="log", yscale="log", xlabel="sequence length T", ylabel=label)
         axis.set_xscale("log", base=2)
         axis.grid(True, which="both", alpha=0.3)
         axis.legend(fontsize=8)
@@ -87,29 +111,25 @@ def cost_figure(results, fits, clock):
     return figure
 
 
-def measure_kind(run, args, kind, lengths, clock):
+def measure_kind(run, config, kind, lengths, clock):
     """Measure one kind at every length, log seconds and MiB against T as scalars, fit the slopes."""
-    import tensorflow as tf
-
-    from mlcourse.analysis.attention_cost import measure
-
     rows = run.result(
         f"cost/{kind}",
         lambda: measure(
             kind,
             lengths,
-            batch=args.batch,
-            width=args.width,
-            heads=args.heads,
-            repeats=args.repeats,
-            backward=not args.forward_only,
-            seed=args.seed,
+            batch=config.batch,
+            width=config.width,
+            heads=config.heads,
+            repeats=config.repeats,
+            backward=not config.forward_only,
+            seed=config.seed,
         ),
     )  # a resumed run keeps what it measured
     with run.writer.as_default():
         for row in rows:
             tf.summary.scalar(
-                f"cost/{kind}/{args.clock}_ms_per_step", row[clock] * 1e3, step=row["length"]
+                f"cost/{kind}/{config.clock}_ms_per_step", row[clock] * 1e3, step=row["length"]
             )
             tf.summary.scalar(
                 f"cost/{kind}/peak_MiB", row["peak_bytes"] / 2**20, step=row["length"]
@@ -117,63 +137,63 @@ def measure_kind(run, args, kind, lengths, clock):
     fit = slopes(
         rows, lengths[(len(lengths) - 1) // 2], clock
     )  # the longer half: short steps are fixed costs
-    print(f"  {kind}: {len(lengths)} lengths measured, {args.clock} time slope {fit[0][0]:.2f}")
+    print(f"  {kind}: {len(lengths)} lengths measured, {config.clock} time slope {fit[0][0]:.2f}")
     return rows, fit
 
 
-def main(argv=None):
-    parser = runner.tutorial_parser(TUTORIAL, __doc__)
-    parser.add_argument(
-        "--max-length",
-        type=runner.positive_int,
-        default=None,
-        help="longest T for softmax and linear (default 4096; quick 1024)",
+def judge(run, config, results, fits, clock):
+    """Softmax vs linear: time slopes per repeat (paired), memory slopes from the medians."""
+    key = "all_cpu_seconds" if clock == "cpu_seconds" else "all_seconds"
+
+    def time_slopes(kind):
+        rows = [r for r in results[kind] if r["length"] >= min(fits[kind][2])]
+        return [
+            fit_slope([r["length"] for r in rows], [r[key][i] for r in rows])[0]
+            for i in range(config.repeats)
+        ]
+
+    soft, linear = time_slopes("softmax"), time_slopes("linear")
+    soft_memory, linear_memory = fits["softmax"][1], fits["linear"][1]
+    memory_ok = (
+        soft_memory is not None
+        and linear_memory is not None
+        and soft_memory[0] > 1.6
+        and linear_memory[0] < 1.3
     )
-    parser.add_argument(
-        "--recurrent-max-length",
-        type=runner.positive_int,
-        default=None,
-        help="longest T for the recurrent form (default 512; quick 16)",
+    memory_text = (
+        f"memory slope softmax {soft_memory[0]:.2f}, linear {linear_memory[0]:.2f}"
+        if soft_memory and linear_memory
+        else "memory too small to read at these lengths"
     )
-    parser.add_argument(
-        "--width", type=runner.positive_int, default=64, help="model width (default 64)"
+    run.verdict(
+        "Self-attention's cost grows quadratically with the sequence length (the T × T attention "
+        "matrix); linear attention's grows linearly",
+        f"log-log slopes over T = {min(fits['softmax'][2])}-{max(fits['softmax'][2])}: "
+        f"{config.clock} time softmax {verdicts.spread(soft)}, linear {verdicts.spread(linear)} "
+        f"(one fit per repeat); {memory_text} (2 = quadratic, 1 = linear)",
+        verdicts.all_of([verdicts.exceeds(soft, linear), memory_ok]),
+        seeds=config.repeats,
+        reason="at short lengths fixed costs flatten the slopes; --full measures up to T = 4096",
     )
-    parser.add_argument(
-        "--heads", type=runner.positive_int, default=4, help="attention heads (default 4)"
-    )
-    parser.add_argument(
-        "--batch", type=runner.positive_int, default=1, help="per-replica batch (default 1)"
-    )
-    parser.add_argument(
-        "--repeats", type=runner.positive_int, default=None, help="timed steps per T (5; quick 3)"
-    )
-    parser.add_argument("--forward-only", action="store_true", help="time the forward pass only")
-    parser.add_argument(
-        "--clock",
-        choices=("cpu", "wall"),
-        default="cpu",
-        help="time to plot and fit: process CPU time (default; steadier on a shared machine) or wall",
-    )
-    args = parser.parse_args(argv)
-    args.max_length = args.max_length or (1024 if args.quick else 4096)
-    args.recurrent_max_length = args.recurrent_max_length or (16 if args.quick else 512)
-    args.repeats = args.repeats or (3 if args.quick else 5)
-    clock = "cpu_seconds" if args.clock == "cpu" else "seconds"
-    with runner.Run(TUTORIAL, args) as run:
+
+
+def main(config):
+    clock = "cpu_seconds" if config.clock == "cpu" else "seconds"
+    with runner.Run(TUTORIAL, config) as run:
         plan = {
-            "softmax": powers_of_two(64, args.max_length),
-            "linear": powers_of_two(64, args.max_length),
-            "recurrent": powers_of_two(8 if run.quick else 16, args.recurrent_max_length),
+            "softmax": powers_of_two(64, config.max_length),
+            "linear": powers_of_two(64, config.max_length),
+            "recurrent": powers_of_two(8, config.recurrent_max_length),
         }
         results, fits, table, slope_rows = {}, {}, [], []
         for kind, lengths in plan.items():
-            results[kind], fits[kind] = measure_kind(run, args, kind, lengths, clock)
+            results[kind], fits[kind] = measure_kind(run, config, kind, lengths, clock)
             (time_slope, _), memory_fit, fitted = fits[kind]
             slope_rows.append(
                 {
                     "kind": kind,
                     "fitted on T": f"{min(fitted)}-{max(fitted)}",
-                    f"{args.clock} time slope": time_slope,
+                    f"{config.clock} time slope": time_slope,
                     "memory slope": memory_fit[0] if memory_fit else "-",
                 }
             )
@@ -187,18 +207,20 @@ def main(argv=None):
                 }
                 for r in results[kind]
             ]
-        step = "forward" if args.forward_only else "forward + backward"
+        step = "forward" if config.forward_only else "forward + backward"
         run.table(f"One {step} step: median time and peak allocated memory", table)
         run.table("Fitted log-log slopes (2 = quadratic, 1 = linear)", slope_rows)
         soft, lin = results["softmax"][-1], results["linear"][-1]
         run.text(
             "summary/longest_sequence",
-            f"At T = {soft['length']}: softmax takes {soft[clock] / lin[clock]:.1f}x the {args.clock} time of "
-            f"linear attention and allocates {soft['peak_bytes'] / max(lin['peak_bytes'], 1):.1f}x the memory "
+            f"At T = {soft['length']}: softmax takes {soft[clock] / lin[clock]:.1f}x the "
+            f"{config.clock} time of linear attention and allocates "
+            f"{soft['peak_bytes'] / max(lin['peak_bytes'], 1):.1f}x the memory "
             f"({soft['peak_bytes'] / 2**20:.0f} MiB vs {lin['peak_bytes'] / 2**20:.0f} MiB).",
         )
         run.figure("cost_vs_length", cost_figure(results, fits, clock))
+        judge(run, config, results, fits, clock)
 
 
 if __name__ == "__main__":
-    runner.cli_main(main)
+    runner.script(main, TUTORIAL, OPTIONS, __doc__)

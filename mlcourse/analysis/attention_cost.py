@@ -104,8 +104,8 @@ def measure(
 
     Returns:
         one dict per length: ``kind``, ``length``, ``seconds`` (median wall time of a step),
-        ``cpu_seconds`` (median process CPU time), ``peak_bytes`` (median; see the module docstring), and
-        ``repeats``.
+        ``cpu_seconds`` (median process CPU time), ``peak_bytes`` (median; see the module docstring),
+        ``repeats``, and every timed call's ``all_seconds`` and ``all_cpu_seconds``.
     """
     import keras
     import tensorflow as tf
@@ -147,6 +147,8 @@ def measure(
                     "cpu_seconds": statistics.median(cpus),
                     "peak_bytes": int(statistics.median(peaks)),
                     "repeats": repeats,
+                    "all_seconds": walls,
+                    "all_cpu_seconds": cpus,
                 }
             )
     return rows
