@@ -3,9 +3,10 @@
 A verdict is computed, never typed in. For a claim "A is larger than B" measured over several seeds
 (or repeats), ``exceeds(a, b)`` compares the paired differences ``d_i = a_i - b_i``:
 
-* ``holds`` when every seed agrees (``d_i > 0``) and the mean difference clears the spread that was
-  measured: ``mean(d) > z · se``, ``se = sqrt(std(d)² / n + noise²)`` (``z = 2``);
-* ``does not hold`` when every seed says the opposite and the mean clears the spread the other way;
+* ``holds`` when the seeds agree (``d_i > 0``: every one of up to 5 seeds, 80 % of more) and the
+  mean difference clears the spread that was measured: ``mean(d) > z · se``,
+  ``se = sqrt(std(d)² / n + noise²)`` (``z = 2``);
+* ``does not hold`` when the seeds agree on the opposite and the mean clears the spread that way;
 * ``inconclusive`` otherwise: the seeds disagree, or the difference is inside the spread.
 
 ``noise`` is a standard error the seeds cannot show (for example the binomial noise of one fixed
@@ -99,9 +100,10 @@ def exceeds(a, b, noise=0.0, z=2.0):
     agreeing = int(np.sum(np.sign(differences) == np.sign(mean))) if mean else 0
     if len(differences) == 1:
         agreeing = count if mean else 0
-    if mean > margin and agreeing == count:
+    needed = count if count <= 5 else math.ceil(0.8 * count)
+    if mean > margin and agreeing >= needed:
         outcome = HOLDS
-    elif mean < -margin and agreeing == count:
+    elif mean < -margin and agreeing >= needed:
         outcome = DOES_NOT_HOLD
     else:
         outcome = INCONCLUSIVE

@@ -11,101 +11,136 @@ nodes per class are labelled; each model is trained on several seeded draws of t
 scored on every other labelled node (mean ± std over the draws).
 
 Full mode: both graphs; MLP, attention 1-hop, 1-hop × 2 layers, 2-hop and 3-hop; 1/2/4 labels per
-class × 10 draws × 200 full-graph updates (about 10 min on 2 CPU cores). Quick: the karate club,
-MLP / 1-hop / 2-hop, 1 and 4 labels per class × 2 draws × 100 updates. TensorBoard: training curves
+class × 10 draws × 200 full-graph updates (about 10 min on 2 CPU cores). Lecture run: both graphs,
+MLP / 1-hop / 2-hop, 1 and 2 labels per class, 5 draws. Judged, paired over the draws of both graphs: edges help (1-hop
+attention vs the MLP) and the notes' idea (2-hop heads vs 1-hop). TensorBoard: training curves
 of one showcase model per graph and kind (Scalars; validation = the unlabelled nodes), the results
 table and the attention of one node (Text), accuracy against labels, the graph coloured by the
 predictions and the attention weights (Images).
 """
 
+import keras
+import networkx as nx
 import numpy as np
+from matplotlib.figure import Figure
 
-from mlcourse import runner
+from mlcourse import runner, verdicts
+from mlcourse.data import graphs
+from mlcourse.models.graph import (
+    attention_weights,
+    evaluate_over_draws,
+    node_accuracy,
+    node_arrays,
+    node_classifier,
+    predict_nodes,
+)
 
 TUTORIAL = {
     "id": "l11-graph-attention",
     "lecture": "11",
     "title": "Graph self-attention: 1-hop vs multi-hop",
 }
-
-MODELS = {  # name -> mlcourse.models.graph.node_classifier options
-    "MLP (no edges)": {"kind": "mlp"},
-    "attention 1-hop": {"kind": "attention", "hops": 1},
-    "attention 1-hop x2 layers": {"kind": "attention", "hops": 1, "layers": 2},
-    "attention 2-hop": {"kind": "attention", "hops": 2},
-    "attention 3-hop": {"kind": "attention", "hops": 3},
+MODELS = {  # key -> (label, mlcourse.models.graph.node_classifier options)
+    "mlp": ("MLP (no edges)", {"kind": "mlp"}),
+    "1-hop": ("attention 1-hop", {"kind": "attention", "hops": 1}),
+    "1-hop-x2": ("attention 1-hop x2 layers", {"kind": "attention", "hops": 1, "layers": 2}),
+    "2-hop": ("attention 2-hop", {"kind": "attention", "hops": 2}),
+    "3-hop": ("attention 3-hop", {"kind": "attention", "hops": 3}),
 }
-QUICK_MODELS = ["MLP (no edges)", "attention 1-hop", "attention 2-hop"]
+GRAPHS = {"karate-club": graphs.karate_club, "southern-women": graphs.southern_women}
+OPTIONS = {
+    "models": {
+        "kind": "names",
+        "choices": ["mlp", "1-hop", "1-hop-x2", "2-hop", "3-hop"],
+        "smoke": ["mlp", "1-hop", "2-hop"],
+        "lecture": ["mlp", "1-hop", "2-hop"],
+        "full": ["mlp", "1-hop", "1-hop-x2", "2-hop", "3-hop"],
+        "help": "models compared (mlp, 1-hop and 2-hop are judged)",
+    },
+    "graphs": {
+        "kind": "names",
+        "choices": ["karate-club", "southern-women"],
+        "smoke": ["karate-club"],
+        "default": ["karate-club", "southern-women"],
+        "help": "graphs",
+    },
+    "per_class": {
+        "kind": "counts",
+        "smoke": [1, 4],
+        "lecture": [1, 2],
+        "full": [1, 2, 4],
+        "help": "labelled nodes per class",
+    },
+    "draws": {"kind": "count", "smoke": 2, "lecture": 5, "full": 10, "help": "labelled sets each"},
+    "steps": {"kind": "count", "smoke": 100, "default": 200, "help": "updates per model"},
+    "units": {"kind": "count", "default": 16, "help": "hidden width"},
+    "learning_rate": {"kind": "positive", "default": 0.01, "help": "Adam's step size"},
+    "showcase_labels": {
+        "kind": "count",
+        "default": 2,
+        "help": "labels per class of the showcase models (TensorBoard curves and figures)",
+    },
+}
 
 
-def slug(name):
-    return name.split(" (")[0].replace(" ", "-").lower()
-
-
-def build(graph, args, name):
-    import keras
-
-    from mlcourse.models.graph import node_classifier
-
+def build(graph, config, key):
     model = node_classifier(
         nodes=graph.nodes,
         features=graph.features.shape[1],
         classes=graph.classes,
-        units=args.units,
-        **MODELS[name],
+        units=config.units,
+        **MODELS[key][1],
     )
     model.compile(
-        keras.optimizers.Adam(args.learning_rate),
+        keras.optimizers.Adam(config.learning_rate),
         "sparse_categorical_crossentropy",
         weighted_metrics=["accuracy"],
     )
     return model
 
 
-def compare(args, graph, names, per_class):
-    """Every model on every draw of labelled nodes: rows for the table and the curves for the figure."""
-    from mlcourse.models.graph import evaluate_over_draws
-
+def compare(config, graph):
+    """Every model on every draw of labelled nodes: one row per (model, labels per class)."""
     rows = []
-    for name in names:
-        for row in evaluate_over_draws(
-            lambda: build(graph, args, name),
+    for key in config.models:
+        found = evaluate_over_draws(
+            lambda k=key: build(graph, config, k),
             graph,
-            per_class,
-            args.draws,
-            seed=args.seed,
-            steps=args.steps,
-        ):
+            list(config.per_class),
+            config.draws,
+            seed=config.seed,
+            steps=config.steps,
+        )
+        for row in found:
             rows.append(
                 {
                     "graph": graph.name,
-                    "model": name,
+                    "model": MODELS[key][0],
+                    "key": key,
                     "labels/class": row["per_class"],
                     "accuracy mean": row["mean"],
                     "accuracy std": row["std"],
-                    "draws": args.draws,
+                    "draws": config.draws,
+                    "accuracies": row["accuracies"],
                 }
             )
             print(
-                f"  {graph.name} {name} {row['per_class']}/class: {row['mean']:.3f} ± {row['std']:.3f}"
+                f"  {graph.name} {key} {row['per_class']}/class: {row['mean']:.3f} ± {row['std']:.3f}"
             )
     return rows
 
 
-def showcase(run, args, graph, name):
+def showcase(run, config, graph, key):
     """One model trained with the runner (TensorBoard curves; validation = the unlabelled nodes)."""
-    from mlcourse.data.graphs import labelled_draws
-    from mlcourse.models.graph import node_arrays
-
     with run.scope():
-        model = build(graph, args, name)
-    train = labelled_draws(graph.labels, args.showcase_labels, 1, args.seed)[0]
-    epochs = 5 if run.quick else 20
+        model = build(graph, config, key)
+    train = graphs.labelled_draws(graph.labels, config.showcase_labels, 1, config.seed)[0]
+    epochs = 5 if run.smoke else 20
     x, y, w = node_arrays(
-        graph, train, repeat=max(1, args.steps // epochs)
-    )  # steps // epochs updates an epoch
+        graph, train, repeat=max(1, config.steps // epochs)
+    )  # steps/epochs an epoch
     run.fit(
-        f"{graph.name}-{slug(name)}",
+        f"{graph.name}-{key}",
         model,
         x,
         y,
@@ -118,13 +153,9 @@ def showcase(run, args, graph, name):
 
 
 def accuracy_figure(rows):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     graphs = list(dict.fromkeys(r["graph"] for r in rows))
-    figure, axes = plt.subplots(1, len(graphs), figsize=(5.5 * len(graphs), 4), squeeze=False)
+    figure = Figure(figsize=(5.5 * len(graphs), 4))
+    axes = figure.subplots(1, len(graphs), squeeze=False)
     for axis, graph in zip(axes[0], graphs, strict=False):
         for i, name in enumerate(dict.fromkeys(r["model"] for r in rows)):
             mine = [r for r in rows if r["graph"] == graph and r["model"] == name]
@@ -152,12 +183,6 @@ def accuracy_figure(rows):
 
 def prediction_figure(graph, probabilities, train, title):
     """The graph coloured by predicted class; thick outline = trained on, red = wrong, grey = no label."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import networkx as nx
-
     g = graph.to_networkx()
     layout = nx.spring_layout(g, seed=1)
     predicted = probabilities.argmax(-1)
@@ -169,7 +194,8 @@ def prediction_figure(graph, probabilities, train, title):
         else ("red" if labelled[i] and predicted[i] != graph.labels[i] else "white")
         for i in range(graph.nodes)
     ]
-    figure, axis = plt.subplots(figsize=(7, 6))
+    figure = Figure(figsize=(7, 6))
+    axis = figure.subplots()
     nx.draw_networkx_edges(g, layout, ax=axis, alpha=0.3)
     nx.draw_networkx_nodes(
         g, layout, ax=axis, node_color=colours, edgecolors=edges, linewidths=2.5, node_size=260
@@ -190,15 +216,9 @@ def prediction_figure(graph, probabilities, train, title):
 
 def attention_of(run, graph, model, name, node):
     """One node's attention weights, hop by hop: a bar chart (image) and the largest ones (text)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from mlcourse.models.graph import attention_weights
-
     weights = attention_weights(model, graph)[:, node]  # (hops, N)
-    figure, axes = plt.subplots(len(weights), 1, figsize=(9, 2.2 * len(weights)), squeeze=False)
+    figure = Figure(figsize=(9, 2.2 * len(weights)))
+    axes = figure.subplots(len(weights), 1, squeeze=False)
     rows = []
     for hop, (axis, row) in enumerate(zip(axes[:, 0], weights, strict=False), start=1):
         seen = np.flatnonzero(row > 0)
@@ -216,66 +236,59 @@ def attention_of(run, graph, model, name, node):
     )
 
 
-def main(argv=None):
-    parser = runner.tutorial_parser(TUTORIAL, __doc__)
-    parser.add_argument(
-        "--draws",
-        type=runner.positive_int,
-        default=None,
-        help="labelled sets per setting (10; quick 2)",
-    )
-    parser.add_argument(
-        "--steps", type=runner.positive_int, default=None, help="updates per model (200; quick 100)"
-    )
-    parser.add_argument(
-        "--units", type=runner.positive_int, default=16, help="hidden width (default 16)"
-    )
-    parser.add_argument("--learning-rate", type=runner.positive_float, default=0.01)
-    parser.add_argument(
-        "--showcase-labels",
-        type=runner.positive_int,
-        default=2,
-        help="labels per class of the showcase models (default 2)",
-    )
-    args = parser.parse_args(argv)
-    args.draws = args.draws or (2 if args.quick else 10)
-    args.steps = args.steps or (100 if args.quick else 200)
-    with runner.Run(TUTORIAL, args) as run:
-        from mlcourse.data import graphs
-        from mlcourse.models.graph import node_accuracy, predict_nodes
+def judge(run, config, rows):
+    """Paired over every draw of every graph and label count: edges, and the notes' hops."""
 
-        names = QUICK_MODELS if run.quick else list(MODELS)
-        per_class = [1, 4] if run.quick else [1, 2, 4]
+    def accuracies(key):
+        return [a for r in rows if r["key"] == key for a in r["accuracies"]]
+
+    pairs = len(accuracies("mlp"))
+    run.verdict(
+        "On a graph, attention over the edges (each node attends to its neighbours) classifies "
+        "nodes better than the node alone (the MLP sees no edges)",
+        f"accuracy on the unlabelled nodes over {pairs} draws of {len(config.graphs)} graph(s): "
+        f"1-hop attention {verdicts.spread(accuracies('1-hop'))}, MLP {verdicts.spread(accuracies('mlp'))}",
+        verdicts.exceeds(accuracies("1-hop"), accuracies("mlp")),
+        seeds=pairs,
+    )
+    run.verdict(
+        "The notes' idea: an attention matrix per hop distance (1-hop and 2-hop heads) classifies "
+        "nodes better than attention over direct neighbours only",
+        f"accuracy on the unlabelled nodes, same draws: 2-hop {verdicts.spread(accuracies('2-hop'))}, "
+        f"1-hop {verdicts.spread(accuracies('1-hop'))}",
+        verdicts.exceeds(accuracies("2-hop"), accuracies("1-hop")),
+        seeds=pairs,
+        reason="on these small graphs one hop already reaches most of a node's community",
+    )
+
+
+def main(config):
+    with runner.Run(TUTORIAL, config) as run:
         rows = []
-        for graph in [graphs.karate_club()] + ([] if run.quick else [graphs.southern_women()]):
-            rows += run.result(
-                f"{graph.name}/draws", lambda: compare(args, graph, names, per_class)
-            )  # kept on resume
-            shown = (
-                ["attention 2-hop"] if run.quick else [n for n in names if n != "MLP (no edges)"]
-            )
-            for name in shown:
-                model, train = showcase(run, args, graph, name)
+        for name in config.graphs:
+            graph = GRAPHS[name]()
+            rows += run.result(f"{graph.name}/draws", lambda g=graph: compare(config, g))  # kept
+            shown = [k for k in config.models if k != "mlp"]
+            for key in shown if config.full else shown[-1:]:
+                model, train = showcase(run, config, graph, key)
                 probabilities = predict_nodes(model, graph)
-                accuracy = node_accuracy(
-                    probabilities, graph.labels, np.setdiff1d(graph.labelled, train)
+                others = np.setdiff1d(graph.labelled, train)
+                accuracy = node_accuracy(probabilities, graph.labels, others)
+                title = (
+                    f"{graph.name}, {MODELS[key][0]}, {config.showcase_labels} labels/class: "
+                    f"accuracy {accuracy:.2f} on the other nodes"
                 )
-                run.figure(
-                    f"{graph.name}/predictions_{slug(name)}",
-                    prediction_figure(
-                        graph,
-                        probabilities,
-                        train,
-                        f"{graph.name}, {name}, {args.showcase_labels} labels/class: "
-                        f"accuracy {accuracy:.2f} on the other nodes",
-                    ),
-                )
-            attention_of(run, graph, model, shown[-1], node=int(np.argmax(graph.adjacency.sum(1))))
+                figure = prediction_figure(graph, probabilities, train, title)
+                run.figure(f"{graph.name}/predictions_{key}", figure)
+            hub = int(np.argmax(graph.adjacency.sum(1)))
+            attention_of(run, graph, model, MODELS[shown[-1]][0], node=hub)
+        table = [{k: v for k, v in r.items() if k not in ("accuracies", "key")} for r in rows]
         run.table(
-            "Node classification: accuracy on the unlabelled nodes (mean and std over draws)", rows
+            "Node classification: accuracy on the unlabelled nodes (mean and std over draws)", table
         )
         run.figure("accuracy_vs_labels", accuracy_figure(rows))
+        judge(run, config, rows)
 
 
 if __name__ == "__main__":
-    runner.cli_main(main)
+    runner.script(main, TUTORIAL, OPTIONS, __doc__)
