@@ -30,11 +30,23 @@ OPTIONS = {
     "start_w": {"kind": "real", "default": -6.0, "help": "starting weight (-6: badly wrong)"},
     "start_b": {"kind": "real", "default": 0.0, "help": "starting bias"},
     "learning_rate": {"kind": "positive", "default": 1.0, "help": "SGD step size"},
-    "epochs": {"kind": "count", "smoke": 2, "lecture": 30, "full": 100, "help": "epochs of 10 updates"},
+    "epochs": {
+        "kind": "count",
+        "smoke": 2,
+        "lecture": 30,
+        "full": 100,
+        "help": "epochs of 10 updates",
+    },
     "batch_size": {"kind": "count", "default": 20, "help": "examples per update"},
     "target_accuracy": {"kind": "fraction", "default": 0.9, "help": "the accuracy to reach"},
     "seeds": {"kind": "count", "smoke": 1, "lecture": 3, "full": 5, "help": "data sets drawn"},
-    "grid": {"kind": "count", "smoke": 41, "lecture": 101, "full": 201, "help": "surface points a side"},
+    "grid": {
+        "kind": "count",
+        "smoke": 41,
+        "lecture": 101,
+        "full": 201,
+        "help": "surface points a side",
+    },
 }
 KERAS_LOSSES = {"cross-entropy": lambda: CrossEntropy(from_logits=True), "mse": ProbabilityMSE}
 
@@ -71,7 +83,9 @@ def plot_curves(curves, target):
     right.axhline(target, color="gray", ls=":", label=f"target {target:.0%}")
     left.set(xlabel="update", ylabel="mean loss (training data)", yscale="log")
     left.set_title("loss along the path")
-    right.set(xlabel="update", ylabel="accuracy", ylim=(-0.02, 1.02), title="accuracy along the path")
+    right.set(
+        xlabel="update", ylabel="accuracy", ylim=(-0.02, 1.02), title="accuracy along the path"
+    )
     left.legend()
     right.legend()
     figure.tight_layout()
@@ -86,9 +100,13 @@ def main(config):
         for seed in seeds:
             x, y = surface.two_class_data(n=200, seed=seed)
             if seed == seeds[0]:  # 1. The two loss surfaces over the same (w, b) grid.
-                surfaces = {name: surface.loss_surface(name, x, y, grid, grid) for name in surface.LOSSES}
+                surfaces = {
+                    name: surface.loss_surface(name, x, y, grid, grid) for name in surface.LOSSES
+                }
                 run.figure("loss_surfaces", surface.plot_surfaces(surfaces, grid, grid))
-                slopes = {n: slope_at(n, x, y, config.start_w, config.start_b) for n in surface.LOSSES}
+                slopes = {
+                    n: slope_at(n, x, y, config.start_w, config.start_b) for n in surface.LOSSES
+                }
                 paths, curves = {}, {}
             # 2. The same model, optimiser and bad start; only the loss differs.
             for name in surface.LOSSES:

@@ -100,7 +100,9 @@ def cost_figure(results, fits, clock):
                     alpha=0.6,
                     label=f"{kind}: fitted slope {fit[0]:.2f}",
                 )
-    time_label = "CPU ms per step (median)" if clock == "cpu_seconds" else "wall ms per step (median)"
+    time_label = (
+        "CPU ms per step (median)" if clock == "cpu_seconds" else "wall ms per step (median)"
+    )
     for axis, label in zip(axes, (time_label, "peak MiB allocated per step"), strict=True):
         axis.set(xscale="log", yscale="log", xlabel="sequence length T", ylabel=label)
         axis.set_xscale("log", base=2)

@@ -26,7 +26,8 @@ images, averaged over heads and upsampled to 28×28; accuracy_vs_fraction), Text
 import keras
 import numpy as np
 
-from mlcourse import runner
+from mlcourse import runner, verdicts
+from mlcourse.analysis.conv_as_attention import conv_as_attention
 from mlcourse.analysis.data_efficiency import data_hunger_verdict, plot_learning_curves
 from mlcourse.callbacks.attention_gate import AttentionGateLogger, attention_gates
 from mlcourse.callbacks.image_attention_maps import ImageAttentionMaps
@@ -40,96 +41,163 @@ TUTORIAL = {
     "lecture": "11",
     "title": "Self-attention vs CNN on images: how much data?",
 }
-FRACTIONS = (0.1, 0.3, 1.0)
-MODELS = ("cnn", "cnn+self-attention", "attention")
+OPTIONS = {
+    "pool": {
+        "kind": "count",
+        "smoke": 600,
+        "lecture": 3000,
+        "full": 55000,
+        "help": "training pool (100 %) of images",
+    },
+    "validation": {
+        "kind": "count",
+        "smoke": 300,
+        "lecture": 500,
+        "full": 2000,
+        "help": "validation images (the best epoch is kept)",
+    },
+    "test": {"kind": "count", "smoke": 300, "lecture": 2000, "full": 10000, "help": "test images"},
+    "fractions": {
+        "kind": "numbers",
+        "min": 0.01,
+        "max": 1.0,
+        "smoke": [0.3, 1.0],
+        "lecture": [0.1, 1.0],
+        "full": [0.1, 0.3, 1.0],
+        "help": "fractions of the pool (nested)",
+    },
+    "epochs": {
+        "kind": "count",
+        "smoke": 1,
+        "default": 3,
+        "help": "passes over the full pool; a fraction f gets epochs/f passes",
+    },
+    "batch_size": {"kind": "count", "default": 128, "help": "images per update, per replica"},
+    "learning_rate": {"kind": "positive", "default": 2e-3, "help": "peak learning rate"},
+    "models": {
+        "kind": "names",
+        "choices": ["cnn", "cnn+self-attention", "attention"],
+        "smoke": ["cnn", "cnn+self-attention", "attention"],
+        "lecture": ["cnn", "attention"],
+        "full": ["cnn", "cnn+self-attention", "attention"],
+        "help": "models compared (cnn and attention are judged)",
+    },
+    "seeds": {"kind": "count", "smoke": 1, "lecture": 3, "full": 1, "help": "seeds"},
+}
 QUERIES = [(6, 14), (14, 14), (22, 8)]  # image pixels (row, col) whose attention is drawn
 
 
-def load_data(quick):
-    """Training pool, validation and test images (scaled to [0, 1], with a channel axis)."""
-    (x, y), (x_test, y_test) = fashion_mnist.load()
-    x, x_test = (a[..., None].astype("float32") / 255.0 for a in (x, x_test))
-    pool, validation = (
-        (slice(0, 600), slice(-300, None)) if quick else (slice(0, 55000), slice(-2000, None))
-    )
-    test = slice(0, 300) if quick else slice(None)
-    return (x[pool], y[pool]), (x[validation], y[validation]), (x_test[test], y_test[test])
-
-
-def train(run, args, name, fraction, subset, validation, callbacks):
+def train(run, config, name, fraction, subset, validation, callbacks, seed):
     """Build one model, train it on ``subset`` with the shared recipe; returns the model."""
     x, y = subset
-    epochs = 1 if run.quick else max(1, round(args.epochs / fraction))  # same number of updates
-    batch = run.global_batch(args.batch_size)
+    epochs = max(1, round(config.epochs / fraction))  # the same number of updates for every run
+    batch = run.global_batch(config.batch_size)
     steps = epochs * -(-len(x) // batch)
+    keras.utils.set_random_seed(seed)
     with run.scope():
         model = vision.build(name)
         warmup = steps // 20
         schedule = WarmupThenDecay(
-            args.learning_rate, warmup_steps=warmup, decay_steps=max(1, steps - warmup)
+            config.learning_rate, warmup_steps=warmup, decay_steps=max(1, steps - warmup)
         )
         model.compile(
             keras.optimizers.AdamW(schedule, weight_decay=1e-4),
             keras.losses.SparseCategoricalCrossentropy(from_logits=True),
             metrics=["accuracy"],
-            run_eagerly=run.quick,
-        )  # quick: a few steps, cheaper than tracing a graph
+            run_eagerly=run.smoke,  # smoke: a few steps, cheaper than tracing a graph
+        )
     best = keras.callbacks.EarlyStopping("val_accuracy", patience=epochs, restore_best_weights=True)
-    variant = f"{name.replace('+', '-')}-{fraction:.0%}".replace("%", "pct")
+    variant = f"{name.replace('+', '-')}-{fraction:.0%}-seed{seed}".replace("%", "pct")
     run.fit(
         variant,
         model,
         x,
         y,
         epochs=epochs,
-        batch_size=args.batch_size,
+        batch_size=config.batch_size,
         validation_data=validation,
-        callbacks=[best, *callbacks(run.variant_dir(variant), model, epochs, fraction)],
+        callbacks=[best, *callbacks(run.variant_dir(variant), model, epochs)],
     )
     return model, epochs, variant
 
 
-def main(argv=None):
-    parser = runner.tutorial_parser(TUTORIAL, __doc__)
-    parser.add_argument(
-        "--epochs",
-        type=runner.positive_int,
-        default=3,
-        help="passes over the full pool; a fraction f gets epochs/f passes (default 3)",
-    )
-    parser.add_argument(
-        "--batch-size", type=runner.positive_int, default=128, help="per replica (default 128)"
-    )
-    parser.add_argument(
-        "--learning-rate", type=runner.positive_float, default=2e-3, help="peak (default 2e-3)"
-    )
-    args = parser.parse_args(argv)
-    (x, y), validation, (x_test, y_test) = load_data(args.quick)
-    subsets = nested_stratified_subsets(y, FRACTIONS, seed=args.seed)
-    shown = x_test[
-        [int(np.flatnonzero(y_test == c)[0]) for c in (0, 3, 7, 8)]
-    ]  # T-shirt, dress, sneaker, bag
+def no_callbacks(folder, model, epochs):
+    return []
 
-    def callbacks(folder, model, epochs, fraction):
+
+def conv_is_attention(run, images):
+    """Cordonnier et al.: a K×K Conv2D equals self-attention with K² relative-position heads."""
+    conv = keras.layers.Conv2D(8, 3, padding="same", kernel_initializer="glorot_normal")
+    conv.build(images.shape)
+    conv.bias.assign(np.linspace(-0.5, 0.5, 8).astype("float32"))
+    attention = conv_as_attention(conv, image_size=images.shape[1:3])
+    expected = keras.ops.convert_to_numpy(conv(images))
+    got = keras.ops.convert_to_numpy(attention(images))
+    gap = float(np.abs(got - expected).max())
+    run.verdict(
+        "A CNN is a special case of self-attention: a 3×3 convolution is multi-head "
+        "self-attention with 9 heads, each attending to one relative position",
+        f"Conv2D(8, 3) vs the same weights as RelativePositionConvAttention on {len(images)} "
+        f"test images: largest output difference {gap:.1e} (outputs of size about "
+        f"{np.abs(expected).mean():.2f})",
+        bool(gap < 1e-3),
+    )
+
+
+def judge(run, config, accuracy, test_count):
+    """Self-attention needs more data than a CNN: does its deficit shrink with more data?"""
+    found = {
+        challenger: [
+            data_hunger_verdict(per_seed, "cnn", challenger, test_count) for per_seed in accuracy
+        ]
+        for challenger in ("attention", "cnn+self-attention")
+        if challenger in accuracy[0]
+    }
+    found_attention = found["attention"]
+    small, large = found_attention[0]["small"], found_attention[0]["large"]
+    shrink = [v["shrink"] for v in found_attention]
+    gap_small = [v["gap_small"] for v in found_attention]
+    run.verdict(
+        "Self-attention is more flexible than a CNN, so it needs more data: its deficit against "
+        "the CNN is larger on little data and shrinks as the data grows",
+        f"accuracy gap cnn - attention: {verdicts.spread(gap_small)} with {small:.0%} of the "
+        f"pool, {verdicts.spread([v['gap_large'] for v in found_attention])} with {large:.0%}; "
+        f"more data closes it by {verdicts.spread(shrink)} (test-set noise σ "
+        f"{found_attention[0]['noise']:.2%})",
+        verdicts.exceeds(shrink, 0.0, noise=found_attention[0]["noise"]),
+        seeds=len(shrink),
+        reason="the lecture's evidence (ViT) uses millions of images; at this size the change in "
+        "the gap is inside the noise (--full trains on 55,000 images)",
+    )
+    lines = []
+    for challenger, per_seed in found.items():
+        lines.append(
+            f"**{challenger} vs cnn** (first seed): gap {per_seed[0]['gap_small']:+.2%} with "
+            f"{small:.0%}, {per_seed[0]['gap_large']:+.2%} with {large:.0%}; data_hunger_verdict: "
+            f"{per_seed[0]['verdict']}."
+        )
+    run.text("verdict", "\n\n".join(lines))
+
+
+def main(config):
+    split = fashion_mnist.split(config.pool, config.validation, test=config.test, shape="channel")
+    (x, y), validation, (x_test, y_test) = split
+    shown = x_test[[int(np.flatnonzero(y_test == c)[0]) for c in (0, 3, 7, 8)]]  # shirt, dress, ...
+
+    def callbacks(folder, model, epochs):
         extra = []
-        if vision.ATTENTION_LAYER in vision.attention_layer_names(model):
+        names = vision.attention_layer_names(model)
+        if vision.ATTENTION_LAYER in names:
             extra.append(AttentionGateLogger(folder / "train"))
-        if vision.attention_layer_names(model) and (
-            fraction == 1.0 or not args.quick
-        ):  # quick: maps at 100 % only
+        if names:
             extra.append(
-                ImageAttentionMaps(
-                    folder,
-                    vision.attention_layer_names(model),
-                    shown,
-                    QUERIES,
-                    every=max(1, epochs // 3),
-                )
+                ImageAttentionMaps(folder, names, shown, QUERIES, every=max(1, epochs // 3))
             )
         return extra
 
-    with runner.Run(TUTORIAL, args) as run:
-        counts = {name: vision.build(name).count_params() for name in MODELS}
+    with runner.Run(TUTORIAL, config) as run:
+        conv_is_attention(run, shown)
+        counts = {name: vision.build(name).count_params() for name in config.models}
         run.table(
             "Parameters",
             [
@@ -137,68 +205,52 @@ def main(argv=None):
                 for m, c in counts.items()
             ],
         )
-        rows, accuracy = [], {name: {} for name in MODELS}
-        for fraction in FRACTIONS:
-            subset = (x[subsets[fraction]], y[subsets[fraction]])
-            for name in MODELS:
-                model, epochs, variant = train(
-                    run, args, name, fraction, subset, validation, callbacks
-                )
-                accuracy[name][fraction] = float(
-                    model.evaluate(x_test, y_test, verbose=0, batch_size=512)[1]
-                )
-                gate = attention_gates(model).get(vision.ATTENTION_LAYER)
-                rows.append(
-                    {
-                        "model": name,
-                        "fraction": f"{fraction:.0%}",
-                        "train images": len(subset[0]),
-                        "epochs": epochs,
-                        "updates": run.updates(variant),
-                        "parameters": counts[name],
-                        "test accuracy": accuracy[name][fraction],
-                        "gate γ": "-" if gate is None else round(gate, 4),
-                        "train s": run.state["variants"][variant]["seconds"],
-                    }
-                )
+        rows, accuracy = [], []
+        for seed in run.seeds(config.seeds):
+            subsets = nested_stratified_subsets(y, config.fractions, seed=seed)
+            accuracy.append({name: {} for name in config.models})
+            for fraction in config.fractions:
+                subset = (x[subsets[fraction]], y[subsets[fraction]])
+                for name in config.models:
+                    maps = callbacks if seed == run.seeds(1)[0] else no_callbacks
+                    model, epochs, variant = train(
+                        run, config, name, fraction, subset, validation, maps, seed
+                    )
+                    score = float(model.evaluate(x_test, y_test, verbose=0, batch_size=512)[1])
+                    accuracy[-1][name][fraction] = score
+                    gate = attention_gates(model).get(vision.ATTENTION_LAYER)
+                    rows.append(
+                        {
+                            "model": name,
+                            "seed": seed,
+                            "fraction": f"{fraction:.0%}",
+                            "train images": len(subset[0]),
+                            "epochs": epochs,
+                            "updates": run.updates(variant),
+                            "test accuracy": score,
+                            "gate γ": "-" if gate is None else round(gate, 4),
+                            "train s": run.seconds(variant),
+                        }
+                    )
         run.table(f"Test accuracy ({len(x_test)} test images), model × training fraction", rows)
+        mean = {
+            m: {f: float(np.mean([a[m][f] for a in accuracy])) for f in config.fractions}
+            for m in config.models
+        }
         run.table(
-            "Test accuracy by training fraction",
+            "Test accuracy by training fraction (mean over seeds)",
             [
                 {
                     "model": m,
                     **{f"{f:.0%}": a for f, a in curve.items()},
-                    "gain 10%→100%": curve[FRACTIONS[-1]] - curve[FRACTIONS[0]],
+                    "gain": curve[config.fractions[-1]] - curve[config.fractions[0]],
                 }
-                for m, curve in accuracy.items()
+                for m, curve in mean.items()
             ],
         )
-        run.figure("accuracy_vs_fraction", plot_learning_curves(accuracy, len(x_test)))
-        run.text("verdict", verdict_text(accuracy, len(x_test), rows))
-
-
-def verdict_text(accuracy, test_count, rows):
-    """The lecture's claim against this run's numbers (computed, not asserted)."""
-    lines = []
-    for challenger in ("attention", "cnn+self-attention"):
-        v = data_hunger_verdict(accuracy, "cnn", challenger, test_count)
-        lines.append(
-            f"**{challenger} vs cnn**: accuracy gap cnn − {challenger} = {v['gap_small']:+.2%} with {v['small']:.0%} "
-            f"of the data, {v['gap_large']:+.2%} with {v['large']:.0%}: more data closes it by {v['shrink']:+.2%} "
-            f'(test-set noise σ = {v["noise"]:.2%}; one seed). Claim "self-attention needs more data than a '
-            f'CNN": **{v["verdict"]}** by this run.'
-            + (
-                f" With {v['large']:.0%} of the data it overtakes the CNN (by more than 2σ)."
-                if v["overtakes"]
-                else f" With {v['large']:.0%} of the data it is not ahead of the CNN by more than 2σ."
-            )
-        )
-    gates = [f"{r['fraction']}: γ = {r['gate γ']}" for r in rows if r["gate γ"] != "-"]
-    lines.append(
-        "Learned SAGAN gate of cnn+self-attention (0 = plain CNN): " + "; ".join(gates) + "."
-    )
-    return "\n\n".join(lines)
+        run.figure("accuracy_vs_fraction", plot_learning_curves(mean, len(x_test)))
+        judge(run, config, accuracy, len(x_test))
 
 
 if __name__ == "__main__":
-    runner.cli_main(main)
+    runner.script(main, TUTORIAL, OPTIONS, __doc__)
