@@ -1,7 +1,8 @@
 """The ``mlcourse`` command: list and run tutorials, open TensorBoard, prepare the offline data.
 
     mlcourse list
-    mlcourse run ID|all [--quick] [--seed N] [--logdir DIR] [tutorial options]
+    mlcourse run ID|all [--smoke|--full] [--seed N] [--logdir DIR] [tutorial options]
+    mlcourse report [--logdir DIR] [--json] [--mode MODE]
     mlcourse board [--logdir DIR] [--port P]
     mlcourse data prepare|check [--download]
     mlcourse bench [--only GROUP,...] [--quick] [--json PATH]   (every custom-vs-Keras timing; see mlcourse.bench)
@@ -22,17 +23,22 @@ def _parser():
         prog="mlcourse", description="Hands-on companion to the ML2021 course."
     )
     commands = parser.add_subparsers(
-        dest="command", required=True, metavar="{list,run,board,data,bench}"
+        dest="command", required=True, metavar="{list,run,report,board,data,bench}"
     )
     commands.add_parser("list", help="one line a tutorial: id, lecture, title")
     run = commands.add_parser(
         "run",
         help="run a tutorial (or all of them)",
         add_help=False,
-        usage="mlcourse run ID|all [--quick] [--seed N] [--logdir DIR] [tutorial options]",
+        usage="mlcourse run ID|all [--smoke|--full] [--seed N] [--logdir DIR] [tutorial options]",
     )
     run.add_argument("id", nargs="?")
     run.add_argument("tutorial_args", nargs=argparse.REMAINDER)
+    commands.add_parser(
+        "report",
+        help="the report card: every verdict of the latest runs; writes logs/report.html",
+        add_help=False,
+    )
     board = commands.add_parser("board", help="start TensorBoard on 127.0.0.1 and print its URL")
     board.add_argument("--logdir", default=None, help="log root (default: the runner's)")
     board.add_argument(
@@ -64,10 +70,12 @@ def _port(text):
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
-    if argv[:1] == [
-        "bench"
-    ]:  # its options are bench's own (argparse would take them for mlcourse's)
+    if argv[:1] == ["bench"]:  # bench and report parse their own options
         return cmd_bench(argv[1:])
+    if argv[:1] == ["report"]:
+        from mlcourse import report  # only report needs Jinja2
+
+        return report.main(argv[1:])
     args = _parser().parse_args(argv)
     commands = {
         "list": cmd_list,

@@ -34,7 +34,9 @@ __all__ = [
     "COMMON",
     "KINDS",
     "MODES",
+    "MODE_LINES",
     "NOT_IN_FINGERPRINT",
+    "SMOKE_BANNER",
     "STRATEGIES",
     "Config",
     "check_specs",
@@ -204,6 +206,19 @@ def default_logdir():
     repo_logs = Path(__file__).resolve().parents[1] / "logs"
     return repo_logs if (repo_logs / ".keep").exists() else Path.cwd() / "logs"
 
+
+SMOKE_BANNER = (
+    "SMOKE RUN: a plumbing check on tiny data; its numbers mean nothing and no claim is judged. "
+    "Run without --smoke for the lecture run."
+)
+
+#: The first line a run prints, by mode.
+MODE_LINES = {
+    "smoke": SMOKE_BANNER,
+    "lecture": "Lecture run: sized to show the lecture's effects in minutes on 2 CPU cores; "
+    "--full gives the headline figures.",
+    "full": "Full run: the headline figures.",
+}
 
 #: The options every tutorial has (their names are reserved).
 COMMON = (

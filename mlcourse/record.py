@@ -126,11 +126,15 @@ def _records(root):
             continue
 
 
-def latest_complete(root, fingerprint=None):
-    """The newest complete run under ``root`` (with this fingerprint, if given): ``(folder, record)``
-    or ``(None, None)``."""
+def latest_complete(root, fingerprint=None, mode=None):
+    """The newest complete run under ``root`` (with this fingerprint and mode, if given):
+    ``(folder, record)`` or ``(None, None)``."""
     for folder, record in _records(root):
-        if record.status == "complete" and fingerprint in (None, record.fingerprint):
+        if (
+            record.status == "complete"
+            and fingerprint in (None, record.fingerprint)
+            and mode in (None, record.mode)
+        ):
             return folder, record
     return None, None
 

@@ -1,86 +1,26 @@
 """What a run shows: tables, texts, figures, verdicts and HParams, in the terminal, ``summary.md``
 and TensorBoard at once.
 
-``format_table`` is the one table formatter: numbers rounded alike (NumPy scalars as Python
-floats), Markdown cells escaped (a ``|`` in a cell stays in its cell). The ``Reporter`` writes
-each item to the three places; in a smoke run each of them starts with ``SMOKE_BANNER``.
+The ``Reporter`` writes each item to the three places (tables through ``mlcourse.tables``); in a
+smoke run each of them starts with ``SMOKE_BANNER``.
 """
 
-import numbers
-
-import numpy as np
 import tensorflow as tf
 from tensorboard.plugins.hparams import api as hp
 
 from mlcourse.callbacks.figures import log_figure
 from mlcourse.record import slug
+from mlcourse.options import SMOKE_BANNER
+from mlcourse.tables import escape_markdown, format_table, plain
 from mlcourse.verdicts import Verdict
 
-__all__ = ["SMOKE_BANNER", "Reporter", "cell", "escape_markdown", "format_table", "tag"]
+__all__ = ["Reporter", "tag", "verdict_rows"]
 
-SMOKE_BANNER = (
-    "SMOKE RUN: a plumbing check on tiny data; its numbers mean nothing and no claim is judged. "
-    "Run without --smoke for the lecture run."
-)
 
 
 def tag(text):
     """A TensorBoard tag: like a folder name, but ``/`` groups tags into sections."""
     return "/".join(slug(part) for part in str(text).split("/"))
-
-
-def _plain(value):
-    """NumPy scalars as Python numbers."""
-    return value.item() if isinstance(value, np.generic) else value
-
-
-def cell(value, digits=4):
-    """One table cell as text: floats with ``digits`` significant digits (whole numbers when they
-    are larger), ``None`` as empty, anything else as ``str``."""
-    value = _plain(value)
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        if value != value:  # NaN
-            return "nan"
-        if abs(value) >= 10**digits:
-            return f"{value:.0f}"
-        return f"{value:.{digits}g}"
-    return str(value)
-
-
-def escape_markdown(text):
-    """Text safe inside a Markdown table cell: ``|`` escaped, line breaks as ``<br>``."""
-    return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", "<br>")
-
-
-def _is_number(value):
-    value = _plain(value)
-    return isinstance(value, numbers.Number) and not isinstance(value, bool)
-
-
-def format_table(rows, columns=None, digits=4, markdown=False):
-    """A list of dicts as an aligned text table (numbers right-aligned), or as a Markdown table."""
-    columns = list(columns or dict.fromkeys(key for row in rows for key in row))
-    cells = [[cell(row.get(column), digits) for column in columns] for row in rows]
-    if markdown:
-        header = "| " + " | ".join(escape_markdown(c) for c in columns) + " |"
-        lines = [header, "|" + "---|" * len(columns)]
-        lines += ["| " + " | ".join(escape_markdown(c) for c in row) + " |" for row in cells]
-        return "\n".join(lines)
-    widths = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(columns)]
-    numeric = [
-        any(_is_number(row.get(c)) for row in rows)
-        and all(_is_number(row.get(c)) or row.get(c) in ("", "-", None) for row in rows)
-        for c in columns
-    ]
-
-    def line(items):
-        aligned = zip(items, widths, numeric, strict=True)
-        return "  ".join(t.rjust(w) if right else t.ljust(w) for t, w, right in aligned).rstrip()
-
-    rule = ["-" * w for w in widths]
-    return "\n".join([line(columns), line(rule)] + [line(row) for row in cells])
 
 
 def verdict_rows(verdicts):
@@ -136,7 +76,7 @@ class Reporter:
         print(f"\n{title}\n{text}\n")
         markdown = format_table(rows, columns, digits, markdown=True)
         self._write_text(f"summary/{title}", f"**{escape_markdown(title)}**\n\n{markdown}")
-        self.record.tables[title] = [{k: _plain(v) for k, v in row.items()} for row in rows]
+        self.record.tables[title] = [{k: plain(v) for k, v in row.items()} for row in rows]
         self._save()
         self.write_summary(digits)
         return text
@@ -189,7 +129,7 @@ class Reporter:
                 tf.summary.scalar(name, float(value), step=0)
         writer.close()
         for name, value in hparams.items():
-            self._hparams.setdefault(("hparam", name), set()).add(_plain(value))
+            self._hparams.setdefault(("hparam", name), set()).add(plain(value))
         for name in metrics:
             self._hparams.setdefault(("metric", name), set())
 

@@ -42,69 +42,15 @@ from mlcourse.callbacks.terminate_on_nan import TerminateOnNaNWithHint
 from mlcourse.checkpoint import Checkpoint
 from mlcourse.data.files import DataFileError
 from mlcourse.record import RunFolder, RunRecord, jsonable, latest_complete, now, slug, write_json
-from mlcourse.reporting import SMOKE_BANNER, Reporter, format_table, verdict_rows
+from mlcourse.commands import command
+from mlcourse.options import MODE_LINES, SMOKE_BANNER
+from mlcourse.reporting import Reporter, verdict_rows
+from mlcourse.tables import format_table
 
-__all__ = ["Run", "RunError", "board_command", "execute", "format_table", "script"]
-
-MODE_LINES = {
-    "smoke": SMOKE_BANNER,
-    "lecture": "Lecture run: sized to show the lecture's effects in minutes on 2 CPU cores; "
-    "--full gives the headline figures.",
-    "full": "Full run: the headline figures.",
-}
-
+__all__ = ["Run", "RunError", "execute", "format_table", "script"]
 
 class RunError(RuntimeError):
     """A run cannot go on. The message says what to do; the CLI prints it and exits 1."""
-
-
-def board_command(logdir=None, tutorial_id=None):
-    """The ``mlcourse board`` command as the user can type it from where they are."""
-    here = Path(sys.executable).parent / "mlcourse"
-    found = Path(os.environ.get("VIRTUAL_ENV", "-")) / "bin" / "mlcourse"
-    if found.exists() and found.resolve() == here.resolve():
-        program = "mlcourse"  # the venv is active: the plain name works
-    else:
-        try:
-            program = str(here.relative_to(Path.cwd()))
-        except ValueError:
-            program = str(here)
-    parts = [program, "board"] + ([tutorial_id] if tutorial_id else [])
-    if logdir is not None and Path(logdir).resolve() != options.default_logdir().resolve():
-        parts += ["--logdir", str(logdir)]
-    return " ".join(parts)
-
-
-class _EpochRecorder(keras.callbacks.Callback):
-    """Keeps a model's per-epoch metrics in ``history.json`` so a resumed fit returns all epochs.
-
-    The file is written when the checkpoint is (and at the end), so the two always agree.
-    """
-
-    def __init__(self, path, checkpoint=None):
-        super().__init__()
-        self.path, self.checkpoint = Path(path), checkpoint
-        saved = json.loads(self.path.read_text()) if self.path.exists() else {}
-        self.epochs = {int(e): m for e, m in saved.items()}
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.epochs[epoch] = {k: float(v) for k, v in (logs or {}).items()}
-        if self.checkpoint is None or self.checkpoint.saved_epochs == epoch + 1:
-            self.save()
-
-    def on_train_end(self, logs=None):
-        self.save()
-
-    def save(self):
-        write_json(self.path, {str(e): m for e, m in sorted(self.epochs.items())})
-
-    def history(self):
-        history = keras.callbacks.History()
-        history.epoch = sorted(self.epochs)
-        for epoch in history.epoch:
-            for key, value in self.epochs[epoch].items():
-                history.history.setdefault(key, []).append(value)
-        return history
 
 
 def _arrays(value):
@@ -251,7 +197,7 @@ class Run:
         if exc_type is None:
             print(
                 f"{self.id}: done in {time.time() - self._started:.1f} s. "
-                f"See it in TensorBoard: {board_command(self.config.logdir, self.id)}"
+                f"See it in TensorBoard: {command('board', self.id, logdir=self.config.logdir)}"
             )
 
     def _choose_strategy(self):

@@ -66,7 +66,7 @@ OPTIONS = {
     "validation": {
         "kind": "count",
         "smoke": 300,
-        "lecture": 1500,
+        "lecture": 1000,
         "full": 5000,
         "help": "validation images",
     },

@@ -43,7 +43,7 @@ OPTIONS = {
         "default": 100000,
         "help": "Turkish Web Treebank sentences used (at most all, 2,541)",
     },
-    "epochs": {"kind": "count", "smoke": 1, "lecture": 8, "full": 12, "help": "epochs per tagger"},
+    "epochs": {"kind": "count", "smoke": 1, "lecture": 5, "full": 12, "help": "epochs per tagger"},
     "width": {"kind": "count", "smoke": 16, "lecture": 32, "full": 64, "help": "model width"},
     "layers": {"kind": "count", "default": 2, "help": "Transformer / Conformer blocks"},
     "learning_rate": {"kind": "positive", "default": 3e-3, "help": "Adam's step size"},

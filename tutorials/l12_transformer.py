@@ -36,7 +36,7 @@ TUTORIAL = {
     "title": "Transformer encoder-decoder: Turkish word to lemma",
 }
 OPTIONS = {
-    "epochs": {"kind": "count", "smoke": 1, "lecture": 6, "full": 24, "help": "epochs"},
+    "epochs": {"kind": "count", "smoke": 1, "lecture": 5, "full": 24, "help": "epochs"},
     "model_dim": {"kind": "count", "smoke": 16, "lecture": 32, "full": 64, "help": "model width"},
     "layers": {
         "kind": "count",
