@@ -1,5 +1,5 @@
 # mlcourse: two commands do all the set-up (see README).
-#   make tour     set up, then a quick tour of every tutorial (FULL=1 for the full runs)
+#   make tour     set up, then the lecture run of every tutorial and the report card (FULL=1: --full)
 #   make test     set up if needed, then the whole test suite
 PYTHON ?= python3
 VENV   ?= .venv
@@ -7,10 +7,11 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.mlcourse-installed
 FULL   ?=
 
-.PHONY: tour test setup system data bench board clean
+.PHONY: tour test setup system data bench board report clean
 
 tour: setup
-	$(BIN)/mlcourse run all $(if $(FULL),,--quick)
+	$(BIN)/mlcourse run all $(if $(FULL),--full,)
+	$(BIN)/mlcourse report $(if $(FULL),--mode full,)
 	@echo
 	@echo "Open TensorBoard:  $(BIN)/mlcourse board   (then browse the URL it prints, e.g. http://127.0.0.1:6006)"
 
@@ -38,6 +39,9 @@ bench: setup
 
 board: setup
 	$(BIN)/mlcourse board
+
+report: setup
+	$(BIN)/mlcourse report
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache

@@ -53,6 +53,38 @@ class RunError(RuntimeError):
     """A run cannot go on. The message says what to do; the CLI prints it and exits 1."""
 
 
+class _EpochRecorder(keras.callbacks.Callback):
+    """Keeps a model's per-epoch metrics in ``history.json`` so a resumed fit returns all epochs.
+
+    The file is written when the checkpoint is (and at the end), so the two always agree.
+    """
+
+    def __init__(self, path, checkpoint=None):
+        super().__init__()
+        self.path, self.checkpoint = Path(path), checkpoint
+        saved = json.loads(self.path.read_text()) if self.path.exists() else {}
+        self.epochs = {int(e): m for e, m in saved.items()}
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.epochs[epoch] = {k: float(v) for k, v in (logs or {}).items()}
+        if self.checkpoint is None or self.checkpoint.saved_epochs == epoch + 1:
+            self.save()
+
+    def on_train_end(self, logs=None):
+        self.save()
+
+    def save(self):
+        write_json(self.path, {str(e): m for e, m in sorted(self.epochs.items())})
+
+    def history(self):
+        history = keras.callbacks.History()
+        history.epoch = sorted(self.epochs)
+        for epoch in history.epoch:
+            for key, value in self.epochs[epoch].items():
+                history.history.setdefault(key, []).append(value)
+        return history
+
+
 def _arrays(value):
     """Whether ``value`` is a NumPy array, or a list/tuple of them (a multi-input model's x)."""
     if isinstance(value, (list, tuple)):
@@ -330,6 +362,12 @@ class Run:
             tmp = folder / f".final.{os.getpid()}.tmp.weights.h5"
             model.save_weights(tmp)
             os.replace(tmp, final_weights)
+        except KeyboardInterrupt:  # Ctrl-C: keep what the finished epochs learned
+            done = max(recorder.epochs, default=-1) + 1
+            if done > checkpoint.saved_epochs:
+                checkpoint.save(done)
+                recorder.save()
+            raise
         except OSError as error:  # e.g. a full disk while a checkpoint is written
             raise RunError(
                 f"{name}: could not write under {folder} ({error.strerror or error}); "

@@ -20,9 +20,9 @@ def _fresh_keras_state():
     keras.mixed_precision.set_global_policy("float32")
 
 
-class QuickRuns:
-    """Runs tutorials in ``--quick`` mode, each once, as a user would (``python -m mlcourse run ID
-    --quick``, its own process). ``prefetch`` starts the ones the session will ask for in one background
+class SmokeRuns:
+    """Runs tutorials in ``--smoke`` mode, each once, as a user would (``python -m mlcourse run ID
+    --smoke``, its own process). ``prefetch`` starts the ones the session will ask for in one background
     thread, so they run on the second core while the in-process tests use the first; a test that asks for
     a run not yet started runs it itself, and one already started is waited for."""
 
@@ -49,7 +49,7 @@ class QuickRuns:
                 if self._claim(tutorial_id):
                     self._run(tutorial_id)
 
-        self.thread = threading.Thread(target=run_all, name="quick-run-prefetch", daemon=True)
+        self.thread = threading.Thread(target=run_all, name="smoke-run-prefetch", daemon=True)
         self.thread.start()
 
     def close(self):
@@ -73,9 +73,7 @@ class QuickRuns:
             "mlcourse",
             "run",
             tutorial_id,
-            "--quick",
-            "--verbose",
-            "0",
+            "--smoke",
             "--logdir",
             str(self.logdir),
         ]
@@ -91,12 +89,12 @@ class QuickRuns:
                 self.processes.discard(process)
             if process.returncode != 0:
                 raise RuntimeError(
-                    f"{tutorial_id} --quick exited {process.returncode}:\n{stderr[-3000:]}"
+                    f"{tutorial_id} --smoke exited {process.returncode}:\n{stderr[-3000:]}"
                 )
             folders = sorted((self.logdir / tutorial_id).iterdir())
             if len(folders) != 1:
                 raise RuntimeError(
-                    f"{tutorial_id} --quick left {len(folders)} run folders: {folders}"
+                    f"{tutorial_id} --smoke left {len(folders)} run folders: {folders}"
                 )
             self.runs[tutorial_id].set_result(folders[0])
         except Exception as error:  # reported by the test that asks for this run
@@ -108,17 +106,17 @@ def _tutorials_the_session_will_run(session):
     for item in session.items:
         callspec = getattr(item, "callspec", None)
         tutorial = callspec.params.get("tutorial") if callspec else None
-        if "quick_run" in getattr(item, "fixturenames", ()) and hasattr(tutorial, "id"):
+        if "smoke_run" in getattr(item, "fixturenames", ()) and hasattr(tutorial, "id"):
             wanted.append(tutorial.id)
     return list(dict.fromkeys(wanted))
 
 
 @pytest.fixture(scope="session")
-def quick_run(request, tmp_path_factory):
-    """``quick_run(tutorial_id)`` runs a tutorial once per test session in ``--quick`` mode and returns its
+def smoke_run(request, tmp_path_factory):
+    """``smoke_run(tutorial_id)`` runs a tutorial once per test session in ``--smoke`` mode and returns its
     run folder; later calls for the same id reuse that run. The tutorials the session's parametrised
     tests will ask for are started in the background on first use (see ``QuickRuns``)."""
-    runs = QuickRuns(tmp_path_factory.mktemp("quick-runs"))
+    runs = SmokeRuns(tmp_path_factory.mktemp("smoke-runs"))
     runs.prefetch(_tutorials_the_session_will_run(request.session))
     yield runs
     runs.close()

@@ -353,27 +353,29 @@ def test_tutorial_builds_every_model_of_the_full_mode():
         assert tuple(model(_images((2, 28, 28, 1))).shape) == (2, 10)
 
 
-def test_tutorial_quick_mode(quick_run):
+def test_tutorial_smoke_mode(smoke_run):
     """The tutorial as a user runs it, in its own process (a fresh TensorFlow, like the CLI)."""
     import json
 
-    run_dir = quick_run("l09-cnn")
+    run_dir = smoke_run("l09-cnn")
     assert "Test accuracy on transformed test images" in (run_dir / "summary.md").read_text()
     state = json.loads((run_dir / "run.json").read_text())
     assert state["status"] == "complete"
     assert {
-        "fc",
-        "cnn",
-        "invariance-cnn",
-        "invariance-cnn_augment",
-        "invariance-stn_augment",
+        "fc-seed0",
+        "cnn-seed0",
+        "invariance-cnn_augment-seed0",
+        "invariance-stn_augment-seed0",
     } <= set(state["variants"])
-    invariance_rows = state["tables"]["Test accuracy on transformed test images"]
+    invariance_rows = state["tables"]["Test accuracy on transformed test images (first seed)"]
     assert len(invariance_rows) == 11 and all(
         0 <= row["stn+augment"] <= 1 for row in invariance_rows
     )
     assert (run_dir / "invariance.png").exists()
-    assert list((run_dir / "cnn" / "images").glob("events.out.tfevents.*"))
+    assert list((run_dir / "cnn-seed0" / "images").glob("events.out.tfevents.*"))
+    claims = " ".join(v["claim"] for v in state["verdicts"])
+    for words in ("beats a fully connected", "neuron version", "rotation and scaling", "shifts"):
+        assert words in claims
 
 
 def test_unknown_image_size_is_rejected_by_name():

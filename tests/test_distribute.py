@@ -2,6 +2,7 @@
 MultiWorkerMirroredStrategy by two worker processes on loopback."""
 
 import json
+import re
 import os
 import socket
 import subprocess
@@ -24,11 +25,8 @@ def test_unknown_kind_is_rejected():
         distribute.strategy("quantum")
 
 
-def test_mixed_precision_policy_by_strategy():
-    assert (
-        distribute.mixed_precision_policy(distribute.strategy("cpu", verbose=False))
-        == "mixed_float16"
-    )
+def test_mixed_precision_policy_is_none_on_a_cpu():
+    assert distribute.mixed_precision_policy(distribute.strategy("cpu", verbose=False)) is None
 
 
 def test_tutorial_under_mirrored_strategy_on_two_logical_cpus(tmp_path):
@@ -39,13 +37,11 @@ def test_tutorial_under_mirrored_strategy_on_two_logical_cpus(tmp_path):
         "mlcourse",
         "run",
         "l02-all-layers-at-once",
-        "--quick",
+        "--smoke",
         "--strategy",
         "mirrored",
         "--epochs-per-stage",
         "1",
-        "--verbose",
-        "0",
         "--logdir",
         str(tmp_path),
     ]
@@ -119,15 +115,13 @@ def test_two_workers_on_loopback_train_one_model_with_identical_weights(tmp_path
                 "mlcourse",
                 "run",
                 "l02-all-layers-at-once",
-                "--quick",
+                "--smoke",
                 "--strategy",
                 "multiworker",
                 "--epochs-per-stage",
                 "1",
                 "--seed",
                 str(index * 7),
-                "--verbose",
-                "0",
                 "--logdir",
                 str(tmp_path),
             ]
@@ -150,12 +144,19 @@ def test_two_workers_on_loopback_train_one_model_with_identical_weights(tmp_path
         state = json.loads((folder / "run.json").read_text())
         assert state["status"] == "complete"
         assert state["device"] == f"MultiWorkerMirroredStrategy (worker {index}, 2 replicas)"
-    variants = sorted(p.parent.name for p in chief.glob("*/final.weights.h5"))
-    assert variants == ["end-to-end", "greedy-stage-1", "greedy-stage-2", "greedy-stage-3"]
-    for variant in variants:
+    def variants(folder):  # the variants carry each worker's seed in their names
+        return sorted(p.parent.name for p in folder.glob("*/final.weights.h5"))
+
+    assert [re.sub(r"-seed\d+", "", v) for v in variants(chief)] == [
+        "end-to-end",
+        "greedy-stage-1",
+        "greedy-stage-2",
+        "greedy-stage-3",
+    ]
+    for variant, twin in zip(variants(chief), variants(other), strict=True):
         ours, theirs = (
             _weights(chief / variant / "final.weights.h5"),
-            _weights(other / variant / "final.weights.h5"),
+            _weights(other / twin / "final.weights.h5"),
         )
         assert ours.keys() == theirs.keys() and ours
         for name in ours:

@@ -239,10 +239,10 @@ def test_callback_writes_the_scalars(tmp_path, exact_max_parameters):
 # ---- the tutorial ----------------------------------------------------------------------------------
 
 
-def test_tutorial_quick_mode(quick_run):
+def test_tutorial_smoke_mode(smoke_run):
     import json
 
-    run_dir = quick_run("l04-critical-points")
+    run_dir = smoke_run("l04-critical-points")
     state = json.loads((run_dir / "run.json").read_text())
     assert state["status"] == "complete"
     assert set(state["variants"]) == {"net-00", "net-01", "net-02"}
@@ -254,6 +254,9 @@ def test_tutorial_quick_mode(quick_run):
         assert row["λ_min"] <= row["λ_max"] and 0 <= row["minimum ratio"] <= 1
     assert (run_dir / "minimum_ratio_vs_loss.png").exists()
     assert "critical/minimum_ratio" in read_scalars(str(run_dir / "net-00" / "train"))
+    assert all(row["real negative curvature"] in ("yes", "no") for row in rows)
+    example = state["verdicts"][0]
+    assert "w1·w2·x" in example["claim"] and "saddle point" in example["measured"]
     if any(row["λ_min"] < 0 for row in rows):
         (escape,) = next(v for k, v in state["tables"].items() if k.startswith("Escaping"))
         assert escape["decrease"] > 0  # stepping along the escape direction lowered the loss

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from mlcourse import cli, runner
+from mlcourse import cli, options, runner
 
 RESUMABLE = "l02-all-layers-at-once"
 
@@ -26,7 +26,7 @@ def _epoch_steps(event_file):
     return steps
 
 
-def test_sigkill_mid_training_then_resume_loses_at_most_one_epoch(tmp_path):
+def test_sigkill_mid_training_then_resume_continues_from_the_last_checkpoint(tmp_path):
     command = [
         sys.executable,
         "-m",
@@ -35,44 +35,43 @@ def test_sigkill_mid_training_then_resume_loses_at_most_one_epoch(tmp_path):
         RESUMABLE,
         "--logdir",
         str(tmp_path),
-        "--verbose",
-        "0",
         "--epochs-per-stage",
-        "12",
+        "400",
+        "--seeds",
+        "1",
     ]
     victim = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    history_file, deadline, done_epochs = None, time.time() + 240, 0
+    pointer, deadline = None, time.time() + 240
     try:
-        while time.time() < deadline and done_epochs < 5:
+        while time.time() < deadline and pointer is None:  # the first checkpoint (after ~2 s)
             time.sleep(0.05)
-            found = list(tmp_path.glob(f"{RESUMABLE}/*/end-to-end/history.json"))
-            if found:
-                history_file = found[0]
-                try:
-                    done_epochs = len(json.loads(history_file.read_text()))
-                except ValueError:
-                    continue
-        assert done_epochs >= 5, "training did not start in time"
+            found = list(tmp_path.glob(f"{RESUMABLE}/*/end-to-end-seed0/backup/checkpoint.json"))
+            pointer = found[0] if found else None
+        assert pointer is not None, "training did not checkpoint in time"
+        time.sleep(0.5)
         os.kill(victim.pid, signal.SIGKILL)
         victim.wait(timeout=30)
-        done_epochs = len(json.loads(history_file.read_text()))
     finally:
         if victim.poll() is None:
             victim.kill()
-    run_dir = history_file.parents[1]
+    saved = json.loads(pointer.read_text())["epoch"]
+    variant = pointer.parents[1]
+    run_dir = variant.parent
     assert json.loads((run_dir / "run.json").read_text())["status"] == "running"
-    assert done_epochs < 36, "killed too late to test a resume"
-    killed_files = set((run_dir / "end-to-end" / "train").glob("events.out.tfevents.*"))
+    assert 0 < saved < 1200, "killed too late to test a resume"
+    assert len(json.loads((variant / "history.json").read_text())) >= saved
+    killed_files = set((variant / "train").glob("events.out.tfevents.*"))
 
     resumed = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert f"resuming in {run_dir}" in resumed.stdout
-    new_files = set((run_dir / "end-to-end" / "train").glob("events.out.tfevents.*")) - killed_files
+    new_files = set((variant / "train").glob("events.out.tfevents.*")) - killed_files
     first_epoch_after_resume = min(step for f in new_files for step in _epoch_steps(f))
-    assert first_epoch_after_resume >= done_epochs - 1, (first_epoch_after_resume, done_epochs)
+    assert first_epoch_after_resume == saved, (first_epoch_after_resume, saved)
     state = json.loads((run_dir / "run.json").read_text())
     assert state["status"] == "complete"
-    assert len(json.loads((run_dir / "end-to-end" / "history.json").read_text())) == 36
+    assert len(json.loads((variant / "history.json").read_text())) == 1200
+    assert not list((variant / "backup").glob("*.weights.h5")), "a finished model keeps no checkpoint"
 
 
 def test_two_seeded_deterministic_runs_give_identical_metrics(tmp_path):
@@ -81,13 +80,11 @@ def test_two_seeded_deterministic_runs_give_identical_metrics(tmp_path):
         argv = [
             "run",
             RESUMABLE,
-            "--quick",
+            "--smoke",
             "--deterministic",
             "--seed",
             "7",
             "--fresh",
-            "--verbose",
-            "0",
             "--logdir",
             str(tmp_path),
         ]
@@ -103,15 +100,12 @@ def test_full_disk_while_checkpointing_fails_clearly_and_not_complete(tmp_path, 
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(keras.Model, "save_weights", no_space)
-    monkeypatch.setattr(keras.callbacks.BackupAndRestore, "_save_model", no_space, raising=False)
-    args = runner.tutorial_parser({"id": "disk"}).parse_args(
-        ["--logdir", str(tmp_path), "--verbose", "0"]
-    )
+    args = options.parse("disk", {}, ["--logdir", str(tmp_path)])
     x = np.ones((8, 2), "float32")
     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
     model.compile(optimizer="sgd", loss="mse")
     with pytest.raises(runner.RunError, match="No space left on device.*free some space"):
-        with runner.Run({"id": "disk"}, args) as run:
+        with runner.Run({"id": "disk", "lecture": "0", "title": "disk"}, args) as run:
             run.fit("v", model, x, x[:, :1], epochs=2)
     state = json.loads((run.dir / "run.json").read_text())
     assert state["status"] == "failed" and "No space left" in state["error"]

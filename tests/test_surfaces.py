@@ -48,8 +48,8 @@ def test_steps_to_counts_the_step_after_which_the_loss_stays_below():
 
 
 @pytest.mark.slow
-def test_tutorial_quick_mode(quick_run):
-    run_dir = quick_run("l06-error-surface")
+def test_tutorial_smoke_mode(smoke_run):
+    run_dir = smoke_run("l06-error-surface")
     state = json.loads((run_dir / "run.json").read_text())
     assert state["status"] == "complete"
     main_table = next(
@@ -82,3 +82,4 @@ def test_tutorial_quick_mode(quick_run):
     assert list(run_dir.glob("elongated-bowl_Adam_constant/events.out.tfevents.*"))
     summary = (run_dir / "summary.md").read_text()
     assert "one global σ vs a σ per parameter" in summary
+    assert len(state["verdicts"]) == 4

@@ -80,11 +80,11 @@ def test_attention_maps_and_projector_are_written(tmp_path):
     assert "embedding.tsv" in (tmp_path / "projector_config.pbtxt").read_text()
 
 
-def test_tutorial_quick_mode(quick_run):
-    """Quick mode end to end (needs the WSJ file from `mlcourse data prepare --download`)."""
+def test_tutorial_smoke_mode(smoke_run):
+    """Smoke mode end to end (needs the WSJ file from `mlcourse data prepare --download`)."""
     import json
 
-    run_dir = quick_run("l10-self-attention")
+    run_dir = smoke_run("l10-self-attention")
     state = json.loads((run_dir / "run.json").read_text())
     assert state["status"] == "complete"
     collapse = state["tables"]["Multi-head: two-stage projections vs one matrix per head"]
@@ -95,6 +95,9 @@ def test_tutorial_quick_mode(quick_run):
     assert all(0.0 <= r["token accuracy"] <= 1.0 and r["train s"] > 0 for r in synthetic)
     (wsj,) = [rows for title, rows in state["tables"].items() if title.startswith("wsj")]
     assert 0.5 < wsj[0]["token accuracy"] < 1.0  # the most-frequent-tag baseline
-    assert list(run_dir.glob("cue-self_attention/attention/events.out.tfevents.*"))
-    assert (run_dir / "cue-self_attention" / "projector_config.pbtxt").exists()
+    assert list(run_dir.glob("cue-self_attention-seed0/attention/events.out.tfevents.*"))
+    assert (run_dir / "cue-self_attention-seed0" / "projector_config.pbtxt").exists()
+    saw = state["tables"]['"I saw a saw ." tagged by the WSJ taggers (gold: PRP VBD DT NN .)']
+    assert {row["tagger"] for row in saw} == {"per_token", "window:2", "multi_head"}
+    assert len(state["verdicts"]) == 5
     assert (run_dir / "synthetic_accuracy_by_distance.png").exists()
