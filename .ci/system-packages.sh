@@ -2,6 +2,7 @@
 # Install the Debian/Ubuntu packages mlcourse needs, if they are missing and we can (root or sudo).
 #   python3-venv            when `python3 -m venv` cannot bootstrap pip (plain Debian/Ubuntu)
 #   dataset-fashion-mnist   the Fashion-MNIST files, offline, in /usr/share/datasets/fashion-mnist
+#   chromium                headless browser: the tests look at the report page and TensorBoard
 set -euo pipefail
 python=${PYTHON:-python3}
 needed=()
@@ -10,6 +11,9 @@ if ! "$python" -c "import ensurepip, venv" >/dev/null 2>&1; then
 fi
 if [ ! -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; then
   needed+=("dataset-fashion-mnist")
+fi
+if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then
+  needed+=("chromium")
 fi
 [ ${#needed[@]} -eq 0 ] && exit 0
 if ! command -v apt-get >/dev/null 2>&1; then

@@ -3,7 +3,7 @@
     mlcourse list
     mlcourse run ID|all [--smoke|--full] [--seed N] [--logdir DIR] [tutorial options]
     mlcourse report [--logdir DIR] [--json] [--mode MODE]
-    mlcourse board [--logdir DIR] [--port P]
+    mlcourse board [ID [--latest]] [--logdir DIR] [--port P]
     mlcourse data prepare|check [--download]
     mlcourse bench [--only GROUP,...] [--quick] [--json PATH]   (every custom-vs-Keras timing; see mlcourse.bench)
 
@@ -40,7 +40,11 @@ def _parser():
         add_help=False,
     )
     board = commands.add_parser("board", help="start TensorBoard on 127.0.0.1 and print its URL")
-    board.add_argument("--logdir", default=None, help="log root (default: the runner's)")
+    board.add_argument("id", nargs="?", help="only this tutorial's runs (default: every tutorial)")
+    board.add_argument(
+        "--latest", action="store_true", help="only the newest run of the tutorial ID"
+    )
+    board.add_argument("--logdir", default=None, help="log root (default: the repository's logs/)")
     board.add_argument(
         "--port", type=_port, default=6006, help="port 1-65535, 0 for any free one (default 6006)"
     )
@@ -165,16 +169,58 @@ def _run_tutorials(planned):
     return 1 if failed else 0
 
 
+def board_logdir(root, tutorial_id=None, latest=False):
+    """The folder TensorBoard should read: the root, one tutorial's runs, or its newest run.
+
+    Returns ``(folder, None)`` or ``(None, one-line error)``."""
+    root = Path(root)
+    if latest and not tutorial_id:
+        return None, "--latest needs a tutorial ID: mlcourse board ID --latest"
+    if not tutorial_id:
+        return root, None
+    ids = [t.id for t in tutorials.discover()]
+    if tutorial_id not in ids:
+        return None, f"unknown tutorial {tutorial_id!r}; valid choices: {', '.join(ids)}"
+    folder = root / tutorial_id
+    runs = (
+        sorted(p for p in folder.glob("*") if (p / "run.json").exists()) if folder.is_dir() else []
+    )
+    if not runs:
+        return None, f"no runs of {tutorial_id} under {root} yet: mlcourse run {tutorial_id}"
+    return (runs[-1] if latest else folder), None
+
+
 def cmd_board(args):
+    logdir, error = board_logdir(args.logdir or options.default_logdir(), args.id, args.latest)
+    if error:
+        print(f"mlcourse board: error: {error}", file=sys.stderr)
+        return 2
     quiet.start_tensorflow()
     from tensorboard import program
 
-    logdir = args.logdir or str(options.default_logdir())
     board = program.TensorBoard()
     board.configure(
-        argv=[None, "--logdir", logdir, "--host", "127.0.0.1", "--port", str(args.port)]
+        argv=[
+            None,
+            "--logdir",
+            str(logdir),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(args.port),
+            "--samples_per_plugin",
+            "images=0",  # keep every image (TensorBoard keeps 10 a tag by default)
+        ]
     )
-    url = board.launch()
+    try:
+        url = board.launch()
+    except program.TensorBoardPortInUseError:
+        print(
+            f"mlcourse board: error: port {args.port} is in use (another TensorBoard?): "
+            "pass --port N, or --port 0 for any free port",
+            file=sys.stderr,
+        )
+        return 1
     print(f"TensorBoard for {logdir} at {url} (Ctrl-C to stop)", flush=True)
     try:
         while True:

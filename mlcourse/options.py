@@ -127,7 +127,9 @@ KINDS = {
     "rate": (float, lambda n, v: validation.check_unit_interval(n, v), "a number in [0, 1)"),
     "counts": (
         _counts,
-        lambda n, v: validation.check_int_tuple(n, v, len(v) if isinstance(v, (tuple, list)) else 1),
+        lambda n, v: validation.check_int_tuple(
+            n, v, len(v) if isinstance(v, (tuple, list)) else 1
+        ),
         "integers >= 1, comma separated",
     ),
     "choice": (str, None, "one of the choices"),
@@ -159,10 +161,14 @@ def _check(name, spec, value):
 def check_specs(specs):
     """Check a tutorial's ``OPTIONS`` dict: known kinds, a value for every mode, each value valid."""
     if not isinstance(specs, dict):
-        raise ValueError(f"OPTIONS must be a dict of option name -> spec, got {type(specs).__name__}")
+        raise ValueError(
+            f"OPTIONS must be a dict of option name -> spec, got {type(specs).__name__}"
+        )
     for name, spec in specs.items():
         if name in COMMON:
-            raise ValueError(f"option {name!r} is one every tutorial has already; pick another name")
+            raise ValueError(
+                f"option {name!r} is one every tutorial has already; pick another name"
+            )
         if not isinstance(spec, dict) or spec.get("kind") not in KINDS:
             raise ValueError(f"option {name!r} needs a 'kind', one of {', '.join(KINDS)}")
         if spec["kind"] in ("choice", "names") and not spec.get("choices"):
@@ -196,7 +202,9 @@ def _preset_text(spec):
     if len({json.dumps(v) for v in values}) == 1:
         return f" (default {show or values[0]})"
     shown = [",".join(map(str, v)) if isinstance(v, tuple) else v for v in values]
-    return " (" + ", ".join(f"{mode} {value}" for mode, value in zip(MODES, shown, strict=True)) + ")"
+    return (
+        " (" + ", ".join(f"{mode} {value}" for mode, value in zip(MODES, shown, strict=True)) + ")"
+    )
 
 
 def default_logdir():
@@ -259,7 +267,9 @@ def parser(tutorial_id, specs=None, description=None):
         help="the headline figures (longer); without --smoke or --full: the lecture run",
     )
     seed = _number(int, lambda v: validation.check_int("--seed", v, 0, MAX_SEED))
-    common.add_argument("--seed", type=seed, default=0, help=f"random seed 0-{MAX_SEED} (default 0)")
+    common.add_argument(
+        "--seed", type=seed, default=0, help=f"random seed 0-{MAX_SEED} (default 0)"
+    )
     common.add_argument(
         "--logdir", type=Path, default=None, help="log root (default: the repository's logs/)"
     )

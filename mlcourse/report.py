@@ -127,7 +127,9 @@ def print_table(sections):
         print(format_table(rows, wrap={"claim": 44, "measured": 48, "verdict": 28}))
     missing = [s["id"] for s in sections if s["record"] is None]
     counts = ", ".join(f"{n} {outcome}" for outcome, n in tally(verdicts))
-    print(f"\n{len(verdicts)} verdicts from {len(sections) - len(missing)} tutorials: {counts or 'none'}")
+    print(
+        f"\n{len(verdicts)} verdicts from {len(sections) - len(missing)} tutorials: {counts or 'none'}"
+    )
     if missing:
         print("not run yet: " + ", ".join(missing) + " (mlcourse run ID, or make tour)")
 
@@ -139,7 +141,9 @@ def main(argv=None):
     )
     parser.add_argument("--logdir", type=Path, default=None, help="log root (default logs/)")
     parser.add_argument("--json", action="store_true", help="print the verdicts as JSON")
-    parser.add_argument("--mode", choices=options.MODES, default=None, help="only runs of this mode")
+    parser.add_argument(
+        "--mode", choices=options.MODES, default=None, help="only runs of this mode"
+    )
     args = parser.parse_args(argv)
     logdir = args.logdir or options.default_logdir()
     sections = collect(logdir, args.mode)

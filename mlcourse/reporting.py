@@ -9,13 +9,12 @@ import tensorflow as tf
 from tensorboard.plugins.hparams import api as hp
 
 from mlcourse.callbacks.figures import log_figure
-from mlcourse.record import slug
 from mlcourse.options import SMOKE_BANNER
+from mlcourse.record import slug
 from mlcourse.tables import escape_markdown, format_table, plain
 from mlcourse.verdicts import Verdict
 
 __all__ = ["Reporter", "tag", "verdict_rows"]
-
 
 
 def tag(text):
@@ -55,6 +54,7 @@ class Reporter:
         self.folder, self.record, self._save, self._where = folder, record, save, where
         self._writer = None
         self._hparams = {}
+        self._texts = {}  # name -> its place in the run's text section
         self.banner = SMOKE_BANNER if record.mode == "smoke" else ""
 
     @property
@@ -64,10 +64,19 @@ class Reporter:
             self._writer = tf.summary.create_file_writer(str(self.folder))
         return self._writer
 
+    def _text_tag(self, name):
+        """``<tutorial>/<NN>_<name>``: one Text section per tutorial, the verdicts first (00),
+        then the tables and texts in the order the run wrote them."""
+        if name == "verdicts":
+            number = 0
+        else:
+            number = self._texts.setdefault(name, len(self._texts) + 1)
+        return tag(f"{self.record.tutorial['id']}/{number:02d} {name.replace('/', ' - ')}")
+
     def _write_text(self, name, text):
         body = f"**{self.banner}**\n\n{text}" if self.banner else text
         with self.writer.as_default():
-            tf.summary.text(tag(name), body, step=0)
+            tf.summary.text(self._text_tag(name), body, step=0)
         self.writer.flush()
 
     def table(self, title, rows, columns=None, digits=4):
@@ -75,7 +84,7 @@ class Reporter:
         text = format_table(rows, columns, digits)
         print(f"\n{title}\n{text}\n")
         markdown = format_table(rows, columns, digits, markdown=True)
-        self._write_text(f"summary/{title}", f"**{escape_markdown(title)}**\n\n{markdown}")
+        self._write_text(title, f"**{escape_markdown(title)}**\n\n{markdown}")
         self.record.tables[title] = [{k: plain(v) for k, v in row.items()} for row in rows]
         self._save()
         self.write_summary(digits)
@@ -118,7 +127,8 @@ class Reporter:
         print(f"\nThe lecture's claims, judged by this run ({tally})")
         for row in rows:
             print(f"  [{row['verdict'].split(':')[0]}] {row['claim']}")
-        self._write_text("verdicts", format_table(rows, markdown=True))
+        heading = f"**The lecture's claims, judged by this run** ({tally})"
+        self._write_text("verdicts", f"{heading}\n\n{format_table(rows, markdown=True)}")
 
     def hparams(self, folder, trial_id, hparams, metrics):
         """One HParams trial: its hyperparameters and final metrics, in ``folder``."""

@@ -40,14 +40,15 @@ from mlcourse import distribute, options, verdicts
 from mlcourse.callbacks.learning_rate import LearningRateLogger
 from mlcourse.callbacks.terminate_on_nan import TerminateOnNaNWithHint
 from mlcourse.checkpoint import Checkpoint
-from mlcourse.data.files import DataFileError
-from mlcourse.record import RunFolder, RunRecord, jsonable, latest_complete, now, slug, write_json
 from mlcourse.commands import command
+from mlcourse.data.files import DataFileError
 from mlcourse.options import MODE_LINES, SMOKE_BANNER
+from mlcourse.record import RunFolder, RunRecord, jsonable, latest_complete, now, slug, write_json
 from mlcourse.reporting import Reporter, verdict_rows
 from mlcourse.tables import format_table
 
 __all__ = ["Run", "RunError", "execute", "format_table", "script"]
+
 
 class RunError(RuntimeError):
     """A run cannot go on. The message says what to do; the CLI prints it and exits 1."""
@@ -83,6 +84,23 @@ class _EpochRecorder(keras.callbacks.Callback):
             for key, value in self.epochs[epoch].items():
                 history.history.setdefault(key, []).append(value)
         return history
+
+
+class _Progress(keras.callbacks.Callback):
+    """One progress bar per model on a terminal: epochs done and the latest metrics."""
+
+    def __init__(self, name, epochs):
+        super().__init__()
+        self.name, self.epochs = name, epochs
+        self.bar = None
+
+    def on_train_begin(self, logs=None):
+        print(f"  {self.name}")
+        self.bar = keras.utils.Progbar(self.epochs, unit_name="epoch")
+
+    def on_epoch_end(self, epoch, logs=None):
+        shown = [(k, float(v)) for k, v in (logs or {}).items() if k in ("loss", "val_loss")]
+        self.bar.update(epoch + 1, shown)
 
 
 def _arrays(value):
@@ -334,7 +352,11 @@ class Run:
         for note in checkpoint.notes:
             start = f"resuming from epoch {initial_epoch}" if initial_epoch else "starting it over"
             print(f"  {name}: {note}; {start}")
+        progress = (
+            [] if self.config.verbose or not sys.stdout.isatty() else [_Progress(name, epochs)]
+        )
         runner_callbacks = [
+            *progress,
             checkpoint,
             keras.callbacks.TensorBoard(str(folder), write_graph=False),
             LearningRateLogger(folder / "train"),

@@ -83,5 +83,3 @@ def format_table(rows, columns=None, digits=4, markdown=False, wrap=None):
         for i in range(max(len(p) for p in pieces)):
             lines.append(line([p[i] if i < len(p) else "" for p in pieces]))
     return "\n".join(lines)
-
-

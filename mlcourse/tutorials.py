@@ -72,7 +72,9 @@ def discover(directory=None):
                 options.check_specs(specs)
             except ValueError as error:
                 raise RuntimeError(f"{path.name}: {error}") from None
-            found.append(Tutorial(meta["id"], str(meta["lecture"]), meta["title"], path, specs, doc))
+            found.append(
+                Tutorial(meta["id"], str(meta["lecture"]), meta["title"], path, specs, doc)
+            )
     ids = [t.id for t in found]
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:

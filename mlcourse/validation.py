@@ -75,7 +75,9 @@ def check_int(name, value, low=None, high=None):
     """An integer (not a bool, not a float) in ``[low, high]``; either bound may be ``None``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         allowed = _bound_text(low, high)
-        raise ValueError(f"{name} must be an integer{' ' + allowed if allowed else ''}, got {value!r}")
+        raise ValueError(
+            f"{name} must be an integer{' ' + allowed if allowed else ''}, got {value!r}"
+        )
     value = int(value)
     if not _inside(value, low, high, False, False):
         raise ValueError(f"{name} must be an integer {_bound_text(low, high)}, got {value!r}")

@@ -139,7 +139,9 @@ def outcome_of(result):
         return HOLDS if result else DOES_NOT_HOLD
     if result in OUTCOMES:
         return result
-    raise ValueError(f"a verdict's outcome must be a Comparison, a bool or one of {OUTCOMES}, got {result!r}")
+    raise ValueError(
+        f"a verdict's outcome must be a Comparison, a bool or one of {OUTCOMES}, got {result!r}"
+    )
 
 
 @dataclasses.dataclass(frozen=True)

@@ -75,9 +75,11 @@ def test_attention_maps_and_projector_are_written(tmp_path):
     weights = attention_weights(model, "attention", DATA.x[:2], DATA.mask[:2])
     assert weights.shape == (2, 2, 12, 12)
     assert np.all(weights[0][..., ~DATA.mask[0]] == 0.0)  # padding gets no attention
-    labels = (tmp_path / "embedding.tsv").read_text().splitlines()
+    labels = (tmp_path / "projector" / "embedding.tsv").read_text().splitlines()
     assert labels == DATA.vocabulary.tokens[1:]
-    assert "embedding.tsv" in (tmp_path / "projector_config.pbtxt").read_text()
+    config = (tmp_path / "projector" / "projector_config.pbtxt").read_text()
+    assert 'metadata_path: "embedding.tsv"' in config and 'model_checkpoint_path: "embedding.ckpt-1"' in config
+    assert glob.glob(str(tmp_path / "projector" / "events.out.tfevents.*")), "not a TensorBoard run"
 
 
 def test_tutorial_smoke_mode(smoke_run):
@@ -96,7 +98,7 @@ def test_tutorial_smoke_mode(smoke_run):
     (wsj,) = [rows for title, rows in state["tables"].items() if title.startswith("wsj")]
     assert 0.5 < wsj[0]["token accuracy"] < 1.0  # the most-frequent-tag baseline
     assert list(run_dir.glob("cue-self_attention-seed0/attention/events.out.tfevents.*"))
-    assert (run_dir / "cue-self_attention-seed0" / "projector_config.pbtxt").exists()
+    assert (run_dir / "cue-self_attention-seed0" / "projector" / "projector_config.pbtxt").exists()
     saw = state["tables"]['"I saw a saw ." tagged by the WSJ taggers (gold: PRP VBD DT NN .)']
     assert {row["tagger"] for row in saw} == {"per_token", "window:2", "multi_head"}
     assert len(state["verdicts"]) == 5

@@ -5,43 +5,60 @@ words that are used alike near each other. The projector shows the table in 3-D 
 with each point labelled by its word.
 """
 
+from pathlib import Path
+
 import keras
 import numpy as np
+import tensorflow as tf
+from tensorboard.plugins import projector
 
 __all__ = ["EmbeddingProjector", "write_embedding"]
 
 
 def write_embedding(log_dir, table, labels, name="embedding"):
-    """Write ``table`` (``(n, d)``) with one label per row so TensorBoard's projector shows it.
+    """Write ``table`` (``(n, d)``) with one label per row, as one TensorBoard projector run.
 
-    Files in ``log_dir``: ``<name>.tsv`` (the labels), a checkpoint holding the table, and
-    ``projector_config.pbtxt`` pointing at both.
+    Everything goes into ``log_dir`` itself, which becomes a TensorBoard run of its own (a text
+    summary there says what the table is): ``<name>.tsv`` (the labels), a checkpoint holding the
+    table, and ``projector_config.pbtxt`` naming both by paths relative to ``log_dir`` (TensorBoard
+    refuses paths that leave the config's folder). Returns ``log_dir``.
     """
-    import tensorflow as tf
-    from tensorboard.plugins import projector
-
     table = np.asarray(table, "float32")
     if len(labels) != table.shape[0]:
         raise ValueError(
             f"labels must have one entry per row: {len(labels)} labels for {table.shape[0]} rows"
         )
-    tf.io.gfile.makedirs(str(log_dir))
-    with open(f"{log_dir}/{name}.tsv", "w", encoding="utf-8") as handle:
-        handle.writelines(f"{label or ' '}\n" for label in labels)
+    log_dir = Path(log_dir)
+    log_dir.mkdir(parents=True, exist_ok=True)
+    (log_dir / f"{name}.tsv").write_text(
+        "".join(f"{label or ' '}\n" for label in labels), encoding="utf-8"
+    )
     checkpoint = tf.train.Checkpoint(**{name: tf.Variable(table)})
-    checkpoint.save(f"{log_dir}/{name}.ckpt")
+    saved = checkpoint.save(str(log_dir / f"{name}.ckpt"))
     config = projector.ProjectorConfig()
+    config.model_checkpoint_path = Path(saved).name
     embedding = config.embeddings.add()
     embedding.tensor_name = f"{name}/.ATTRIBUTES/VARIABLE_VALUE"
     embedding.metadata_path = f"{name}.tsv"
     projector.visualize_embeddings(str(log_dir), config)
+    writer = tf.summary.create_file_writer(str(log_dir))  # makes the folder a TensorBoard run
+    with writer.as_default():
+        tf.summary.text(
+            "projector",
+            f"{table.shape[0]} {name} vectors of {table.shape[1]} numbers, one per label in "
+            f"{name}.tsv: open the Projector tab and choose this run.",
+            step=0,
+        )
+    writer.close()
+    return log_dir
 
 
 class EmbeddingProjector(keras.callbacks.Callback):
     """At the end of training, write an ``Embedding`` layer's table to the projector.
 
     Args:
-        log_dir: the TensorBoard run folder (e.g. ``run.variant_dir(variant)``).
+        log_dir: the model's TensorBoard folder (e.g. ``run.variant_dir(variant)``); the table
+            goes to its subfolder ``projector/``, a run of its own.
         labels: one label per row of the table (e.g. ``vocabulary.tokens``).
         layer_name: the ``keras.layers.Embedding`` layer.
         skip_padding: leave out row 0 (the padding token), which is never trained.
@@ -55,4 +72,4 @@ class EmbeddingProjector(keras.callbacks.Callback):
     def on_train_end(self, logs=None):
         table = keras.ops.convert_to_numpy(self.model.get_layer(self.layer_name).embeddings)
         start = 1 if self.skip_padding else 0
-        write_embedding(self.log_dir, table[start:], self.labels[start:])
+        write_embedding(Path(self.log_dir) / "projector", table[start:], self.labels[start:])

@@ -135,7 +135,9 @@ def split(train, validation, test=None, shape="image", seed=None, directory=None
             raise ValueError(f"{name} must be a positive integer, got {value!r}")
     if train + validation > 60000:
         raise ValueError(f"train + validation must be at most 60000, got {train} + {validation}")
-    if test is not None and (isinstance(test, bool) or not isinstance(test, int) or not 1 <= test <= 10000):
+    if test is not None and (
+        isinstance(test, bool) or not isinstance(test, int) or not 1 <= test <= 10000
+    ):
         raise ValueError(f"test must be an integer in [1, 10000] or None, got {test!r}")
     if shape not in SHAPES:
         raise ValueError(f"shape must be one of {SHAPES}, got {shape!r}")
