@@ -53,7 +53,6 @@ class Reporter:
     def __init__(self, folder, record, save, where):
         self.folder, self.record, self._save, self._where = folder, record, save, where
         self._writer = None
-        self._hparams = {}
         self._texts = {}  # name -> its place in the run's text section
         self.banner = SMOKE_BANNER if record.mode == "smoke" else ""
 
@@ -131,33 +130,19 @@ class Reporter:
         self._write_text("verdicts", f"{heading}\n\n{format_table(rows, markdown=True)}")
 
     def hparams(self, folder, trial_id, hparams, metrics):
-        """One HParams trial: its hyperparameters and final metrics, in ``folder``."""
+        """One HParams trial: its hyperparameters and final metrics, in ``folder``.
+
+        No experiment summary (``hparams_config``) is written: with one per run, TensorBoard shows
+        one run's columns for every tutorial (it takes the first it finds); without any, it builds
+        the table from every trial's own hyperparameters and metrics, the union over tutorials.
+        Trial ids are unique per run (``<tutorial>/<run>/<variant>``), so runs never merge.
+        """
         writer = tf.summary.create_file_writer(str(folder))
         with writer.as_default():
             hp.hparams(hparams, trial_id=trial_id)
             for name, value in metrics.items():
                 tf.summary.scalar(name, float(value), step=0)
         writer.close()
-        for name, value in hparams.items():
-            self._hparams.setdefault(("hparam", name), set()).add(plain(value))
-        for name in metrics:
-            self._hparams.setdefault(("metric", name), set())
-
-    def write_hparams_config(self):
-        """The experiment's columns (every hyperparameter's values, every metric), once at the end."""
-        if not self._hparams:
-            return
-        params, metrics = [], []
-        for (kind, name), values in sorted(self._hparams.items(), key=lambda item: item[0]):
-            if kind == "metric":
-                metrics.append(hp.Metric(name))
-            elif len({type(v) for v in values}) == 1 and not isinstance(next(iter(values)), bool):
-                params.append(hp.HParam(name, hp.Discrete(sorted(values))))
-            else:
-                params.append(hp.HParam(name))
-        with self.writer.as_default():
-            hp.hparams_config(hparams=params, metrics=metrics)
-        self.writer.flush()
 
     def write_summary(self, digits=4):
         """``summary.md``: the banner (smoke), where it ran, the verdicts, then every table."""

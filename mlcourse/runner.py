@@ -228,7 +228,6 @@ class Run:
         """Finish the run: status, HParams columns, the verdict table, the folder's lock."""
         self.record.seconds += time.time() - self._started
         if exc_type is None:
-            self.reporter.write_hparams_config()
             self.reporter.verdict_table()
             self.record.status = "complete"
         elif issubclass(exc_type, KeyboardInterrupt):

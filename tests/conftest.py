@@ -83,7 +83,7 @@ class SmokeRuns:
             )
             self.processes.add(process)
             try:
-                _, stderr = process.communicate(timeout=900)
+                stdout, stderr = process.communicate(timeout=900)
             finally:
                 process.kill()
                 self.processes.discard(process)
@@ -91,6 +91,7 @@ class SmokeRuns:
                 raise RuntimeError(
                     f"{tutorial_id} --smoke exited {process.returncode}:\n{stderr[-3000:]}"
                 )
+            (self.logdir / f"{tutorial_id}.output").write_text(stdout + stderr)
             folders = sorted((self.logdir / tutorial_id).iterdir())
             if len(folders) != 1:
                 raise RuntimeError(
@@ -113,9 +114,10 @@ def _tutorials_the_session_will_run(session):
 
 @pytest.fixture(scope="session")
 def smoke_run(request, tmp_path_factory):
-    """``smoke_run(tutorial_id)`` runs a tutorial once per test session in ``--smoke`` mode and returns its
-    run folder; later calls for the same id reuse that run. The tutorials the session's parametrised
-    tests will ask for are started in the background on first use (see ``QuickRuns``)."""
+    """``smoke_run(tutorial_id)`` runs a tutorial once per test session in ``--smoke`` mode and
+    returns its run folder (what it printed is kept in ``<logdir>/<id>.output``); later calls for
+    the same id reuse that run. The tutorials the session's parametrised tests will ask for are
+    started in the background on first use (see ``SmokeRuns``)."""
     runs = SmokeRuns(tmp_path_factory.mktemp("smoke-runs"))
     runs.prefetch(_tutorials_the_session_will_run(request.session))
     yield runs

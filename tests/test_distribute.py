@@ -2,8 +2,8 @@
 MultiWorkerMirroredStrategy by two worker processes on loopback."""
 
 import json
-import re
 import os
+import re
 import socket
 import subprocess
 import sys

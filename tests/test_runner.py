@@ -6,8 +6,10 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from matplotlib.figure import Figure
 
 from mlcourse import options, runner
+from mlcourse.tables import format_table
 
 TUTORIAL = {"id": "unit-test", "lecture": "0", "title": "runner test"}
 
@@ -149,15 +151,10 @@ def test_unwritable_logdir_is_a_clear_error(tmp_path):
 
 
 def test_table_text_figure_and_hparams_reach_tensorboard(tmp_path):
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     with runner.Run(TUTORIAL, _args(tmp_path)) as run:
         printed = run.table("Results", [{"model": "a", "mae": 1.5}, {"model": "b", "mae": 2.25}])
-        figure, axis = plt.subplots()
-        axis.plot([0, 1], [1, 0])
+        figure = Figure()
+        figure.subplots().plot([0, 1], [1, 0])
         png = run.figure("curve", figure)
         run.log_hparams("trial-1", {"batch_size": 16, "momentum": 0.9}, {"val_accuracy": 0.5})
         run.log_hparams("trial-2", {"batch_size": 64, "momentum": 0.0}, {"val_accuracy": 0.7})
@@ -167,13 +164,17 @@ def test_table_text_figure_and_hparams_reach_tensorboard(tmp_path):
     assert "2.25" in printed and png.exists()
     assert (run.dir / "summary.md").read_text().count("## Results") == 1
     tags = _tags(run.dir)
-    assert {
-        "summary/Results",
-        "curve",
-        "_hparams_/experiment",
-        "_hparams_/session_start_info",
-        "val_accuracy",
-    } <= tags
+    assert {"unit-test/01_Results", "curve", "_hparams_/session_start_info", "val_accuracy"} <= tags
+    assert "_hparams_/experiment" not in tags  # TensorBoard builds the union over all runs
+    trials = [p for p in run.dir.iterdir() if p.name.startswith("trial-")]
+    assert len(trials) == 2
+
+
+def test_markdown_tables_keep_a_pipe_in_its_cell_and_round_numpy_floats():
+    rows = [{"formula": "½|λ_min|t²", "value": np.float32(1.0000179)}]
+    markdown = format_table(rows, markdown=True)
+    assert "½\\|λ_min\\|t²" in markdown and "| 1 |" in markdown
+    assert format_table([{"x": np.float32(-2.4813791e-05)}]).splitlines()[-1] == "-2.481e-05"
 
 
 def test_argument_types_reject_bad_values():

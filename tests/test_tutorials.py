@@ -87,3 +87,15 @@ def test_regression_smoke_run_has_the_lecture_2_outputs(smoke_run):
     claims = [v["claim"] for v in state["verdicts"]]
     assert any(c.startswith("More days of history") for c in claims)
     assert any(c.startswith("A sum of sigmoids or ReLUs fits the training days") for c in claims)
+
+
+@pytest.mark.parametrize("tutorial", ALL, ids=[t.id for t in ALL])
+def test_the_terminal_stays_quiet_when_stdout_is_not_a_terminal(tutorial, smoke_run):
+    """No TensorFlow C++ start-up lines, no retracing warnings, no progress-bar escape codes."""
+    folder = smoke_run(tutorial.id)
+    output = (folder.parents[1] / f"{tutorial.id}.output").read_text()
+    assert output.startswith(f"{tutorial.id}: "), output[:300]
+    for noise in ("I0000", "W0000", "E0000", "cuInit", "oneDNN", "cpu_feature_guard", "retracing"):
+        assert noise not in output, f"{noise!r} in the output of {tutorial.id}"
+    assert "\x1b[" not in output and "\r" not in output, "escape codes in piped output"
+    assert "Traceback" not in output

@@ -291,8 +291,11 @@ def effects_figure(rows):
         )
     titles = ("accuracy after the same epochs", "seconds per epoch", "seconds per update")
     ylabels = ("accuracy", "seconds per epoch (median)", "seconds per update (median)")
+    batches = sorted({r["batch"] for r in rows})
     for axis, title, ylabel in zip(axes, titles, ylabels, strict=True):
         axis.set(xscale="log", xlabel="batch size (log scale)", ylabel=ylabel, title=title)
+        axis.set_xticks(batches, [str(b) for b in batches])
+        axis.minorticks_off()
         axis.legend(fontsize=8)
     axes[1].set_yscale("log")
     axes[2].set_yscale("log")

@@ -155,19 +155,21 @@ def elongated_surface(run, steps):
         )  # the same span on both axes: the true shape of the valley
         g1, g2 = np.meshgrid(*(np.linspace(best[i] - half, best[i] + half, 300) for i in (0, 1)))
         grid = np.stack([g1.ravel(), g2.ravel(), np.full(g1.size, best[2])], 1)
-        axis.contour(
-            g1, g2, np.log(np.mean((grid @ design.T - y) ** 2, axis=1)).reshape(g1.shape), levels=30
-        )
-        axis.plot(*np.array(path).T, ".-", color="red", ms=3)
+        surface = np.log(np.mean((grid @ design.T - y) ** 2, axis=1)).reshape(g1.shape)
+        contours = axis.contour(g1, g2, surface, levels=30)
+        figure.colorbar(contours, ax=axis, shrink=0.8, label="log MSE")
+        axis.plot(*np.array(path).T, ".-", color="red", ms=3, label="gradient descent")
         axis.set(
-            title=f"{name} features: log MSE(w1, w2), b at its best",
+            title=f"{name} features\nlog MSE(w1, w2), b at its best",
             xlabel="w1",
             ylabel="w2",
             aspect="equal",
         )
+        axis.legend(fontsize=8, loc="lower right")
         axes[2].semilogy(losses, label=f"{name} (step {rate:.2g})")
-    axes[2].set(title="gradient descent from w = 0", xlabel="step", ylabel="MSE")
+    axes[2].set(title="gradient descent from w = 0", xlabel="step", ylabel="MSE (log scale)")
     axes[2].legend()
+    figure.tight_layout()
     run.figure("error_surface", figure)
     run.table("Part 1: feature scaling and the error surface", rows)
 

@@ -16,6 +16,7 @@ surface still slopes down toward the good region (its gradient is ``y' − ŷ �
 """
 
 import numpy as np
+from matplotlib.figure import Figure
 
 from mlcourse.losses import cross_entropy, probability_mse
 
@@ -145,10 +146,9 @@ def plot_surfaces(surfaces, w_grid, b_grid, trajectories=None):
     Returns:
         A matplotlib figure, one panel per loss.
     """
-    import matplotlib.pyplot as plt
-
     trajectories = trajectories or {}
-    figure, axes = plt.subplots(1, len(surfaces), figsize=(5.5 * len(surfaces), 4.5), squeeze=False)
+    figure = Figure(figsize=(5.5 * len(surfaces), 4.5))
+    axes = figure.subplots(1, len(surfaces), squeeze=False)
     extent = (w_grid[0], w_grid[-1], b_grid[0], b_grid[-1])
     for axis, (name, surface) in zip(axes[0], surfaces.items()):
         image = axis.imshow(surface, origin="lower", extent=extent, aspect="auto", cmap="viridis")

@@ -10,6 +10,8 @@ large one. ``data_hunger_verdict`` decides that from the numbers, with the test 
 
 import math
 
+from matplotlib.figure import Figure
+
 __all__ = ["accuracy_standard_error", "data_hunger_verdict", "plot_learning_curves"]
 
 
@@ -90,12 +92,8 @@ def plot_learning_curves(accuracy, test_count=None, title="Test accuracy vs. tra
 
     With ``test_count`` each point gets a ±2 standard-error bar (binomial, test-set noise only).
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axis = plt.subplots(figsize=(6, 4))
+    figure = Figure(figsize=(6, 4))
+    axis = figure.subplots()
     for name, curve in accuracy.items():
         fractions = sorted(curve)
         values = [curve[f] for f in fractions]

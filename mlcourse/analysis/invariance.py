@@ -10,6 +10,7 @@ A transform here is a ``(kind, amount)`` pair: ``("rotation", degrees)``, ``("sc
 """
 
 import numpy as np
+from matplotlib.figure import Figure
 
 from mlcourse.layers.spatial_transformer import affine_sample, affine_theta
 
@@ -79,13 +80,10 @@ def accuracy_under_transforms(models, images, labels, transforms=ISSUE_TRANSFORM
 
 def plot_invariance(rows, model_names):
     """One panel per transform kind: accuracy against the amount, one line per model."""
-    import matplotlib.pyplot as plt
-
     kinds = list(dict.fromkeys(row["transform"] for row in rows))
     units = {"rotation": "degrees", "scale": "factor", "shift": "pixels (right and down)"}
-    figure, axes = plt.subplots(
-        1, len(kinds), figsize=(4.2 * len(kinds), 3.4), sharey=True, squeeze=False
-    )
+    figure = Figure(figsize=(4.2 * len(kinds), 3.4))
+    axes = figure.subplots(1, len(kinds), sharey=True, squeeze=False)
     for axis, kind in zip(axes[0], kinds):
         mine = [row for row in rows if row["transform"] == kind]
         for name in model_names:

@@ -6,6 +6,7 @@ map is the distribution ``α'_{i,·}`` that token ``i`` uses to mix the other to
 
 import keras
 import numpy as np
+from matplotlib.figure import Figure
 
 from mlcourse.callbacks.figures import FigureSnapshots, log_figure
 
@@ -34,22 +35,28 @@ def attention_weights(model, layer_name, x, mask=None):
 
 
 def attention_figure(weights, words, title=""):
-    """A matplotlib figure: one panel per head, rows = query tokens, columns = key tokens."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    """A figure of attention maps: one panel per head (at most 4 a row), rows = query tokens,
+    columns = key tokens, one colour bar for all (α' in [0, 1])."""
     heads, length = weights.shape[0], len(words)
-    size = 1.2 + 0.22 * length
-    figure, axes = plt.subplots(1, heads, figsize=(size * heads, size), squeeze=False)
-    for head, axis in enumerate(axes[0]):
-        axis.imshow(weights[head, :length, :length], cmap="viridis", vmin=0.0, vmax=1.0)
+    columns = min(heads, 4)
+    rows = -(-heads // columns)
+    size = max(3.0, 1.2 + 0.22 * length)
+    figure = Figure(figsize=(size * columns + 1.2, size * rows + 0.6), layout="constrained")
+    axes = figure.subplots(rows, columns, squeeze=False)
+    for head, axis in enumerate(axes.flat):
+        if head >= heads:
+            axis.axis("off")
+            continue
+        image = axis.imshow(weights[head, :length, :length], cmap="viridis", vmin=0.0, vmax=1.0)
         axis.set_xticks(range(length), words, rotation=90, fontsize=7)
-        axis.set_yticks(range(length), words if head == 0 else [""] * length, fontsize=7)
+        axis.set_yticks(range(length), words, fontsize=7)
         axis.set_title(f"head {head + 1}" if heads > 1 else "α' (rows sum to 1)", fontsize=9)
+        if head % columns == 0:
+            axis.set_ylabel("query token i")
+        if head >= heads - columns:
+            axis.set_xlabel("key token j (attended to)")
+    figure.colorbar(image, ax=axes, shrink=0.8, label="attention weight α'_ij")
     figure.suptitle(title, fontsize=10)
-    figure.tight_layout()
     return figure
 
 

@@ -6,6 +6,7 @@ used. For word → lemma the interesting part is the diagonal over the stem and 
 """
 
 import numpy as np
+from matplotlib.figure import Figure
 
 from mlcourse.callbacks.figures import FigureSnapshots, log_figure
 
@@ -18,24 +19,29 @@ def cross_attention_figure(weights, inputs, outputs, title=""):
     ``weights``: ``(heads, T_y, T_x)``; only the first ``len(outputs)`` rows and ``len(inputs)``
     columns are drawn.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     weights = np.asarray(weights)
     heads, rows, columns = weights.shape[0], len(outputs), len(inputs)
-    width, height = 1.0 + 0.25 * columns, 1.0 + 0.25 * rows
-    figure, axes = plt.subplots(1, heads, figsize=(width * heads, height), squeeze=False)
-    for head, axis in enumerate(axes[0]):
-        axis.imshow(
+    across = min(heads, 4)
+    down = -(-heads // across)
+    width, height = max(2.8, 1.0 + 0.3 * columns), max(2.4, 1.0 + 0.3 * rows)
+    figure = Figure(figsize=(width * across + 1.2, height * down + 0.6), layout="constrained")
+    axes = figure.subplots(down, across, squeeze=False)
+    for head, axis in enumerate(axes.flat):
+        if head >= heads:
+            axis.axis("off")
+            continue
+        image = axis.imshow(
             weights[head, :rows, :columns], cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto"
         )
         axis.set_xticks(range(columns), inputs, fontsize=8)
-        axis.set_yticks(range(rows), outputs if head == 0 else [""] * rows, fontsize=8)
+        axis.set_yticks(range(rows), outputs, fontsize=8)
         axis.set_title(f"head {head + 1}", fontsize=9)
+        if head % across == 0:
+            axis.set_ylabel("letter written")
+        if head >= heads - across:
+            axis.set_xlabel("letter read")
+    figure.colorbar(image, ax=axes, shrink=0.8, label="cross-attention weight")
     figure.suptitle(title, fontsize=10)
-    figure.tight_layout()
     return figure
 
 

@@ -3,6 +3,7 @@
 import io
 
 import keras
+import tensorflow as tf
 
 __all__ = ["FigureSnapshots", "figure_to_image", "log_figure"]
 
@@ -10,22 +11,17 @@ __all__ = ["FigureSnapshots", "figure_to_image", "log_figure"]
 def figure_to_image(figure, dpi=100):
     """Render a matplotlib figure to a ``(1, height, width, 4)`` uint8 tensor for ``tf.summary.image``.
 
-    The figure is closed afterwards (it has been drawn; keeping it open only leaks memory).
+    Build figures with ``matplotlib.figure.Figure`` (as mlcourse does): no pyplot state, no GUI
+    backend, nothing to close.
     """
-    import matplotlib.pyplot as plt
-    import tensorflow as tf
-
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
-    plt.close(figure)
     image = tf.image.decode_png(buffer.getvalue(), channels=4)
     return tf.expand_dims(image, 0)
 
 
 def log_figure(writer, name, figure, step=0, png_path=None, dpi=100):
     """Write ``figure`` as a TensorBoard image ``name`` with ``writer``; also save it as PNG if asked."""
-    import tensorflow as tf
-
     if png_path is not None:
         figure.savefig(png_path, dpi=dpi, bbox_inches="tight")
     image = figure_to_image(figure, dpi=dpi)

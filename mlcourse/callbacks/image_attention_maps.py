@@ -16,6 +16,8 @@ import math
 
 import keras
 import numpy as np
+from matplotlib import colormaps
+from matplotlib.figure import Figure
 
 from mlcourse.callbacks.attention_maps import attention_weights
 from mlcourse.callbacks.figures import FigureSnapshots, log_figure
@@ -71,17 +73,11 @@ def image_attention(model, layer_name, images, queries, head=None):
 
 def image_attention_figure(images, maps, queries, title=""):
     """A figure: one row per image; the image with the query pixels, then each query's map over it."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     images = np.asarray(images)
     count, columns = len(images), 1 + len(queries)
-    figure, axes = plt.subplots(
-        count, columns, figsize=(1.6 * columns, 1.6 * count + 0.4), squeeze=False
-    )
-    colours = plt.cm.tab10(np.arange(len(queries)) % 10)
+    figure = Figure(figsize=(2.0 * columns + 1.0, 2.0 * count + 0.5), layout="constrained")
+    axes = figure.subplots(count, columns, squeeze=False)
+    colours = colormaps["tab10"](np.arange(len(queries)) % 10)
     for n in range(count):
         grey = images[n, ..., 0] if images.ndim == 4 else images[n]
         axes[n, 0].imshow(grey, cmap="gray")
@@ -90,7 +86,7 @@ def image_attention_figure(images, maps, queries, title=""):
                 [col], [row], s=25, color=colours[q], edgecolors="white", linewidths=0.5
             )
             axes[n, q + 1].imshow(grey, cmap="gray")
-            axes[n, q + 1].imshow(maps[n, q], cmap="inferno", alpha=0.65)
+            heat = axes[n, q + 1].imshow(maps[n, q], cmap="inferno", alpha=0.65, vmin=0.0)
             axes[n, q + 1].scatter([col], [row], s=25, marker="x", color=colours[q])
         for axis in axes[n]:
             axis.set_xticks([])
@@ -98,8 +94,8 @@ def image_attention_figure(images, maps, queries, title=""):
     axes[0, 0].set_title("image, queries", fontsize=8)
     for q, (row, col) in enumerate(queries):
         axes[0, q + 1].set_title(f"query ({row},{col})", fontsize=8, color=colours[q])
+    figure.colorbar(heat, ax=axes, shrink=0.6, label="attention weight (mean over heads)")
     figure.suptitle(title, fontsize=9)
-    figure.tight_layout()
     return figure
 
 
