@@ -5,7 +5,7 @@
     mlcourse report [--logdir DIR] [--json] [--mode MODE]
     mlcourse board [ID [--latest]] [--logdir DIR] [--port P]
     mlcourse data prepare|check [--download]
-    mlcourse bench [--only GROUP,...] [--quick] [--json PATH]   (every custom-vs-Keras timing; see mlcourse.bench)
+    mlcourse bench [--only GROUP,...] [--smoke] [--json PATH]   (every custom-vs-Keras timing; see mlcourse.bench)
 
 A bad flag or an unknown tutorial exits with status 2 and lists the valid choices.
 """
@@ -57,7 +57,7 @@ def _parser():
         "bench",
         help="time every custom layer/optimizer against Keras, one table",
         add_help=False,
-        usage="mlcourse bench [--only GROUP,...] [--quick] [--json PATH] ...",
+        usage="mlcourse bench [--only GROUP,...] [--smoke] [--json PATH] ...",
     )
     return parser
 

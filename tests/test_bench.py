@@ -58,7 +58,7 @@ def test_every_group_has_comparisons_with_targets_where_the_issue_sets_them():
     targets = {}
     for group, module in bench.GROUPS.items():
         comparisons = list(
-            importlib.import_module(f"mlcourse.bench.{module}").comparisons(quick=False)
+            importlib.import_module(f"mlcourse.bench.{module}").comparisons(smoke=False)
         )
         assert comparisons and all(c.group == group for c in comparisons)
         targets[group] = {c.target for c in comparisons}
@@ -70,7 +70,7 @@ def test_every_group_has_comparisons_with_targets_where_the_issue_sets_them():
 def test_bench_runs_groups_in_one_process_and_writes_json(tmp_path, capsys):
     path = tmp_path / "bench.json"
     status = bench.main(
-        ["--quick", "--only", "normalization,attention-cost", "--rounds", "2", "--json", str(path)]
+        ["--smoke", "--only", "normalization,attention-cost", "--rounds", "2", "--json", str(path)]
     )
     result = json.loads(path.read_text())
     rows = result["rows"]
@@ -83,7 +83,7 @@ def test_bench_runs_groups_in_one_process_and_writes_json(tmp_path, capsys):
     assert status == (1 if missed else 0)
     out = capsys.readouterr().out
     assert "ratio median" in out and f"{len(missed)} missed" in out
-    assert result["environment"]["rounds"] == 2 and result["environment"]["quick"] is True
+    assert result["environment"]["rounds"] == 2 and result["environment"]["smoke"] is True
 
 
 @pytest.mark.parametrize(

@@ -66,8 +66,8 @@ def test_trajectory_records_every_update_and_resumes(tmp_path, data):
     model.fit(x, y, batch_size=20, epochs=2, verbose=0, callbacks=[WeightTrajectory(path)])
     saved = json.loads(path.read_text())
     assert saved["names"] == [
-        "two_parameter_classifier/score/kernel",
-        "two_parameter_classifier/score/bias",
+        "score/kernel",
+        "score/bias",
     ]
     assert [p[0] for p in saved["points"]] == list(range(7))  # start + 2 epochs x 3 updates
     w_final = float(keras.ops.convert_to_numpy(model.trainable_weights[0])[0, 0])

@@ -1,4 +1,4 @@
-"""The mlcourse command: list, run (quick), bad ids and flags, and board over TensorBoard's HTTP API."""
+"""The mlcourse command: list, run (smoke), bad ids and flags, and board over TensorBoard's HTTP API."""
 
 import json
 import socket

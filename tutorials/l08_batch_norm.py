@@ -9,7 +9,7 @@
 4. The student's question on gamma and beta: logged over training, and a numerical check that
    gamma = sigma, beta = mu undoes the normalisation.
 5. Testing one example at a time: moving averages vs batch statistics (and what breaks without them).
-6. Every norm of mlcourse.layers.normalization on one small CNN (table; --quick: four of them).
+6. Every norm of mlcourse.layers.normalization on one small CNN (--smoke: four of them; the lecture run skips it).
 
 TensorBoard: HParams (the grid), Histograms (<variant>/pre_activations; <variant>/gamma_beta),
 Scalars (epoch_accuracy; gamma/<layer>/mean), Images (error_surface), Text (the tables).

@@ -28,7 +28,7 @@ wall time mostly measures the other processes (``--clock wall --threads 0`` time
 on a quiet one). The table is printed and written as JSON; the exit status is 1 when a target is
 missed.
 
-    mlcourse bench [--only GROUP[,GROUP]] [--quick] [--rounds N] [--min-seconds S]
+    mlcourse bench [--only GROUP[,GROUP]] [--smoke] [--rounds N] [--min-seconds S]
                    [--clock cpu|wall] [--threads N] [--json PATH]
 """
 
@@ -47,7 +47,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 __all__ = ["Comparison", "GROUPS", "forward_backward", "main", "measure", "verdict"]
 
-#: group name -> module of mlcourse.bench that defines ``comparisons(quick)``.
+#: group name -> module of mlcourse.bench that defines ``comparisons(smoke)``.
 GROUPS = {
     "optimizers": "optimizers",
     "normalization": "normalization",
@@ -187,19 +187,19 @@ def _parser():
         help=f"comma-separated groups (default all): {', '.join(GROUPS)}",
     )
     parser.add_argument(
-        "--quick", action="store_true", help="small shapes and few rounds (a smoke test)"
+        "--smoke", action="store_true", help="small shapes and few rounds: a plumbing check, its numbers mean nothing"
     )
     parser.add_argument(
         "--rounds",
         type=_positive_int,
         default=None,
-        help="alternating rounds (default 15, quick 3)",
+        help="alternating rounds (default 15, smoke 3)",
     )
     parser.add_argument(
         "--min-seconds",
         type=_positive_float,
         default=None,
-        help="shortest single measurement (default 0.2, quick 0.01)",
+        help="shortest single measurement (default 0.2, smoke 0.01)",
     )
     parser.add_argument(
         "--clock", choices=sorted(CLOCKS), default="cpu", help="process CPU time or wall time"
@@ -271,9 +271,9 @@ def main(argv=None):
 
     threads = _set_threads(args.threads)
     rounds = args.rounds or (
-        3 if args.quick else 15
+        3 if args.smoke else 15
     )  # fewer, shorter rounds left identical graphs 1.08x apart
-    min_seconds = args.min_seconds or (0.01 if args.quick else 0.2)
+    min_seconds = args.min_seconds or (0.01 if args.smoke else 0.2)
     clock = CLOCKS[args.clock]
     environment = {
         "tensorflow": tf.__version__,
@@ -282,7 +282,7 @@ def main(argv=None):
         "threads": threads,
         "rounds": rounds,
         "min_seconds": min_seconds,
-        "quick": args.quick,
+        "smoke": args.smoke,
         "devices": sorted({d.device_type for d in tf.config.list_logical_devices()}),
         "date": datetime.datetime.now().isoformat(timespec="seconds"),
     }
@@ -295,7 +295,7 @@ def main(argv=None):
     rows = []
     for group in args.only:
         module = importlib.import_module(f"mlcourse.bench.{GROUPS[group]}")
-        for comparison in module.comparisons(args.quick):
+        for comparison in module.comparisons(args.smoke):
             keras.backend.clear_session()
             ours, reference, *note = comparison.build()
             timing = measure(

@@ -26,8 +26,8 @@ def _build(batch, length, width, heads):
     )
 
 
-def comparisons(quick=False):
-    shapes = [(8, 16, 32, 4)] if quick else [(32, 32, 64, 4), (32, 64, 128, 8), (16, 128, 128, 4)]
+def comparisons(smoke=False):
+    shapes = [(8, 16, 32, 4)] if smoke else [(32, 32, 64, 4), (32, 64, 128, 8), (16, 128, 128, 4)]
     for shape in shapes:
         batch, length, width, heads = shape
         yield Comparison(

@@ -28,9 +28,9 @@ def _build(batch, length, width, heads):
     )
 
 
-def comparisons(quick=False):
+def comparisons(smoke=False):
     width, heads, batch = 64, 4, 4
-    for length in (64, 256) if quick else (128, 512, 2048):
+    for length in (64, 256) if smoke else (128, 512, 2048):
         yield Comparison(
             "attention-cost",
             f"causal attention fwd+bwd, T = {length}, width {width}, {heads} heads",

@@ -29,13 +29,13 @@ def _build(shape, filters, kernel_size, strides, padding):
     )
 
 
-def comparisons(quick=False):
-    batch = 8 if quick else 64
+def comparisons(smoke=False):
+    batch = 8 if smoke else 64
     cases = {
         "28x28x1 -> 32, 3x3 same": ((batch, 28, 28, 1), 32, 3, 1, "same"),
         "28x28x16 -> 32, 3x3 stride 2": ((batch, 28, 28, 16), 32, 3, 2, "valid"),
     }
-    if not quick:
+    if not smoke:
         cases.update(
             {
                 "14x14x32 -> 64, 3x3 same": ((batch, 14, 14, 32), 64, 3, 1, "same"),

@@ -47,9 +47,9 @@ def _weights(width):
     return 784 * width + width + 10 * width + 10
 
 
-def comparisons(quick=False):
-    images = 256 if quick else 1024
-    for width in (4, 32) if quick else (16, 64, 256):
+def comparisons(smoke=False):
+    images = 256 if smoke else 1024
+    for width in (4, 32) if smoke else (16, 64, 256):
         yield Comparison(
             "hessian",
             f"H·v vs gradient, {_weights(width)} weights",
@@ -57,7 +57,7 @@ def comparisons(quick=False):
             ours="H·v",
             reference="gradient",
         )
-    for width in (1, 2) if quick else (1, 2, 4):
+    for width in (1, 2) if smoke else (1, 2, 4):
         yield Comparison(
             "hessian",
             f"Lanczos vs exact H, {_weights(width)} weights",

@@ -27,10 +27,10 @@ def _step(layer, shape):
     return step
 
 
-def comparisons(quick=False):
+def comparisons(smoke=False):
     shapes = (
         {"dense": (64, 128), "conv": (8, 14, 14, 16)}
-        if quick
+        if smoke
         else {"dense": (512, 1024), "conv": (64, 28, 28, 32)}
     )
     for kind, shape in shapes.items():

@@ -82,9 +82,9 @@ def _graph_ops(step):
     return len(step.get_concrete_function().graph.get_operations())
 
 
-def comparisons(quick=False):
-    width, depth, batch = (64, 4, 32) if quick else (256, 8, 128)
-    names = ["GradientDescent", "Adam", "NormalizedGD"] if quick else list(PAIRS)
+def comparisons(smoke=False):
+    width, depth, batch = (64, 4, 32) if smoke else (256, 8, 128)
+    names = ["GradientDescent", "Adam", "NormalizedGD"] if smoke else list(PAIRS)
     for name in names:
         ours, theirs, twin = PAIRS[name]
         reference = type(theirs()).__name__ + ("" if twin else " (nearest)")

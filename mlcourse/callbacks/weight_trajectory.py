@@ -24,7 +24,8 @@ class WeightTrajectory(keras.callbacks.Callback):
         max_parameters: refuse bigger models (the path is meant for drawing, not for big nets).
 
     Attributes:
-        names: one name per recorded scalar (the variable path, e.g. ``model/dense/kernel``; ``[i]`` for vectors).
+        names: one name per recorded scalar: the variable's path without the model's name (e.g.
+            ``dense/kernel``; ``[i]`` for vectors).
         points: list of ``[step, θ_1, θ_2, …]``; the first point is the starting parameters (step 0).
     """
 
@@ -46,13 +47,11 @@ class WeightTrajectory(keras.callbacks.Callback):
 
     def _parameters(self):
         names, values = [], []
+        prefix = f"{self.model.name}/"
         for variable in self.model.trainable_weights:
             array = np.ravel(keras.ops.convert_to_numpy(variable)).astype(float)
-            names += (
-                [variable.path]
-                if array.size == 1
-                else [f"{variable.path}[{i}]" for i in range(array.size)]
-            )
+            path = variable.path[len(prefix) :] if variable.path.startswith(prefix) else variable.path
+            names += [path] if array.size == 1 else [f"{path}[{i}]" for i in range(array.size)]
             values += array.tolist()
         return names, values
 
