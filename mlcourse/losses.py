@@ -24,7 +24,7 @@ The functions equal Keras's ``keras.ops.softmax``, ``keras.losses.categorical_cr
 import keras
 from keras import ops
 
-from mlcourse._validation import check_bool
+from mlcourse.validation import check_bool
 
 __all__ = [
     "CrossEntropy",

@@ -37,6 +37,7 @@ import numpy as np
 import tensorflow as tf
 
 from mlcourse import distribute, options, verdicts
+from mlcourse.callbacks.base import update_count
 from mlcourse.callbacks.learning_rate import LearningRateLogger
 from mlcourse.callbacks.terminate_on_nan import TerminateOnNaNWithHint
 from mlcourse.checkpoint import Checkpoint
@@ -398,7 +399,7 @@ class Run:
         self.record.variants[name] = {
             "status": "diverged" if guard.diverged else "complete",
             "seconds": round(seconds, 3),
-            "updates": int(keras.ops.convert_to_numpy(model.optimizer.iterations)),
+            "updates": update_count(model),
             "global_batch": global_batch,
         }
         self._save()

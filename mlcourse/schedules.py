@@ -16,7 +16,7 @@ import math
 import keras
 from keras import ops
 
-from mlcourse._validation import (
+from mlcourse.validation import (
     check_choice,
     check_non_negative,
     check_non_negative_int,

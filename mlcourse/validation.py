@@ -137,12 +137,12 @@ def check_non_negative(name, value):
     return check_float(name, value, low=0)
 
 
-def check_positive_int(name, value, high=MAX_SIZE):
-    """An int in ``[1, high]``."""
+def check_positive_int(name, value, high=None):
+    """An int in ``[1, high]`` (``high``: ``MAX_SIZE`` for sizes, ``MAX_ITERATIONS`` for loops)."""
     return check_int(name, value, low=1, high=high)
 
 
-def check_non_negative_int(name, value, high=MAX_SIZE):
+def check_non_negative_int(name, value, high=None):
     """An int in ``[0, high]``."""
     return check_int(name, value, low=0, high=high)
 

@@ -259,11 +259,13 @@ def main(config):
             images = FilterImages(
                 run.variant_dir(f"cnn-seed{seed}") / "images", "conv1", x_test[:4]
             )
+            reused = run.is_done(f"cnn-seed{seed}")  # finished before a kill: reloaded, not trained
             cnn, cnn_row = train(
                 run, f"cnn-seed{seed}", CNNS[config.cnn], data, config.epochs, config, [images]
             )
-            images.set_model(cnn)  # also when the CNN was reloaded from an earlier, killed run
-            images.write(config.epochs)
+            if reused:
+                images.set_model(cnn)
+                images.write_now(config.epochs)
             models.setdefault("cnn", []).append(cnn)
             accuracy["fc"].append(fc_row["test accuracy"])
             accuracy["cnn"].append(cnn_row["test accuracy"])

@@ -1,53 +1,40 @@
-"""Histograms of each layer's outputs in TensorBoard (how distributions drift during training)."""
+"""Histograms of chosen layers' outputs in TensorBoard: how their distributions drift in training.
 
-import keras
+ML2021 L08: without normalisation the inputs of every sigmoid drift as the layers below them learn;
+with batch normalization they stay put. Give the layers whose outputs feed the activations (a Dense
+or Conv layer without an activation of its own) to see the pre-activations.
+"""
+
+import tensorflow as tf
+
+from mlcourse.callbacks.base import SummaryCallback, probe_model
 
 __all__ = ["ActivationHistogramLogger"]
 
 
-class ActivationHistogramLogger(keras.callbacks.Callback):
-    """Every ``every_n_epochs`` epochs, log a histogram of the chosen layers' outputs on a fixed batch.
+class ActivationHistogramLogger(SummaryCallback):
+    """Every ``every`` epochs, log ``activations/<layer>``: a histogram of the layer's outputs on a
+    fixed batch.
 
     Args:
         log_dir: folder for the event file.
         x: the probe batch.
-        layer_names: layers to watch (default: every layer with weights). For pre-activation histograms
-            (lecture 8), give the Dense/Conv layers that have no activation of their own.
-        every_n_epochs: positive int.
+        layer_names: layers to watch (default: every layer with weights).
+        every: epochs between two histograms (positive int).
     """
 
-    def __init__(self, log_dir, x, layer_names=None, every_n_epochs=1):
-        super().__init__()
-        if int(every_n_epochs) < 1:
-            raise ValueError(f"every_n_epochs must be a positive integer, got {every_n_epochs}")
-        self.log_dir, self.x, self.layer_names, self.every_n_epochs = (
-            str(log_dir),
-            x,
-            layer_names,
-            int(every_n_epochs),
-        )
+    def __init__(self, log_dir, x, layer_names=None, every=1):
+        super().__init__(log_dir, every)
+        self.x, self.layer_names = x, layer_names
         self._probe = None
 
-    def _build_probe(self):
-        names = self.layer_names or [layer.name for layer in self.model.layers if layer.weights]
-        outputs = [self.model.get_layer(name).output for name in names]
-        inputs = self.model.inputs
-        self._probe = (names, keras.Model(inputs[0] if len(inputs) == 1 else inputs, outputs))
-
-    def on_epoch_end(self, epoch, logs=None):
-        if (epoch + 1) % self.every_n_epochs:
-            return
-        import tensorflow as tf
-
+    def write(self, step):
         if self._probe is None:
-            self._build_probe()
+            names = self.layer_names or [layer.name for layer in self.model.layers if layer.weights]
+            self._probe = (names, probe_model(self.model, names))
         names, probe = self._probe
         outputs = probe(self.x, training=False)
         outputs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
-        writer = tf.summary.create_file_writer(self.log_dir)
-        with writer.as_default():
-            for name, value in zip(names, outputs):
-                tf.summary.histogram(
-                    f"activations/{name}", tf.cast(value, "float32"), step=epoch + 1
-                )
-        writer.close()
+        with self.writer.as_default():
+            for name, value in zip(names, outputs, strict=True):
+                tf.summary.histogram(f"activations/{name}", tf.cast(value, "float32"), step=step)

@@ -7,14 +7,16 @@ convolutions?".
 """
 
 import keras
+import tensorflow as tf
+
+from mlcourse.callbacks.base import SummaryCallback
+from mlcourse.layers import ImageSelfAttention
 
 __all__ = ["AttentionGateLogger", "attention_gates"]
 
 
 def attention_gates(model):
     """``{layer name: γ}`` for every ``ImageSelfAttention`` in ``model`` (nested models included)."""
-    from mlcourse.layers import ImageSelfAttention
-
     gates, stack = {}, list(model.layers)
     while stack:
         layer = stack.pop(0)
@@ -24,44 +26,24 @@ def attention_gates(model):
     return gates
 
 
-class AttentionGateLogger(keras.callbacks.Callback):
-    """Write ``attention_gate/<layer>`` = γ at step 0 (before training) and after every epoch.
+class AttentionGateLogger(SummaryCallback):
+    """Write ``attention_gate/<layer>`` = γ before training (step 0) and every ``every`` epochs.
 
     Args:
         log_dir: folder for the event file (e.g. ``run.variant_dir(variant) / "train"``, beside the
             loss curves).
+        every: epochs between two writes (positive int).
 
     Attributes:
         values: ``{layer name: [(epoch, γ), …]}`` as logged.
     """
 
-    def __init__(self, log_dir):
-        super().__init__()
-        self.log_dir = str(log_dir)
+    def __init__(self, log_dir, every=1):
+        super().__init__(log_dir, every, write_first=True)
         self.values = {}
-        self._writer = None
 
-    def _log(self, step):
-        import tensorflow as tf
-
-        gates = attention_gates(self.model)
-        with self._writer.as_default():
-            for name, gamma in gates.items():
+    def write(self, step):
+        with self.writer.as_default():
+            for name, gamma in attention_gates(self.model).items():
                 self.values.setdefault(name, []).append((step, gamma))
                 tf.summary.scalar(f"attention_gate/{name}", gamma, step=step)
-        self._writer.flush()
-
-    def on_train_begin(self, logs=None):
-        import tensorflow as tf
-
-        self._writer = tf.summary.create_file_writer(self.log_dir)
-        if int(keras.ops.convert_to_numpy(self.model.optimizer.iterations)) == 0:  # not on a resume
-            self._log(0)
-
-    def on_epoch_end(self, epoch, logs=None):
-        self._log(epoch + 1)
-
-    def on_train_end(self, logs=None):
-        if self._writer is not None:
-            self._writer.close()
-            self._writer = None

@@ -4,13 +4,16 @@ import json
 import os
 import time
 
-import keras
 import numpy as np
+import tensorflow as tf
+
+from mlcourse.callbacks.base import SummaryCallback, update_count
+from mlcourse.record import write_json
 
 __all__ = ["EpochTimer"]
 
 
-class EpochTimer(keras.callbacks.Callback):
+class EpochTimer(SummaryCallback):
     """Measure the training time of each epoch and divide it by the updates the epoch made.
 
     An epoch's time runs from ``on_epoch_begin`` to the end of its last training batch, so the
@@ -31,15 +34,14 @@ class EpochTimer(keras.callbacks.Callback):
     """
 
     def __init__(self, log_dir=None):
-        super().__init__()
-        self.log_dir = None if log_dir is None else str(log_dir)
+        super().__init__(log_dir, every=1)
         self._epochs = {}  # epoch -> (seconds, updates)
         if self.log_dir is not None and os.path.exists(self._path()):
             with open(self._path()) as handle:
                 self._epochs = {int(e): tuple(v) for e, v in json.load(handle).items()}
-        self._writer = None
         self._start = self._last_batch_end = None
-        self._iterations = 0
+        self._updates = 0
+        self._epoch = 0
 
     @property
     def seconds(self):
@@ -52,56 +54,35 @@ class EpochTimer(keras.callbacks.Callback):
     def _path(self):
         return os.path.join(self.log_dir, "timing.json")
 
-    def _save(self):
-        os.makedirs(self.log_dir, exist_ok=True)
-        with open(self._path() + ".tmp", "w") as handle:
-            json.dump({str(e): v for e, v in sorted(self._epochs.items())}, handle)
-        os.replace(self._path() + ".tmp", self._path())
-
-    def _iterations_now(self):
-        return int(keras.ops.convert_to_numpy(self.model.optimizer.iterations))
-
-    def on_train_begin(self, logs=None):
-        if self.log_dir is not None:
-            import tensorflow as tf
-
-            self._writer = tf.summary.create_file_writer(self.log_dir)
-
     def on_epoch_begin(self, epoch, logs=None):
-        self._iterations = self._iterations_now()
+        self._updates = update_count(self.model)
         self._start = self._last_batch_end = time.perf_counter()
 
     def on_train_batch_end(self, batch, logs=None):
         self._last_batch_end = time.perf_counter()
 
     def on_epoch_end(self, epoch, logs=None):
-        seconds, updates = (
-            self._last_batch_end - self._start,
-            self._iterations_now() - self._iterations,
-        )
-        self._epochs[epoch] = (seconds, updates)
-        if self._writer is not None:
-            self._save()
-            import tensorflow as tf
+        seconds = self._last_batch_end - self._start
+        self._epochs[epoch] = (seconds, update_count(self.model) - self._updates)
+        self._epoch = epoch
+        super().on_epoch_end(epoch, logs)
 
-            with self._writer.as_default():
-                tf.summary.scalar("timing/seconds_per_epoch", seconds, step=epoch)
-                tf.summary.scalar(
-                    "timing/seconds_per_update", seconds / max(updates, 1), step=epoch
-                )
-            self._writer.flush()
-
-    def on_train_end(self, logs=None):
-        if self._writer is not None:
-            self._writer.close()
+    def write(self, step):
+        if self.log_dir is None:
+            return
+        seconds, done = self._epochs[self._epoch]
+        write_json(self._path(), {str(e): v for e, v in sorted(self._epochs.items())})
+        with self.writer.as_default():
+            tf.summary.scalar("timing/seconds_per_epoch", seconds, step=self._epoch)
+            tf.summary.scalar("timing/seconds_per_update", seconds / max(done, 1), step=self._epoch)
 
     def summary(self):
         """``{"seconds_per_epoch", "seconds_per_update"}``: the fastest epoch after the first."""
         if not self.seconds:
             raise ValueError("summary() needs at least one timed epoch (call it after fit)")
         timed = slice(1, None) if len(self.seconds) > 1 else slice(None)
-        seconds, updates = np.array(self.seconds[timed]), np.array(self.updates[timed])
+        seconds, done = np.array(self.seconds[timed]), np.array(self.updates[timed])
         return {
             "seconds_per_epoch": float(np.min(seconds)),
-            "seconds_per_update": float(np.min(seconds / np.maximum(updates, 1))),
+            "seconds_per_update": float(np.min(seconds / np.maximum(done, 1))),
         }

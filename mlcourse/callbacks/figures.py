@@ -2,8 +2,9 @@
 
 import io
 
-import keras
 import tensorflow as tf
+
+from mlcourse.callbacks.base import SummaryCallback
 
 __all__ = ["FigureSnapshots", "figure_to_image", "log_figure"]
 
@@ -30,7 +31,7 @@ def log_figure(writer, name, figure, step=0, png_path=None, dpi=100):
     writer.flush()
 
 
-class FigureSnapshots(keras.callbacks.Callback):
+class FigureSnapshots(SummaryCallback):
     """Base of callbacks that draw figures of the model every few epochs, and after the last epoch.
 
     A subclass implements ``write(step)`` and logs its figures with ``log_figure(self.writer, ...)``;
@@ -43,33 +44,4 @@ class FigureSnapshots(keras.callbacks.Callback):
     """
 
     def __init__(self, log_dir, subfolder, every=1):
-        super().__init__()
-        if not isinstance(every, int) or isinstance(every, bool) or every < 1:
-            raise ValueError(f"every must be a positive integer, got {every!r}")
-        self.log_dir, self.subfolder, self.every = str(log_dir), subfolder, every
-        self._writer, self._epochs, self._pending = None, 0, False
-
-    @property
-    def writer(self):
-        import tensorflow as tf
-
-        if self._writer is None:
-            self._writer = tf.summary.create_file_writer(f"{self.log_dir}/{self.subfolder}")
-        return self._writer
-
-    def write(self, step):
-        """Draw and log the figures at TensorBoard step ``step``."""
-        raise NotImplementedError
-
-    def on_epoch_end(self, epoch, logs=None):
-        self._epochs, self._pending = epoch + 1, (epoch + 1) % self.every != 0
-        if not self._pending:
-            self.write(epoch + 1)
-
-    def on_train_end(self, logs=None):
-        if self._pending:
-            self.write(self._epochs)
-            self._pending = False
-        if self._writer is not None:
-            self._writer.close()
-            self._writer = None
+        super().__init__(f"{log_dir}/{subfolder}", every, write_last=True)

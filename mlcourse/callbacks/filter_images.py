@@ -10,6 +10,10 @@ import math
 
 import keras
 import numpy as np
+import tensorflow as tf
+
+from mlcourse.callbacks.base import SummaryCallback, probe_model
+from mlcourse.validation import check_int
 
 __all__ = ["FilterImages", "tile_images"]
 
@@ -33,58 +37,42 @@ def tile_images(tiles, columns=None, gap=1):
     return grid
 
 
-class FilterImages(keras.callbacks.Callback):
-    """Every ``every_n_epochs`` epochs, log a conv layer's filters and its feature maps as images.
-
-    Images ``filters/<layer>`` (the kernel's first input channel, one tile per filter) and
-    ``feature_maps/<layer>/<i>`` (the layer's output for probe image ``i``, one tile per filter).
+class FilterImages(SummaryCallback):
+    """Every ``every`` epochs, write ``filters/<layer>`` (the first input channel of every filter)
+    and ``feature_maps/<layer>/<i>`` (the layer's output for probe image ``i``, one tile per filter).
     Works for ``keras.layers.Conv2D`` and ``mlcourse.layers.ReceptiveFieldConv2D`` (same kernel layout).
 
     Args:
         log_dir: folder for the event file (e.g. ``run.variant_dir(name) / "images"``).
         layer_name: the convolution layer to show.
         x: a few probe images ``(n, H, W, C)``; ``n`` feature-map images are written.
-        every_n_epochs: positive integer.
-        upscale: each pixel becomes ``upscale × upscale`` (3×3 filters are tiny otherwise).
+        every: epochs between two writes (positive int).
+        upscale: each pixel becomes ``upscale × upscale`` (3×3 filters are tiny otherwise), 1-64.
     """
 
-    def __init__(self, log_dir, layer_name, x, every_n_epochs=1, upscale=8):
-        super().__init__()
-        for name, value in (("every_n_epochs", every_n_epochs), ("upscale", upscale)):
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        self.log_dir, self.layer_name, self.x = str(log_dir), layer_name, x
-        self.every_n_epochs, self.upscale = every_n_epochs, upscale
+    def __init__(self, log_dir, layer_name, x, every=1, upscale=8):
+        super().__init__(log_dir, every)
+        self.layer_name, self.x = layer_name, x
+        self.upscale = check_int("upscale", upscale, 1, 64)
         self._probe = None
 
-    def _image(self, grid, scale):
+    @staticmethod
+    def _image(grid, scale):
         grid = np.kron(grid, np.ones((scale, scale), dtype="float32"))
         return grid[None, :, :, None]
 
     def write(self, step):
-        """Write the images for ``step`` now (also called at the end of chosen epochs)."""
-        import tensorflow as tf
-
+        """Write the images for ``step``."""
         layer = self.model.get_layer(self.layer_name)
         if self._probe is None:
-            inputs = self.model.inputs
-            self._probe = keras.Model(inputs[0] if len(inputs) == 1 else inputs, layer.output)
+            self._probe = probe_model(self.model, [self.layer_name])
         kernel = keras.ops.convert_to_numpy(layer.kernel)  # (k_h, k_w, C_in, filters)
         maps = keras.ops.convert_to_numpy(self._probe(self.x, training=False)).astype("float32")
-        writer = tf.summary.create_file_writer(self.log_dir)
-        with writer.as_default():
-            tf.summary.image(
-                f"filters/{self.layer_name}",
-                self._image(tile_images(kernel[:, :, 0].transpose(2, 0, 1)), self.upscale),
-                step=step,
-            )
+        with self.writer.as_default():
+            filters = tile_images(kernel[:, :, 0].transpose(2, 0, 1))
+            tf.summary.image(f"filters/{self.layer_name}", self._image(filters, self.upscale), step=step)
             for i, image_maps in enumerate(maps):
                 grid = tile_images(image_maps.transpose(2, 0, 1))
                 tf.summary.image(
                     f"feature_maps/{self.layer_name}/{i}", self._image(grid, 2), step=step
                 )
-        writer.close()
-
-    def on_epoch_end(self, epoch, logs=None):
-        if (epoch + 1) % self.every_n_epochs == 0:
-            self.write(epoch + 1)

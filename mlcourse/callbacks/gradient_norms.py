@@ -1,7 +1,9 @@
 """Per-layer gradient norms in TensorBoard (ML2021 L02: one backward pass gives every layer's gradient)."""
 
-import keras
 import numpy as np
+import tensorflow as tf
+
+from mlcourse.callbacks.base import SummaryCallback
 
 __all__ = ["GradientNormLogger", "layer_gradient_norms"]
 
@@ -11,8 +13,6 @@ def layer_gradient_norms(model, x, y, training=True):
 
     Returns a dict ``{layer name: norm}`` in layer order.
     """
-    import tensorflow as tf
-
     with tf.GradientTape() as tape:
         y_pred = model(x, training=training)
         loss = model.compute_loss(x=x, y=y, y_pred=y_pred, training=training)
@@ -30,33 +30,28 @@ def layer_gradient_norms(model, x, y, training=True):
     return norms
 
 
-class GradientNormLogger(keras.callbacks.Callback):
-    """Every ``every_n_epochs`` epochs, log ``gradient_norm/<layer>`` on a fixed batch ``(x, y)``.
+class GradientNormLogger(SummaryCallback):
+    """Every ``every`` epochs, log ``gradient_norm/<layer>`` on a fixed batch ``(x, y)``.
 
     A plain Keras callback: add it to any ``fit``.
 
     Args:
         log_dir: folder for the event file.
-        x, y: the probe batch (keep it small: it costs one extra forward+backward).
-        every_n_epochs: positive int.
+        x, y: the probe batch (keep it small: it costs one extra forward and backward pass).
+        every: epochs between two writes (positive int).
+
+    Attributes:
+        history: ``[(epoch, {layer: norm})]`` as logged.
     """
 
-    def __init__(self, log_dir, x, y, every_n_epochs=1):
-        super().__init__()
-        if int(every_n_epochs) < 1:
-            raise ValueError(f"every_n_epochs must be a positive integer, got {every_n_epochs}")
-        self.log_dir, self.x, self.y, self.every_n_epochs = str(log_dir), x, y, int(every_n_epochs)
+    def __init__(self, log_dir, x, y, every=1):
+        super().__init__(log_dir, every)
+        self.x, self.y = x, y
         self.history = []
 
-    def on_epoch_end(self, epoch, logs=None):
-        if (epoch + 1) % self.every_n_epochs:
-            return
-        import tensorflow as tf
-
+    def write(self, step):
         norms = layer_gradient_norms(self.model, self.x, self.y)
-        self.history.append((epoch + 1, norms))
-        writer = tf.summary.create_file_writer(self.log_dir)
-        with writer.as_default():
+        self.history.append((step, norms))
+        with self.writer.as_default():
             for name, norm in norms.items():
-                tf.summary.scalar(f"gradient_norm/{name}", norm, step=epoch + 1)
-        writer.close()
+                tf.summary.scalar(f"gradient_norm/{name}", norm, step=step)

@@ -7,12 +7,16 @@ shows where the network chose to undo part of the normalisation.
 
 import keras
 import numpy as np
+import tensorflow as tf
+
+from mlcourse.callbacks.base import SummaryCallback
 
 __all__ = ["NormalizationParameterLogger", "normalization_layers"]
 
 
 def normalization_layers(model):
-    """Layers of `model` (recursively) with a `gamma` or `beta` weight, e.g. `BatchNorm` and Keras's twins."""
+    """Layers of ``model`` (recursively) with a ``gamma`` or ``beta`` weight: ``BatchNorm`` and
+    Keras's twins."""
     found = []
     for layer in getattr(model, "layers", []):
         if getattr(layer, "gamma", None) is not None or getattr(layer, "beta", None) is not None:
@@ -21,49 +25,24 @@ def normalization_layers(model):
     return found
 
 
-class NormalizationParameterLogger(keras.callbacks.Callback):
-    """Every `every_n_epochs` epochs write, for each normalization layer, γ and β as histograms and
-    their mean and standard deviation over channels as scalars (`gamma/<layer>/mean`, ...).
+class NormalizationParameterLogger(SummaryCallback):
+    """Before training and every ``every`` epochs write, for each normalization layer, γ and β as
+    histograms (``gamma/<layer>``) and their mean and standard deviation over channels as scalars
+    (``gamma/<layer>/mean``, ...).
 
     Args:
         log_dir: folder for the event file.
-        every_n_epochs: positive int.
+        every: epochs between two writes (positive int).
 
-    The scalars are also kept in `self.history` (`{"<layer>/gamma/mean": [...], ...}`) for tables.
+    The scalars are also kept in ``self.history`` (``{"<layer>/gamma/mean": [...], ...}``).
     """
 
-    def __init__(self, log_dir, every_n_epochs=1):
-        super().__init__()
-        if (
-            isinstance(every_n_epochs, bool)
-            or not isinstance(every_n_epochs, int)
-            or every_n_epochs < 1
-        ):
-            raise ValueError(f"every_n_epochs must be a positive integer, got {every_n_epochs!r}")
-        self.log_dir = str(log_dir)
-        self.every_n_epochs = every_n_epochs
+    def __init__(self, log_dir, every=1):
+        super().__init__(log_dir, every, write_first=True)
         self.history = {}
-        self._writer = None
 
-    def on_train_begin(self, logs=None):
-        import tensorflow as tf
-
-        self._writer = tf.summary.create_file_writer(self.log_dir)
-        self._log(
-            step=0
-        )  # the values before the first update (γ = 1, β = 0 unless initialised otherwise)
-
-    def on_train_end(self, logs=None):
-        self._writer.close()
-
-    def on_epoch_end(self, epoch, logs=None):
-        if (epoch + 1) % self.every_n_epochs == 0:
-            self._log(step=epoch + 1)
-
-    def _log(self, step):
-        import tensorflow as tf
-
-        with self._writer.as_default():
+    def write(self, step):
+        with self.writer.as_default():
             for layer in normalization_layers(self.model):
                 for name in ("gamma", "beta"):
                     variable = getattr(layer, name, None)
@@ -73,7 +52,5 @@ class NormalizationParameterLogger(keras.callbacks.Callback):
                     tf.summary.histogram(f"{name}/{layer.name}", values, step=step)
                     for stat, value in (("mean", values.mean()), ("std", values.std())):
                         tf.summary.scalar(f"{name}/{layer.name}/{stat}", float(value), step=step)
-                        self.history.setdefault(f"{layer.name}/{name}/{stat}", []).append(
-                            float(value)
-                        )
-        self._writer.flush()
+                        key = f"{layer.name}/{name}/{stat}"
+                        self.history.setdefault(key, []).append(float(value))

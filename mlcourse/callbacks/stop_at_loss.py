@@ -9,6 +9,7 @@ loss instead.
 import keras
 import numpy as np
 
+from mlcourse.callbacks.base import update_count
 from mlcourse.validation import check_positive, check_positive_int
 
 __all__ = ["StopAtLoss"]
@@ -36,7 +37,7 @@ class StopAtLoss(keras.callbacks.Callback):
         self.reached, self.loss = None, None
 
     def on_train_batch_end(self, batch, logs=None):
-        updates = int(keras.ops.convert_to_numpy(self.model.optimizer.iterations))
+        updates = update_count(self.model)
         if updates % self.every_n_updates:
             return
         result = self.model.evaluate(self.x, self.y, batch_size=1024, verbose=0, return_dict=True)

@@ -11,17 +11,22 @@ from pathlib import Path
 
 import keras
 import numpy as np
+import tensorflow as tf
+
+from mlcourse.callbacks.base import SummaryCallback, update_count
+from mlcourse.record import write_json
+from mlcourse.validation import check_positive_int
 
 __all__ = ["WeightTrajectory"]
 
 
-class WeightTrajectory(keras.callbacks.Callback):
+class WeightTrajectory(SummaryCallback):
     """Append ``θ^t`` (all trainable weights, flattened) after every update.
 
     Args:
         path: JSON file for the path; an existing file is loaded and continued (resumed runs).
         log_dir: optional folder for TensorBoard scalars ``trajectory/<name>``.
-        max_parameters: refuse bigger models (the path is meant for drawing, not for big nets).
+        max_parameters: refuse bigger models (the path is for drawing, not for big nets), 1-1000.
 
     Attributes:
         names: one name per recorded scalar: the variable's path without the model's name (e.g.
@@ -29,21 +34,15 @@ class WeightTrajectory(keras.callbacks.Callback):
         points: list of ``[step, θ_1, θ_2, …]``; the first point is the starting parameters (step 0).
     """
 
+    unit = "update"
+
     def __init__(self, path, log_dir=None, max_parameters=16):
-        super().__init__()
-        if (
-            isinstance(max_parameters, bool)
-            or not isinstance(max_parameters, int)
-            or max_parameters < 1
-        ):
-            raise ValueError(f"max_parameters must be a positive integer, got {max_parameters!r}")
+        super().__init__(log_dir, every=1)
+        self.max_parameters = check_positive_int("max_parameters", max_parameters, high=1000)
         self.path = Path(path)
-        self.log_dir = None if log_dir is None else str(log_dir)
-        self.max_parameters = max_parameters
         saved = json.loads(self.path.read_text()) if self.path.exists() else {}
         self.names = saved.get("names", [])
         self.points = saved.get("points", [])
-        self._writer = None
 
     def _parameters(self):
         names, values = [], []
@@ -62,25 +61,16 @@ class WeightTrajectory(keras.callbacks.Callback):
                 f"max_parameters is {self.max_parameters} but the model has {len(values)}: "
                 "WeightTrajectory is for drawing small models"
             )
-        step = int(keras.ops.convert_to_numpy(self.model.optimizer.iterations))
+        step = update_count(self.model)
         self.points = [p for p in self.points if p[0] < step]  # drop what a restored backup undid
-        if self.log_dir is not None:
-            import tensorflow as tf
+        self._write(step)
 
-            self._writer = tf.summary.create_file_writer(self.log_dir)
-        self._record(step, values)
-
-    def on_train_batch_end(self, batch, logs=None):
-        step = int(keras.ops.convert_to_numpy(self.model.optimizer.iterations))
-        self._record(step, self._parameters()[1])
-
-    def _record(self, step, values):
-        self.points.append([step] + values)
-        if self._writer is not None:
-            import tensorflow as tf
-
-            with self._writer.as_default():
-                for name, value in zip(self.names, values):
+    def write(self, step):
+        values = self._parameters()[1]
+        self.points.append([step, *values])
+        if self.writer is not None:
+            with self.writer.as_default():
+                for name, value in zip(self.names, values, strict=True):
                     tf.summary.scalar(f"trajectory/{name}", value, step=step)
 
     def on_epoch_end(self, epoch, logs=None):
@@ -88,13 +78,10 @@ class WeightTrajectory(keras.callbacks.Callback):
 
     def on_train_end(self, logs=None):
         self._save()
-        if self._writer is not None:
-            self._writer.close()
+        super().on_train_end(logs)
 
     def _save(self):
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        tmp.write_text(json.dumps({"names": self.names, "points": self.points}))
-        tmp.replace(self.path)
+        write_json(self.path, {"names": self.names, "points": self.points})
 
     def array(self):
         """The path as an array ``(updates + 1, 1 + parameters)``: column 0 is the update count."""

@@ -25,7 +25,7 @@ import math
 import keras
 from keras import ops
 
-from mlcourse._validation import check_choice, check_positive_int, check_unit_interval
+from mlcourse.validation import check_choice, check_positive_int, check_unit_interval
 
 __all__ = [
     "SCORES",

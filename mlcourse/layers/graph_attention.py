@@ -7,8 +7,8 @@ student's multi-hop idea from the notes, each hop distance gets its own head (or
 import keras
 from keras import ops
 
-from mlcourse._validation import check_bool, check_positive_int
 from mlcourse.layers.attention import MultiHeadSelfAttention
+from mlcourse.validation import check_bool, check_positive_int
 
 __all__ = ["GraphSelfAttention", "hop_masks"]
 

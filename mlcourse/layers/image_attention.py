@@ -16,8 +16,8 @@ come from:
 import keras
 from keras import ops
 
-from mlcourse._validation import check_positive, check_positive_int
 from mlcourse.layers.attention import MultiHeadSelfAttention, _Attending, _large_negative
+from mlcourse.validation import check_positive, check_positive_int
 
 __all__ = ["ImageSelfAttention", "RelativePositionConvAttention"]
 

@@ -21,8 +21,8 @@ outputs (``tests/test_linear_attention.py``).
 import keras
 from keras import ops
 
-from mlcourse._validation import check_bool, check_positive
 from mlcourse.layers.attention import MultiHeadSelfAttention
+from mlcourse.validation import check_bool, check_positive
 
 __all__ = ["LinearAttention", "elu_feature_map"]
 

@@ -28,7 +28,7 @@ import numbers
 import keras
 from keras import ops
 
-from mlcourse._validation import check_bool, check_positive, check_positive_int, check_unit_interval
+from mlcourse.validation import check_bool, check_positive, check_positive_int, check_unit_interval
 
 __all__ = [
     "BatchNorm",

@@ -15,8 +15,8 @@ The feed-forward sub-layer is position-wise: ``FFN(x) = W_2 relu(W_1 x + b_1) + 
 import keras
 from keras import ops
 
-from mlcourse._validation import check_bool, check_positive_int, check_unit_interval
 from mlcourse.layers.attention import MultiHeadSelfAttention
+from mlcourse.validation import check_bool, check_positive_int, check_unit_interval
 
 __all__ = ["ConformerBlock", "TransformerDecoderBlock", "TransformerEncoderBlock"]
 

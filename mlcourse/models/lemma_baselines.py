@@ -12,7 +12,7 @@ Both are fitted on the training pairs only, with ``fit(pairs)``, and used with `
 
 import collections
 
-from mlcourse._validation import check_non_negative_int, check_positive_int
+from mlcourse.validation import check_non_negative_int, check_positive_int
 
 __all__ = ["EndingRuleLemmatizer", "LongestSuffixStripper", "edit_rule"]
 

@@ -19,10 +19,10 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from mlcourse._validation import check_bool, check_choice, check_positive_int, check_unit_interval
 from mlcourse.data.tagged_text import Vocabulary
 from mlcourse.layers.position import PositionEmbedding, SinusoidalPositionalEncoding
 from mlcourse.layers.transformer import TransformerDecoderBlock, TransformerEncoderBlock
+from mlcourse.validation import check_bool, check_choice, check_positive_int, check_unit_interval
 
 __all__ = [
     "END",

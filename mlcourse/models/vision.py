@@ -21,8 +21,8 @@ All three output logits ``(batch, 10)``. The attention layers are named (``ATTEN
 
 import keras
 
-from mlcourse._validation import check_positive_int
 from mlcourse.layers import ImageSelfAttention, PositionEmbedding, TransformerEncoderBlock
+from mlcourse.validation import check_positive_int
 
 __all__ = ["ATTENTION_LAYER", "BUILDERS", "attention_layer_names", "attention_net", "build", "cnn"]
 

@@ -19,14 +19,14 @@ import math
 import keras
 from keras import ops
 
-from mlcourse._validation import (
+from mlcourse.optimizers.base import CourseOptimizer, squared_global_norm
+from mlcourse.validation import (
     check_bool,
     check_choice,
     check_non_negative,
     check_positive,
     check_unit_interval,
 )
-from mlcourse.optimizers.base import CourseOptimizer, squared_global_norm
 
 __all__ = ["Adagrad", "RMSProp", "GlobalRMSProp", "Adam"]
 

@@ -9,7 +9,7 @@ and only change how the step direction m and the scale σ are kept. Keras alread
 a course optimizer only says what it remembers (`build`) and how it steps (`update_step`). This base
 adds the three things they all need:
 
-* argument checks that name the argument and the allowed values (`mlcourse._validation`, shared with
+* argument checks that name the argument and the allowed values (`mlcourse.validation`, shared with
   the layers; `check_learning_rate` below);
 * `add_slots`, one optimizer variable per model variable ("slot"), and `add_scalar`, one variable for the
   whole model (the global σ of `GlobalRMSProp`, the global ‖g‖ of `NormalizedGD`);

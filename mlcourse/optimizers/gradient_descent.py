@@ -18,8 +18,8 @@ by today's η.
 import keras
 from keras import ops
 
-from mlcourse._validation import check_choice, check_positive, check_unit_interval
 from mlcourse.optimizers.base import CourseOptimizer, squared_global_norm
+from mlcourse.validation import check_choice, check_positive, check_unit_interval
 
 __all__ = ["GradientDescent", "Momentum", "EMAMomentum", "NormalizedGD"]
 
