@@ -115,7 +115,11 @@ def _counts(text):
 
 #: kind -> (text to value, check of a value, what it is). Each check raises ValueError naming the option.
 KINDS = {
-    "count": (int, lambda n, v: validation.check_positive_int(n, v, validation.MAX_SIZE), "an integer >= 1"),
+    "count": (
+        int,
+        lambda n, v: validation.check_positive_int(n, v, validation.MAX_SIZE),
+        "an integer >= 1",
+    ),
     "natural": (int, lambda n, v: validation.check_non_negative_int(n, v), "an integer >= 0"),
     "positive": (float, lambda n, v: validation.check_positive(n, v), "a finite number > 0"),
     "real": (float, lambda n, v: validation.check_float(n, v), "a finite number"),

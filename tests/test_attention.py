@@ -15,7 +15,7 @@ from mlcourse.layers import (
     PositionEmbedding,
     SelfAttention,
     SinusoidalPositionalEncoding,
-    attention_mask,
+    attention_mask_of,
     collapse_two_stage_heads,
 )
 
@@ -124,10 +124,10 @@ def test_window_zero_is_a_per_token_layer():
 
 def test_attention_mask_combines_the_rules():
     padding = np.array([[True, True, True, False]])
-    visible = _np(attention_mask(4, padding_mask=padding, causal=True, window=1))
+    visible = _np(attention_mask_of(4, padding_mask=padding, causal=True, window=1))
     expected = np.array([[1, 0, 0, 0], [1, 1, 0, 0], [0, 1, 1, 0], [0, 0, 1, 0]], bool)
     np.testing.assert_array_equal(visible[0], expected)
-    assert attention_mask(4) is None
+    assert attention_mask_of(4) is None
 
 
 def test_attention_weights_are_a_distribution_over_visible_keys():
@@ -233,7 +233,7 @@ def test_subclass_score_is_used_by_multi_head():
     negated.set_weights(plain.get_weights())
     _, w_plain = plain(X, return_attention_scores=True)
     _, w_negated = negated(X, return_attention_scores=True)
-    raw = _np(plain.score(plain._heads(X, "query"), plain._heads(X, "key")))
+    raw = _np(plain.score(plain.project(X, "query"), plain.project(X, "key")))
     expected = np.exp(-raw - (-raw).max(-1, keepdims=True))
     np.testing.assert_allclose(
         _np(w_negated), expected / expected.sum(-1, keepdims=True), atol=1e-5
@@ -256,7 +256,7 @@ def test_distance_decay_scores(decay):
     plain = MultiHeadSelfAttention(8, 2)
     plain.build(X.shape)
     plain.set_weights(layer.get_weights()[:-1])
-    raw = _np(plain.score(plain._heads(X, "query"), plain._heads(X, "key")))
+    raw = _np(plain.score(plain.project(X, "query"), plain.project(X, "key")))
     distance = np.abs(np.arange(7)[:, None] - np.arange(7)[None, :])
     if decay == "exponential":
         expected = raw * np.exp(-distance / 3.0)
@@ -377,7 +377,7 @@ def test_single_head_equals_keras_attention_on_the_same_projections(score):
     padding = np.ones((2, 7), bool)
     padding[0, 4:] = False
     out = _np(layer(X, mask=padding))
-    q, k, v = (_np(layer._project(X, name)) for name in ("query", "key", "value"))
+    q, k, v = (_np(layer.project(X, name)) for name in ("query", "key", "value"))
     if score == "dot":
         twin = keras.layers.Attention(score_mode="dot")
     else:

@@ -57,7 +57,9 @@ def board(smoke_run, tmp_path_factory):
     """TensorBoard (through ``mlcourse board``) over every tutorial's smoke run, plus a second
     smoke run of l05 (two runs of one tutorial must stay two sets of rows)."""
     logdir = [smoke_run(t.id) for t in ALL][0].parents[1]
-    assert cli.main(["run", "l05-batch-momentum", "--smoke", "--fresh", "--logdir", str(logdir)]) == 0
+    assert (
+        cli.main(["run", "l05-batch-momentum", "--smoke", "--fresh", "--logdir", str(logdir)]) == 0
+    )
     port = _free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "mlcourse", "board", "--logdir", str(logdir), "--port", str(port)],
@@ -108,7 +110,9 @@ def test_hparams_show_every_tutorials_columns_and_metrics_and_runs_stay_apart(bo
 def test_projector_shows_the_words_of_the_learned_embedding(board):
     base, _ = board
     runs = _get(f"{base}/data/plugin/projector/runs")
-    embedding_runs = [r for r in runs if r.startswith("l10-self-attention/") and r.endswith("/projector")]
+    embedding_runs = [
+        r for r in runs if r.startswith("l10-self-attention/") and r.endswith("/projector")
+    ]
     assert embedding_runs, runs
     run = embedding_runs[0]
     info = _get(f"{base}/data/plugin/projector/info?run={urllib.parse.quote(run)}")

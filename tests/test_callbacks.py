@@ -54,7 +54,7 @@ def test_layer_gradient_norms_match_a_manual_tape():
 
 def test_gradient_norm_and_histograms_are_written(tmp_path):
     model, (x, y) = _model(), _data()
-    grads = GradientNormLogger(tmp_path, x, y, every_n_epochs=2)
+    grads = GradientNormLogger(tmp_path, x, y, every=2)
     hists = ActivationHistogramLogger(tmp_path, x, layer_names=["hidden"])
     model.fit(x, y, epochs=4, verbose=0, callbacks=[grads, hists])
     values = _scalars(tmp_path)
@@ -73,7 +73,7 @@ def test_learning_rate_logger_follows_a_schedule(tmp_path):
         batch_size=8,
         epochs=2,
         verbose=0,
-        callbacks=[LearningRateLogger(tmp_path, every_n_updates=1)],
+        callbacks=[LearningRateLogger(tmp_path, every=1)],
     )
     logged = _scalars(tmp_path)["learning_rate"]
     rates = {step: float(tf.make_ndarray(value.tensor)) for step, value in logged}
@@ -83,10 +83,10 @@ def test_learning_rate_logger_follows_a_schedule(tmp_path):
 
 def test_bad_frequencies_are_rejected(tmp_path):
     x, y = _data()
-    with pytest.raises(ValueError, match="every_n_epochs"):
-        GradientNormLogger(tmp_path, x, y, every_n_epochs=0)
-    with pytest.raises(ValueError, match="every_n_updates"):
-        LearningRateLogger(tmp_path, every_n_updates=0)
+    with pytest.raises(ValueError, match="every"):
+        GradientNormLogger(tmp_path, x, y, every=0)
+    with pytest.raises(ValueError, match="every"):
+        LearningRateLogger(tmp_path, every=0)
 
 
 def test_figure_to_image_shape():

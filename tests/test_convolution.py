@@ -317,8 +317,8 @@ def test_filter_images_callback_writes_filters_and_feature_maps(tmp_path):
         "feature_maps/conv1/0",
         "feature_maps/conv1/1",
     }
-    with pytest.raises(ValueError, match="every_n_epochs"):
-        FilterImages(tmp_path, "conv1", None, every_n_epochs=0)
+    with pytest.raises(ValueError, match="every"):
+        FilterImages(tmp_path, "conv1", None, every=0)
 
 
 def _tutorial_module():

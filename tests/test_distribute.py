@@ -144,6 +144,7 @@ def test_two_workers_on_loopback_train_one_model_with_identical_weights(tmp_path
         state = json.loads((folder / "run.json").read_text())
         assert state["status"] == "complete"
         assert state["device"] == f"MultiWorkerMirroredStrategy (worker {index}, 2 replicas)"
+
     def variants(folder):  # the variants carry each worker's seed in their names
         return sorted(p.parent.name for p in folder.glob("*/final.weights.h5"))
 

@@ -179,7 +179,7 @@ def test_minimize_gradient_norm_drives_the_gradient_down(method, steps, factor):
             lambda: LossSurface(sinc_model()[0], np.zeros((2, 1)), np.zeros((2, 1)), loss=["mse"]),
             "loss",
         ),
-        (lambda: CriticalPointLogger("/tmp", None, None, every_n_epochs=0), "every_n_epochs"),
+        (lambda: CriticalPointLogger("/tmp", None, None, every=0), "every"),
         (
             lambda: CriticalPointLogger("/tmp", None, None, exact_max_parameters=-1),
             "exact_max_parameters",
@@ -211,9 +211,7 @@ def read_scalars(log_dir):
 @pytest.mark.parametrize("exact_max_parameters", [2000, 0], ids=["exact", "lanczos"])
 def test_callback_writes_the_scalars(tmp_path, exact_max_parameters):
     model, x, y = sinc_model()
-    logger = CriticalPointLogger(
-        tmp_path, x, y, every_n_epochs=2, exact_max_parameters=exact_max_parameters
-    )
+    logger = CriticalPointLogger(tmp_path, x, y, every=2, exact_max_parameters=exact_max_parameters)
     model.fit(x, y, batch_size=16, epochs=4, verbose=0, callbacks=[logger])
     scalars = read_scalars(str(tmp_path))
     names = ["gradient_norm", "min_eigenvalue", "max_eigenvalue"] + ["minimum_ratio"] * (

@@ -315,8 +315,8 @@ def test_normalization_parameter_logger_records_gamma_and_beta_moving(tmp_path):
     assert logger.history["bn/gamma/mean"][0] == 1.0 and len(logger.history["bn/gamma/mean"]) == 3
     assert logger.history["bn/beta/std"][-1] > 0  # beta moved away from its all-zero start
     assert list(tmp_path.glob("events.out.tfevents.*"))
-    with pytest.raises(ValueError, match="every_n_epochs"):
-        NormalizationParameterLogger(tmp_path, every_n_epochs=0)
+    with pytest.raises(ValueError, match="every"):
+        NormalizationParameterLogger(tmp_path, every=0)
 
 
 @pytest.mark.slow

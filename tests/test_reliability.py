@@ -71,7 +71,9 @@ def test_sigkill_mid_training_then_resume_continues_from_the_last_checkpoint(tmp
     state = json.loads((run_dir / "run.json").read_text())
     assert state["status"] == "complete"
     assert len(json.loads((variant / "history.json").read_text())) == 1200
-    assert not list((variant / "backup").glob("*.weights.h5")), "a finished model keeps no checkpoint"
+    assert not list((variant / "backup").glob("*.weights.h5")), (
+        "a finished model keeps no checkpoint"
+    )
 
 
 def test_two_seeded_deterministic_runs_give_identical_metrics(tmp_path):

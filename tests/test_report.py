@@ -35,7 +35,9 @@ def test_terminal_table_tallies_the_verdicts_and_names_the_page(smoke_run, capsy
     logdir = _smoke_tour(smoke_run)
     assert report.main(["--logdir", str(logdir)]) == 0
     out = capsys.readouterr().out
-    count = sum(len(json.loads((smoke_run(t.id) / "run.json").read_text())["verdicts"]) for t in ALL)
+    count = sum(
+        len(json.loads((smoke_run(t.id) / "run.json").read_text())["verdicts"]) for t in ALL
+    )
     assert f"{count} verdicts from {len(ALL)} tutorials: {count} not judged (smoke run)" in out
     assert f"report page: {logdir / 'report.html'}" in out
     assert "not run yet" not in out
@@ -85,5 +87,7 @@ def test_report_page_in_headless_chromium_loads_every_figure_and_shows_every_ver
     assert len(parsed.images) == len(pngs) > 0
     not_loaded = [src for src, loaded in parsed.images if loaded != "yes"]
     assert not not_loaded, f"images the browser could not load: {not_loaded}"
-    verdicts = sum(len(json.loads((smoke_run(t.id) / "run.json").read_text())["verdicts"]) for t in ALL)
+    verdicts = sum(
+        len(json.loads((smoke_run(t.id) / "run.json").read_text())["verdicts"]) for t in ALL
+    )
     assert parsed.rows == verdicts

@@ -179,7 +179,12 @@ def test_markdown_tables_keep_a_pipe_in_its_cell_and_round_numpy_floats():
 
 def test_argument_types_reject_bad_values():
     parser = options.parser(TUTORIAL["id"])
-    for bad in (["--seed", "-1"], ["--seed", "x"], ["--strategy", "quantum"], ["--seed", "4294967296"]):
+    for bad in (
+        ["--seed", "-1"],
+        ["--seed", "x"],
+        ["--strategy", "quantum"],
+        ["--seed", "4294967296"],
+    ):
         with pytest.raises(SystemExit) as exit_:
             parser.parse_args(bad)
         assert exit_.value.code == 2

@@ -54,5 +54,7 @@ def test_conformer_tagging_smoke_run_compares_the_taggers(smoke_run):
     )
     params = {row["tagger"]: row["parameters"] for row in rows[1:]}
     assert params["conformer"] > params["transformer"] > params["window:2"]
-    assert list(folder.glob("transformer-seed0/attention/events.out.tfevents.*")), "no attention maps"
+    assert list(folder.glob("transformer-seed0/attention/events.out.tfevents.*")), (
+        "no attention maps"
+    )
     assert len(state["verdicts"]) == 1

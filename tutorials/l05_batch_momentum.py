@@ -174,7 +174,7 @@ def at_matched_loss(run, config, data, batch, seed):
     keras.utils.set_random_seed(seed)
     model = compiled(run, config, 0.9)
     probe = (x[: len(x_val)], y[: len(x_val)])
-    stop = StopAtLoss(*probe, config.matched_loss, every_n_updates=max(1, 4000 // batch))
+    stop = StopAtLoss(*probe, config.matched_loss, every=max(1, 4000 // batch))
     run.fit(
         f"matched-batch-{batch}-seed{seed}",
         model,

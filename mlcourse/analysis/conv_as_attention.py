@@ -79,12 +79,12 @@ def conv_as_attention(conv, image_size, sharpness=50.0):
         "key_bias",
         "value_bias",
     ):  # flat content scores
-        variable = getattr(layer, name)
+        variable = getattr(layer.heads, name)
         variable.assign(np.zeros(variable.shape, "float32"))
-    layer.value_kernel.assign(
+    layer.heads.value_kernel.assign(
         np.transpose(kernel.reshape(heads, channels_in, channels_out), (1, 0, 2))
     )
-    layer.output_kernel.assign(
+    layer.heads.output_kernel.assign(
         np.broadcast_to(np.eye(channels_out, dtype="float32"), (heads, channels_out, channels_out))
     )
     bias = (
@@ -92,5 +92,5 @@ def conv_as_attention(conv, image_size, sharpness=50.0):
         if conv.use_bias
         else np.zeros(channels_out, "float32")
     )
-    layer.output_bias.assign(bias.astype("float32"))
+    layer.heads.output_bias.assign(bias.astype("float32"))
     return layer

@@ -187,7 +187,9 @@ def _parser():
         help=f"comma-separated groups (default all): {', '.join(GROUPS)}",
     )
     parser.add_argument(
-        "--smoke", action="store_true", help="small shapes and few rounds: a plumbing check, its numbers mean nothing"
+        "--smoke",
+        action="store_true",
+        help="small shapes and few rounds: a plumbing check, its numbers mean nothing",
     )
     parser.add_argument(
         "--rounds",

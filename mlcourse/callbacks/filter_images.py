@@ -70,7 +70,9 @@ class FilterImages(SummaryCallback):
         maps = keras.ops.convert_to_numpy(self._probe(self.x, training=False)).astype("float32")
         with self.writer.as_default():
             filters = tile_images(kernel[:, :, 0].transpose(2, 0, 1))
-            tf.summary.image(f"filters/{self.layer_name}", self._image(filters, self.upscale), step=step)
+            tf.summary.image(
+                f"filters/{self.layer_name}", self._image(filters, self.upscale), step=step
+            )
             for i, image_maps in enumerate(maps):
                 grid = tile_images(image_maps.transpose(2, 0, 1))
                 tf.summary.image(

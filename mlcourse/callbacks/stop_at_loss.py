@@ -16,29 +16,29 @@ __all__ = ["StopAtLoss"]
 
 
 class StopAtLoss(keras.callbacks.Callback):
-    """Every ``every_n_updates`` updates, measure the loss on ``(x, y)``; stop once it is at most
+    """Every ``every`` updates, measure the loss on ``(x, y)``; stop once it is at most
     ``target``.
 
     Args:
         x, y: the probe (for example a few thousand training examples).
         target: the loss to reach.
-        every_n_updates: how often to measure (positive int).
+        every: how often to measure (positive int).
 
     Attributes:
         reached: the update count at which the target was reached, or None.
         loss: the last probe loss measured.
     """
 
-    def __init__(self, x, y, target, every_n_updates=1):
+    def __init__(self, x, y, target, every=1):
         super().__init__()
         self.x, self.y = x, y
         self.target = check_positive("target", target)
-        self.every_n_updates = check_positive_int("every_n_updates", every_n_updates)
+        self.every = check_positive_int("every", every)
         self.reached, self.loss = None, None
 
     def on_train_batch_end(self, batch, logs=None):
         updates = update_count(self.model)
-        if updates % self.every_n_updates:
+        if updates % self.every:
             return
         result = self.model.evaluate(self.x, self.y, batch_size=1024, verbose=0, return_dict=True)
         self.loss = float(result["loss"])

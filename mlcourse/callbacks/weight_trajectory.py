@@ -49,7 +49,9 @@ class WeightTrajectory(SummaryCallback):
         prefix = f"{self.model.name}/"
         for variable in self.model.trainable_weights:
             array = np.ravel(keras.ops.convert_to_numpy(variable)).astype(float)
-            path = variable.path[len(prefix) :] if variable.path.startswith(prefix) else variable.path
+            path = (
+                variable.path[len(prefix) :] if variable.path.startswith(prefix) else variable.path
+            )
             names += [path] if array.size == 1 else [f"{path}[{i}]" for i in range(array.size)]
             values += array.tolist()
         return names, values

@@ -25,15 +25,26 @@ import math
 import keras
 from keras import ops
 
-from mlcourse.validation import check_choice, check_positive_int, check_unit_interval
+from mlcourse.validation import (
+    MAX_SIZE,
+    check_bool,
+    check_choice,
+    check_non_negative_int,
+    check_positive_int,
+    check_unit_interval,
+)
 
 __all__ = [
     "SCORES",
+    "AttentionLayer",
     "DistanceDecayAttention",
     "MultiHeadSelfAttention",
     "SelfAttention",
-    "attention_mask",
+    "attention_mask_of",
+    "check_last_dimension",
+    "check_sequence_shape",
     "collapse_two_stage_heads",
+    "mask_value",
 ]
 
 #: The built-in score rules.
@@ -45,23 +56,45 @@ DECAYS = ("exponential", "alibi")
 # Argument checks (each error names the argument and what is allowed).
 
 
-def _check_optional_positive_int(name, value):
-    return None if value is None else check_positive_int(name, value)
+def _check_optional_size(name, value):
+    return None if value is None else check_positive_int(name, value, high=MAX_SIZE)
+
+
+def check_sequence_shape(layer, input_shape):
+    """A ``(batch, T, features)`` input with a known feature size, else a ValueError naming
+    ``inputs`` (as Keras's own layers check in ``build``)."""
+    if len(input_shape) != 3 or input_shape[-1] is None:
+        raise ValueError(
+            f"{layer.__class__.__name__} expects inputs of shape (batch, T, features) with a known "
+            f"feature size, got input_shape={tuple(input_shape)}"
+        )
+
+
+def check_last_dimension(layer, inputs, expected):
+    """The feature size of the inputs seen at call time is the one the layer was built for."""
+    if inputs.shape[-1] is not None and inputs.shape[-1] != expected:
+        raise ValueError(
+            f"{layer.__class__.__name__} was built for inputs with {expected} features, got "
+            f"inputs of shape {tuple(inputs.shape)}"
+        )
 
 
 def _check_window(window):
-    if window is not None and (
-        isinstance(window, bool) or not isinstance(window, int) or window < 0
-    ):
-        raise ValueError(f"window must be None (no truncation) or an integer >= 0, got {window!r}")
-    return window
+    if window is None:
+        return None
+    try:
+        return check_non_negative_int("window", window, high=MAX_SIZE)
+    except ValueError:
+        raise ValueError(
+            f"window must be None (no truncation) or an integer >= 0, got {window!r}"
+        ) from None
 
 
 # ---------------------------------------------------------------------------------------------
 # Masks and the shared attention step.
 
 
-def attention_mask(length, padding_mask=None, causal=False, window=None):
+def attention_mask_of(length, padding_mask=None, causal=False, window=None):
     """Which key positions each query may see: a boolean ``(…, length, length)`` tensor or ``None``.
 
     ``visible[i, j]`` is True when position ``i`` may attend to position ``j``:
@@ -96,8 +129,9 @@ def attention_mask(length, padding_mask=None, causal=False, window=None):
     return visible
 
 
-def _large_negative(dtype):
-    # Same choice as keras.layers.Softmax: finite, so a fully hidden row gives no NaN.
+def mask_value(dtype):
+    """The score given to hidden positions: very negative but finite (as ``keras.layers.Softmax``
+    does), so a fully hidden row gives no NaN."""
     return -3e4 if keras.backend.standardize_dtype(dtype) == "float16" else -1e9
 
 
@@ -106,12 +140,61 @@ def _dot(query, key):
     return ops.matmul(query, ops.swapaxes(key, -1, -2))
 
 
-class _Attending:
-    """The steps every attention layer here shares: score, mask, softmax, Σ α v.
+class AttentionLayer(keras.layers.Layer):
+    """The base of every attention layer here: the arguments they share, with their checks and
+    config, and the attention step itself::
 
-    The host layer sets ``self.score_mode`` and (for ``"additive"``) ``self.score_vector`` of shape
-    ``(d,)`` or ``(heads, d)``.
+        α_{i,j} = score(q^i, k^j);  α' = softmax_j(α | visible);  b^i = Σ_j α'_{i,j} v^j
+
+    A subclass builds its own projections and calls ``self.attend(query, key, value, visible,
+    training)``; ``self.visible(inputs, mask, attention_mask)`` gives the mask of padding, the
+    causal rule and the truncation window. Override ``score(query, key)`` to try another rule. A
+    subclass that fixes some of these arguments lists the ones it takes in ``shared_arguments``:
+    ``get_config`` returns exactly those.
+
+    Args:
+        score: ``"dot"``, ``"scaled_dot"`` or ``"additive"`` (a learned vector ``w``, built by the
+            subclass as ``self.score_vector``).
+        causal: if True position ``i`` only sees ``j <= i``.
+        window: None, or the half width ``k`` of truncated attention (``|i − j| <= k``).
+        use_bias: whether the projections have biases.
+        dropout: dropout rate on the attention weights (training only), in ``[0, 1)``.
+        kernel_initializer, bias_initializer: for the projections.
     """
+
+    #: The arguments of this base that the subclass's constructor takes (and ``get_config`` gives).
+    shared_arguments = (
+        "score",
+        "causal",
+        "window",
+        "use_bias",
+        "dropout",
+        "kernel_initializer",
+        "bias_initializer",
+    )
+
+    def __init__(
+        self,
+        score="scaled_dot",
+        causal=False,
+        window=None,
+        use_bias=True,
+        dropout=0.0,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.score_mode = check_choice("score", score, SCORES)
+        self.causal = check_bool("causal", causal)
+        self.window = _check_window(window)
+        self.use_bias = check_bool("use_bias", use_bias)
+        self.dropout = check_unit_interval("dropout", dropout)
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        self.bias_initializer = keras.initializers.get(bias_initializer)
+        self.score_vector = None
+        self._dropout_layer = keras.layers.Dropout(self.dropout, dtype=self.dtype_policy)
+        self.supports_masking = True
 
     def score(self, query, key):
         """The unnormalised attention scores α_{i,j}; override to try your own rule.
@@ -134,27 +217,41 @@ class _Attending:
             vector = vector[:, None, None, :]
         return ops.sum(hidden * ops.cast(vector, self.compute_dtype), axis=-1)
 
-    def _attend(self, query, key, value, visible, training):
+    def attend(self, query, key, value, visible=None, training=None):
         """b^i = Σ_j softmax_j(score(q^i, k^j) | visible) v^j; returns ``(b, α')``."""
         scores = self.score(query, key)
         if visible is not None:
             while len(visible.shape) < len(scores.shape):  # add the heads axis
                 visible = ops.expand_dims(visible, -3)
-            scores = ops.where(
-                visible, scores, ops.cast(_large_negative(scores.dtype), scores.dtype)
-            )
+            scores = ops.where(visible, scores, ops.cast(mask_value(scores.dtype), scores.dtype))
         weights = ops.softmax(scores, axis=-1)
         dropped = self._dropout_layer(weights, training=training) if self.dropout else weights
         return ops.matmul(dropped, value), weights
 
-    def _visible(self, inputs, mask, extra_mask):
-        visible = attention_mask(
+    def visible(self, inputs, mask=None, attention_mask=None):
+        """Which keys each query sees: padding ``mask``, causal, window and ``attention_mask``."""
+        visible = attention_mask_of(
             ops.shape(inputs)[1], padding_mask=mask, causal=self.causal, window=self.window
         )
-        if extra_mask is not None:
-            extra_mask = ops.cast(extra_mask, "bool")
-            visible = extra_mask if visible is None else ops.logical_and(visible, extra_mask)
+        if attention_mask is not None:
+            extra = ops.cast(attention_mask, "bool")
+            visible = extra if visible is None else ops.logical_and(visible, extra)
         return visible
+
+    def compute_mask(self, inputs, mask=None):
+        return mask
+
+    def get_config(self):
+        shared = {
+            "score": self.score_mode,
+            "causal": self.causal,
+            "window": self.window,
+            "use_bias": self.use_bias,
+            "dropout": self.dropout,
+            "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
+            "bias_initializer": keras.initializers.serialize(self.bias_initializer),
+        }
+        return {**super().get_config(), **{k: shared[k] for k in self.shared_arguments}}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -162,7 +259,7 @@ class _Attending:
 
 
 @keras.saving.register_keras_serializable(package="mlcourse")
-class SelfAttention(_Attending, keras.layers.Layer):
+class SelfAttention(AttentionLayer):
     """Single-head self-attention, as drawn in the lecture.
 
     ML2021 L10, self-attention: ``b^i = Σ_j softmax_j(score(W^q a^i, W^k a^j)) W^v a^j``.
@@ -177,12 +274,8 @@ class SelfAttention(_Attending, keras.layers.Layer):
 
     Args:
         units: size ``d`` of the query, key and value vectors (and of the output ``b^i``).
-        score: ``"dot"``, ``"scaled_dot"`` or ``"additive"``.
-        causal: if True position ``i`` only sees ``j <= i``.
-        window: None, or the half width ``k`` of truncated attention (``|i − j| <= k``).
-        use_bias: whether the ``W^q``, ``W^k``, ``W^v`` projections have biases.
-        dropout: dropout rate on the attention weights (training only).
-        kernel_initializer, bias_initializer: for the projections.
+        score, causal, window, use_bias, dropout, kernel_initializer, bias_initializer: see
+            ``AttentionLayer``.
 
     Call arguments:
         inputs: ``(batch, T, features)``.
@@ -197,61 +290,36 @@ class SelfAttention(_Attending, keras.layers.Layer):
         ``(batch, T, T)`` (rows sum to 1).
     """
 
-    def __init__(
-        self,
-        units,
-        score="scaled_dot",
-        causal=False,
-        window=None,
-        use_bias=True,
-        dropout=0.0,
-        kernel_initializer="glorot_uniform",
-        bias_initializer="zeros",
-        **kwargs,
-    ):
+    def __init__(self, units, **kwargs):
         super().__init__(**kwargs)
-        self.units = check_positive_int("units", units)
-        self.score_mode = check_choice("score", score, SCORES)
-        self.causal = bool(causal)
-        self.window = _check_window(window)
-        self.use_bias = bool(use_bias)
-        self.dropout = check_unit_interval("dropout", dropout)
-        self.kernel_initializer = keras.initializers.get(kernel_initializer)
-        self.bias_initializer = keras.initializers.get(bias_initializer)
-        self._dropout_layer = keras.layers.Dropout(self.dropout, dtype=self.dtype_policy)
-        self.supports_masking = True
+        self.units = check_positive_int("units", units, high=MAX_SIZE)
 
     def build(self, input_shape):
+        check_sequence_shape(self, input_shape)
         features = input_shape[-1]
         for name in ("query", "key", "value"):
-            setattr(
-                self,
-                f"{name}_kernel",
-                self.add_weight(
-                    name=f"{name}_kernel",
-                    shape=(features, self.units),
-                    initializer=self.kernel_initializer,
-                ),
+            kernel = self.add_weight(
+                name=f"{name}_kernel",
+                shape=(features, self.units),
+                initializer=self.kernel_initializer,
             )
-            setattr(
-                self,
-                f"{name}_bias",
+            bias = (
                 self.add_weight(
                     name=f"{name}_bias", shape=(self.units,), initializer=self.bias_initializer
                 )
                 if self.use_bias
-                else None,
+                else None
             )
-        self.score_vector = (
-            self.add_weight(
+            setattr(self, f"{name}_kernel", kernel)
+            setattr(self, f"{name}_bias", bias)
+        if self.score_mode == "additive":
+            self.score_vector = self.add_weight(
                 name="score_vector", shape=(self.units,), initializer=self.kernel_initializer
             )
-            if self.score_mode == "additive"
-            else None
-        )
         self._dropout_layer.build(tuple(input_shape[:-1]) + (input_shape[-2],))
 
-    def _project(self, inputs, name):
+    def project(self, inputs, name):
+        """``inputs @ W^name + b^name`` for ``name`` in query, key, value."""
         out = ops.matmul(inputs, getattr(self, f"{name}_kernel"))
         bias = getattr(self, f"{name}_bias")
         return out if bias is None else out + bias
@@ -259,30 +327,18 @@ class SelfAttention(_Attending, keras.layers.Layer):
     def call(
         self, inputs, mask=None, attention_mask=None, return_attention_scores=False, training=None
     ):
-        query, key, value = (self._project(inputs, name) for name in ("query", "key", "value"))
-        outputs, weights = self._attend(
-            query, key, value, self._visible(inputs, mask, attention_mask), training
+        check_last_dimension(self, inputs, self.query_kernel.shape[0])
+        query, key, value = (self.project(inputs, name) for name in ("query", "key", "value"))
+        outputs, weights = self.attend(
+            query, key, value, self.visible(inputs, mask, attention_mask), training
         )
         return (outputs, weights) if return_attention_scores else outputs
-
-    def compute_mask(self, inputs, mask=None):
-        return mask
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (self.units,)
 
     def get_config(self):
-        return {
-            **super().get_config(),
-            "units": self.units,
-            "score": self.score_mode,
-            "causal": self.causal,
-            "window": self.window,
-            "use_bias": self.use_bias,
-            "dropout": self.dropout,
-            "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
-            "bias_initializer": keras.initializers.serialize(self.bias_initializer),
-        }
+        return {**super().get_config(), "units": self.units}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -290,7 +346,7 @@ class SelfAttention(_Attending, keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="mlcourse")
-class MultiHeadSelfAttention(_Attending, keras.layers.Layer):
+class MultiHeadSelfAttention(AttentionLayer):
     """Multi-head self-attention, weight-compatible with ``keras.layers.MultiHeadAttention``.
 
     ML2021 L11, multi-head self-attention. Head ``h`` has its own projections, attends on its own,
@@ -310,12 +366,8 @@ class MultiHeadSelfAttention(_Attending, keras.layers.Layer):
         units: total width of the queries (``heads × d``); must be divisible by ``num_heads``.
         num_heads: the number of heads.
         output_dim: width of the output; by default the input width (as in Keras).
-        score: ``"dot"``, ``"scaled_dot"`` or ``"additive"`` (one learned ``w`` per head).
-        causal: if True position ``i`` only sees ``j <= i``.
-        window: None, or the half width ``k`` of truncated attention (``|i − j| <= k``).
-        use_bias: whether the projections have biases.
-        dropout: dropout rate on the attention weights (training only).
-        kernel_initializer, bias_initializer: for the projections.
+        score, causal, window, use_bias, dropout, kernel_initializer, bias_initializer: see
+            ``AttentionLayer`` (``"additive"`` learns one ``w`` per head).
 
     Call arguments:
         inputs: ``(batch, T, features)``.
@@ -329,79 +381,55 @@ class MultiHeadSelfAttention(_Attending, keras.layers.Layer):
         ``(batch, heads, T, T)`` (the layout of Keras's ``MultiHeadAttention``).
     """
 
-    def __init__(
-        self,
-        units,
-        num_heads,
-        output_dim=None,
-        score="scaled_dot",
-        causal=False,
-        window=None,
-        use_bias=True,
-        dropout=0.0,
-        kernel_initializer="glorot_uniform",
-        bias_initializer="zeros",
-        **kwargs,
-    ):
+    def __init__(self, units, num_heads, output_dim=None, **kwargs):
         super().__init__(**kwargs)
-        self.units = check_positive_int("units", units)
-        self.num_heads = check_positive_int("num_heads", num_heads)
+        self.units = check_positive_int("units", units, high=MAX_SIZE)
+        self.num_heads = check_positive_int("num_heads", num_heads, high=MAX_SIZE)
         if units % num_heads:
             raise ValueError(
                 f"num_heads must divide units (the model width): {units} % {num_heads} != 0"
             )
         self.head_dim = units // num_heads
-        self.output_dim = _check_optional_positive_int("output_dim", output_dim)
-        self.score_mode = check_choice("score", score, SCORES)
-        self.causal = bool(causal)
-        self.window = _check_window(window)
-        self.use_bias = bool(use_bias)
-        self.dropout = check_unit_interval("dropout", dropout)
-        self.kernel_initializer = keras.initializers.get(kernel_initializer)
-        self.bias_initializer = keras.initializers.get(bias_initializer)
-        self._dropout_layer = keras.layers.Dropout(self.dropout, dtype=self.dtype_policy)
-        self.supports_masking = True
+        self.output_dim = _check_optional_size("output_dim", output_dim)
 
     def _weight(self, name, shape, initializer):
         return self.add_weight(name=name, shape=shape, initializer=initializer)
 
     def build(self, input_shape):
+        check_sequence_shape(self, input_shape)
         features = input_shape[-1]
         out = self.output_dim or features
         heads, depth = self.num_heads, self.head_dim
         for name in ("query", "key", "value"):  # the order of keras.layers.MultiHeadAttention
-            setattr(
-                self,
-                f"{name}_kernel",
-                self._weight(f"{name}_kernel", (features, heads, depth), self.kernel_initializer),
+            kernel = self._weight(
+                f"{name}_kernel", (features, heads, depth), self.kernel_initializer
             )
-            setattr(
-                self,
-                f"{name}_bias",
+            bias = (
                 self._weight(f"{name}_bias", (heads, depth), self.bias_initializer)
                 if self.use_bias
-                else None,
+                else None
             )
+            setattr(self, f"{name}_kernel", kernel)
+            setattr(self, f"{name}_bias", bias)
         self.output_kernel = self._weight(
             "output_kernel", (heads, depth, out), self.kernel_initializer
         )
         self.output_bias = (
             self._weight("output_bias", (out,), self.bias_initializer) if self.use_bias else None
         )
-        self.score_vector = (
-            self._weight("score_vector", (heads, depth), self.kernel_initializer)
-            if self.score_mode == "additive"
-            else None
-        )
+        if self.score_mode == "additive":
+            self.score_vector = self._weight(
+                "score_vector", (heads, depth), self.kernel_initializer
+            )
         self._dropout_layer.build((None, heads, None, None))
 
-    def _heads(self, inputs, name):
-        """``(batch, T, features)`` → ``(batch, heads, T, d)``."""
+    def project(self, inputs, name):
+        """``(batch, T, features)`` → ``(batch, heads, T, d)`` through ``W^{name,h}``."""
         out = ops.einsum("btf,fhd->bhtd", inputs, getattr(self, f"{name}_kernel"))
         bias = getattr(self, f"{name}_bias")
         return out if bias is None else out + bias[None, :, None, :]
 
-    def _merge_heads(self, per_head):
+    def merge(self, per_head):
         """``(batch, heads, T, d)`` → ``(batch, T, output_dim)`` through ``W^o``."""
         out = ops.einsum("bhtd,hdo->bto", per_head, self.output_kernel)
         return out if self.output_bias is None else out + self.output_bias
@@ -409,15 +437,13 @@ class MultiHeadSelfAttention(_Attending, keras.layers.Layer):
     def call(
         self, inputs, mask=None, attention_mask=None, return_attention_scores=False, training=None
     ):
-        query, key, value = (self._heads(inputs, name) for name in ("query", "key", "value"))
-        per_head, weights = self._attend(
-            query, key, value, self._visible(inputs, mask, attention_mask), training
+        check_last_dimension(self, inputs, self.query_kernel.shape[0])
+        query, key, value = (self.project(inputs, name) for name in ("query", "key", "value"))
+        per_head, weights = self.attend(
+            query, key, value, self.visible(inputs, mask, attention_mask), training
         )
-        outputs = self._merge_heads(per_head)
+        outputs = self.merge(per_head)
         return (outputs, weights) if return_attention_scores else outputs
-
-    def compute_mask(self, inputs, mask=None):
-        return mask
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (self.output_dim or input_shape[-1],)
@@ -428,13 +454,6 @@ class MultiHeadSelfAttention(_Attending, keras.layers.Layer):
             "units": self.units,
             "num_heads": self.num_heads,
             "output_dim": self.output_dim,
-            "score": self.score_mode,
-            "causal": self.causal,
-            "window": self.window,
-            "use_bias": self.use_bias,
-            "dropout": self.dropout,
-            "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
-            "bias_initializer": keras.initializers.serialize(self.bias_initializer),
         }
 
 

@@ -7,10 +7,13 @@ student's multi-hop idea from the notes, each hop distance gets its own head (or
 import keras
 from keras import ops
 
-from mlcourse.layers.attention import MultiHeadSelfAttention
-from mlcourse.validation import check_bool, check_positive_int
+from mlcourse.layers.attention import AttentionLayer, MultiHeadSelfAttention, check_sequence_shape
+from mlcourse.validation import MAX_SIZE, check_bool, check_positive_int
 
-__all__ = ["GraphSelfAttention", "hop_masks"]
+__all__ = ["MAX_HOPS", "GraphSelfAttention", "hop_masks"]
+
+#: The most hop distances (each one costs an N × N matrix product and an N × N mask).
+MAX_HOPS = 64
 
 
 def hop_masks(adjacency, hops):
@@ -42,7 +45,7 @@ def hop_masks(adjacency, hops):
 
 
 @keras.saving.register_keras_serializable(package="mlcourse")
-class GraphSelfAttention(MultiHeadSelfAttention):
+class GraphSelfAttention(AttentionLayer):
     """Self-attention restricted to a graph's edges, with one head (or weight) per hop distance.
 
     ML2021 L11, self-attention for graphs, and the student's multi-hop idea. With ``S_k(i)`` the
@@ -65,7 +68,8 @@ class GraphSelfAttention(MultiHeadSelfAttention):
         units: ``d``, the width of each head and of the output.
         hops: how many hop distances (1 is plain graph attention).
         separate_heads: one head per hop (True) or shared projections with per-hop weights (False).
-        use_bias, kernel_initializer, bias_initializer: as in ``MultiHeadSelfAttention``.
+        use_bias, kernel_initializer, bias_initializer: as in ``MultiHeadSelfAttention``, whose
+            projections it holds as ``heads`` (one head per hop, or one head).
 
     Call arguments:
         inputs: a list ``[features, adjacency]``: ``(batch, N, F)`` node features and the
@@ -77,6 +81,8 @@ class GraphSelfAttention(MultiHeadSelfAttention):
         ``(batch, hops, N, N)`` (row ``i`` of hop ``k`` is zero where ``S_k(i)`` is empty).
     """
 
+    shared_arguments = ("use_bias", "kernel_initializer", "bias_initializer")
+
     def __init__(
         self,
         units,
@@ -87,27 +93,56 @@ class GraphSelfAttention(MultiHeadSelfAttention):
         bias_initializer="zeros",
         **kwargs,
     ):
-        units = check_positive_int("units", units)
-        hops = check_positive_int("hops", hops)
-        separate_heads = check_bool("separate_heads", separate_heads)
-        heads = hops if separate_heads else 1
         super().__init__(
-            units * heads,
-            heads,
-            output_dim=units,
             score="scaled_dot",
             use_bias=use_bias,
             kernel_initializer=kernel_initializer,
             bias_initializer=bias_initializer,
             **kwargs,
         )
-        self.hops = hops
-        self.separate_heads = separate_heads
+        self.units = check_positive_int("units", units, high=MAX_SIZE)
+        self.hops = check_positive_int("hops", hops, high=MAX_HOPS)
+        self.separate_heads = check_bool("separate_heads", separate_heads)
+        heads = self.hops if self.separate_heads else 1
+        self.heads = MultiHeadSelfAttention(  # the projections: W^{q,k}, W^{k,k}, W^{v,k}, W^o
+            self.units * heads,
+            heads,
+            output_dim=self.units,
+            use_bias=self.use_bias,
+            kernel_initializer=self.kernel_initializer,
+            bias_initializer=self.bias_initializer,
+            dtype=self.dtype_policy,
+            name="heads",
+        )
         self.supports_masking = False
 
+    @property
+    def num_heads(self):
+        """How many heads the layer's projections have."""
+        return self.heads.num_heads
+
     def build(self, input_shape):
-        features_shape, _ = input_shape
-        super().build(features_shape)
+        if not isinstance(input_shape, (list, tuple)) or len(input_shape) != 2:
+            raise ValueError(
+                "GraphSelfAttention expects inputs [features, adjacency], got input_shape="
+                f"{input_shape}"
+            )
+        features_shape, adjacency_shape = input_shape
+        check_sequence_shape(self, features_shape)
+        if (
+            len(adjacency_shape) not in (2, 3)
+            or tuple(adjacency_shape[-2:])
+            != (
+                features_shape[1],
+                features_shape[1],
+            )
+            and None not in (features_shape[1], *adjacency_shape[-2:])
+        ):
+            raise ValueError(
+                "the adjacency must be (N, N) or (batch, N, N) for N nodes, got features "
+                f"{tuple(features_shape)} and adjacency {tuple(adjacency_shape)}"
+            )
+        self.heads.build(features_shape)
         self.hop_weights = (
             None
             if self.separate_heads
@@ -115,18 +150,20 @@ class GraphSelfAttention(MultiHeadSelfAttention):
         )
 
     def call(self, inputs, return_attention_scores=False):
+        if not isinstance(inputs, (list, tuple)) or len(inputs) != 2:
+            raise ValueError("GraphSelfAttention expects inputs [features, adjacency]")
         features, adjacency = inputs
         rings = hop_masks(adjacency, self.hops)  # (B or 1, hops, N, N)
-        query, key, value = (self._heads(features, name) for name in ("query", "key", "value"))
-        per_ring, weights = self._attend(
-            query, key, value, rings, training=False
-        )  # (B, hops, N, d)
+        query, key, value = (
+            self.heads.project(features, name) for name in ("query", "key", "value")
+        )
+        per_ring, weights = self.attend(query, key, value, rings)  # (B, hops, N, d)
         reaches_any = ops.cast(ops.any(rings, axis=-1), per_ring.dtype)  # empty ring -> no output
         per_ring = per_ring * reaches_any[..., None]
         weights = weights * ops.cast(reaches_any, weights.dtype)[..., None]
         if not self.separate_heads:  # (B, hops, N, d) -> (B, 1, N, d): Σ_k w_k b^{i,k}
             per_ring = ops.einsum("bknd,k->bnd", per_ring, self.hop_weights)[:, None]
-        outputs = self._merge_heads(per_ring)
+        outputs = self.heads.merge(per_ring)
         return (outputs, weights) if return_attention_scores else outputs
 
     def compute_mask(self, inputs, mask=None):
@@ -134,15 +171,12 @@ class GraphSelfAttention(MultiHeadSelfAttention):
 
     def compute_output_shape(self, input_shape):
         features_shape, _ = input_shape
-        return tuple(features_shape[:-1]) + (self.output_dim,)
+        return tuple(features_shape[:-1]) + (self.units,)
 
     def get_config(self):
         return {
-            **keras.layers.Layer.get_config(self),
-            "units": self.output_dim,
+            **super().get_config(),
+            "units": self.units,
             "hops": self.hops,
             "separate_heads": self.separate_heads,
-            "use_bias": self.use_bias,
-            "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
-            "bias_initializer": keras.initializers.serialize(self.bias_initializer),
         }

@@ -16,10 +16,13 @@ come from:
 import keras
 from keras import ops
 
-from mlcourse.layers.attention import MultiHeadSelfAttention, _Attending, _large_negative
-from mlcourse.validation import check_positive, check_positive_int
+from mlcourse.layers.attention import AttentionLayer, MultiHeadSelfAttention, mask_value
+from mlcourse.validation import MAX_SIZE, check_float, check_positive_int
 
 __all__ = ["ImageSelfAttention", "RelativePositionConvAttention"]
+
+#: The largest kernel written as attention (K² heads, each an (H·W)² score map).
+MAX_KERNEL_SIZE = 15
 
 
 def _check_image_shape(input_shape):
@@ -30,7 +33,7 @@ def _check_image_shape(input_shape):
 
 
 @keras.saving.register_keras_serializable(package="mlcourse")
-class ImageSelfAttention(_Attending, keras.layers.Layer):
+class ImageSelfAttention(AttentionLayer):
     """SAGAN self-attention block: every pixel attends to every pixel, behind a gate that starts shut.
 
     ML2021 L11, self-attention for images (Zhang et al. 2018, "Self-Attention Generative
@@ -64,6 +67,8 @@ class ImageSelfAttention(_Attending, keras.layers.Layer):
         ``(batch, H·W, H·W)`` (row ``i``, pixels row-major, sums to 1).
     """
 
+    shared_arguments = ("use_bias", "kernel_initializer", "bias_initializer")
+
     def __init__(
         self,
         reduction=8,
@@ -73,14 +78,16 @@ class ImageSelfAttention(_Attending, keras.layers.Layer):
         gamma_initializer="zeros",
         **kwargs,
     ):
-        super().__init__(**kwargs)
-        self.reduction = check_positive_int("reduction", reduction)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = keras.initializers.get(kernel_initializer)
-        self.bias_initializer = keras.initializers.get(bias_initializer)
+        super().__init__(
+            score="dot",  # SAGAN: s_ij = f(x_i)·g(x_j), no 1/√d
+            use_bias=use_bias,
+            kernel_initializer=kernel_initializer,
+            bias_initializer=bias_initializer,
+            **kwargs,
+        )
+        self.reduction = check_positive_int("reduction", reduction, high=MAX_SIZE)
         self.gamma_initializer = keras.initializers.get(gamma_initializer)
-        self.score_mode = "dot"  # SAGAN: s_ij = f(x_i)·g(x_j), no 1/√d
-        self.dropout = 0.0
+        self.supports_masking = False
 
     def _projection(self, name, features, units):
         kernel = self.add_weight(
@@ -113,10 +120,13 @@ class ImageSelfAttention(_Attending, keras.layers.Layer):
         shape = ops.shape(inputs)
         pixels = ops.reshape(inputs, (shape[0], shape[1] * shape[2], shape[3]))  # (B, N, C)
         query, key, value = (self._apply(pixels, p) for p in (self.f, self.g, self.h))
-        attended, weights = self._attend(query, key, value, visible=None, training=False)
+        attended, weights = self.attend(query, key, value)
         out = self._apply(attended, self.v)
         outputs = inputs + ops.cast(self.gamma, inputs.dtype) * ops.reshape(out, shape)
         return (outputs, weights) if return_attention_scores else outputs
+
+    def compute_mask(self, inputs, mask=None):
+        return None
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
@@ -125,9 +135,6 @@ class ImageSelfAttention(_Attending, keras.layers.Layer):
         return {
             **super().get_config(),
             "reduction": self.reduction,
-            "use_bias": self.use_bias,
-            "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
-            "bias_initializer": keras.initializers.serialize(self.bias_initializer),
             "gamma_initializer": keras.initializers.serialize(self.gamma_initializer),
         }
 
@@ -148,7 +155,7 @@ def _kernel_shifts(kernel_size):
 
 
 @keras.saving.register_keras_serializable(package="mlcourse")
-class RelativePositionConvAttention(MultiHeadSelfAttention):
+class RelativePositionConvAttention(AttentionLayer):
     """Multi-head self-attention over pixels with relative-position scores: a convolution in disguise.
 
     ML2021 L11, "CNN is a special case of self-attention" (Cordonnier, Loukas & Jaggi 2020, "On the
@@ -176,7 +183,8 @@ class RelativePositionConvAttention(MultiHeadSelfAttention):
         output_dim: width of the output; by default the input width.
         sharpness: ``α > 0``, how hard the positional attention is (50 makes the runner-up weigh
             ``e^{−50}``).
-        use_bias, kernel_initializer, bias_initializer: as in ``MultiHeadSelfAttention``.
+        use_bias, kernel_initializer, bias_initializer: as in ``MultiHeadSelfAttention``, whose
+            ``K²``-head projections the layer holds as ``heads``.
 
     Call arguments:
         inputs: ``(batch, H, W, C)`` with static ``H`` and ``W``.
@@ -186,6 +194,8 @@ class RelativePositionConvAttention(MultiHeadSelfAttention):
         ``(batch, H, W, output_dim)``, and with ``return_attention_scores=True`` also the weights
         ``(batch, K², H·W, (H+2p)·(W+2p))``.
     """
+
+    shared_arguments = ("use_bias", "kernel_initializer", "bias_initializer")
 
     def __init__(
         self,
@@ -198,22 +208,33 @@ class RelativePositionConvAttention(MultiHeadSelfAttention):
         bias_initializer="zeros",
         **kwargs,
     ):
-        kernel_size = check_positive_int("kernel_size", kernel_size)
-        if kernel_size % 2 == 0:
-            raise ValueError(f"kernel_size must be an odd integer >= 1, got {kernel_size}")
-        head_dim = check_positive_int("head_dim", head_dim)
         super().__init__(
-            kernel_size**2 * head_dim,
-            kernel_size**2,
-            output_dim=output_dim,
             score="scaled_dot",
             use_bias=use_bias,
             kernel_initializer=kernel_initializer,
             bias_initializer=bias_initializer,
             **kwargs,
         )
-        self.kernel_size = kernel_size
-        self.sharpness = check_positive("sharpness", sharpness)
+        self.kernel_size = check_positive_int("kernel_size", kernel_size, high=MAX_KERNEL_SIZE)
+        if self.kernel_size % 2 == 0:
+            raise ValueError(f"kernel_size must be an odd integer >= 1, got {kernel_size}")
+        self.head_dim = check_positive_int("head_dim", head_dim, high=MAX_SIZE)
+        self.output_dim = (
+            None
+            if output_dim is None
+            else check_positive_int("output_dim", output_dim, high=MAX_SIZE)
+        )
+        self.sharpness = check_float("sharpness", sharpness, low=0, high=1e6, low_open=True)
+        self.heads = MultiHeadSelfAttention(
+            self.kernel_size**2 * self.head_dim,
+            self.kernel_size**2,
+            output_dim=self.output_dim,
+            use_bias=self.use_bias,
+            kernel_initializer=self.kernel_initializer,
+            bias_initializer=self.bias_initializer,
+            dtype=self.dtype_policy,
+            name="heads",
+        )
         self.supports_masking = False
 
     def build(self, input_shape):
@@ -223,12 +244,17 @@ class RelativePositionConvAttention(MultiHeadSelfAttention):
                 f"inputs need a static height and width, got input_shape={input_shape}"
             )
         self._image_size = (int(input_shape[1]), int(input_shape[2]))
-        super().build((input_shape[0], None, input_shape[-1]))
+        self.heads.build((input_shape[0], None, input_shape[-1]))
         self.centers = self.add_weight(
             name="centers",
-            shape=(self.num_heads, 2),
+            shape=(self.heads.num_heads, 2),
             initializer=keras.initializers.Constant(_kernel_shifts(self.kernel_size)),
         )
+
+    @property
+    def num_heads(self):
+        """How many heads the layer's projections have."""
+        return self.heads.num_heads
 
     @property
     def _pad(self):
@@ -245,7 +271,7 @@ class RelativePositionConvAttention(MultiHeadSelfAttention):
 
     def score(self, query, key):
         content = super().score(query, key)  # (B, heads, Nq, Nk)
-        positional = ops.maximum(self.positional_scores(), _large_negative(content.dtype))
+        positional = ops.maximum(self.positional_scores(), mask_value(content.dtype))
         return content + ops.cast(positional, content.dtype)[None]
 
     def call(self, inputs, return_attention_scores=False):
@@ -255,17 +281,15 @@ class RelativePositionConvAttention(MultiHeadSelfAttention):
         padded = ops.pad(inputs, [[0, 0], [pad, pad], [pad, pad], [0, 0]])
         queries = ops.reshape(inputs, (batch, height * width, channels))
         keys = ops.reshape(padded, (batch, (height + 2 * pad) * (width + 2 * pad), channels))
-        query = self._heads(queries, "query")
-        key = self._heads(keys, "key")
-        value = ops.einsum("btf,fhd->bhtd", keys, self.value_kernel)
-        if (
-            self.value_bias is not None
-        ):  # padding pixels carry no value bias ("same" pads with zeros)
+        query = self.heads.project(queries, "query")
+        key = self.heads.project(keys, "key")
+        value = ops.einsum("btf,fhd->bhtd", keys, self.heads.value_kernel)
+        if self.heads.value_bias is not None:  # padding pixels carry no value bias ("same")
             inside = ops.pad(ops.ones((height, width)), [[pad, pad], [pad, pad]])
             inside = ops.cast(ops.reshape(inside, (1, 1, -1, 1)), value.dtype)
-            value = value + inside * self.value_bias[None, :, None, :]
-        per_head, weights = self._attend(query, key, value, visible=None, training=False)
-        outputs = ops.reshape(self._merge_heads(per_head), (batch, height, width, -1))
+            value = value + inside * self.heads.value_bias[None, :, None, :]
+        per_head, weights = self.attend(query, key, value)
+        outputs = ops.reshape(self.heads.merge(per_head), (batch, height, width, -1))
         return (outputs, weights) if return_attention_scores else outputs
 
     def compute_mask(self, inputs, mask=None):
@@ -276,12 +300,9 @@ class RelativePositionConvAttention(MultiHeadSelfAttention):
 
     def get_config(self):
         return {
-            **keras.layers.Layer.get_config(self),
+            **super().get_config(),
             "kernel_size": self.kernel_size,
             "head_dim": self.head_dim,
             "output_dim": self.output_dim,
             "sharpness": self.sharpness,
-            "use_bias": self.use_bias,
-            "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
-            "bias_initializer": keras.initializers.serialize(self.bias_initializer),
         }

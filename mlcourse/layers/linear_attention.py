@@ -60,6 +60,8 @@ class LinearAttention(MultiHeadSelfAttention):
         ``(batch, T, output_dim)``.
     """
 
+    shared_arguments = ("causal", "use_bias", "kernel_initializer", "bias_initializer")
+
     def __init__(
         self,
         units,
@@ -86,9 +88,9 @@ class LinearAttention(MultiHeadSelfAttention):
 
     def _features(self, inputs, mask):
         """``φ(q)``, ``φ(k)``, ``v`` as ``(batch, heads, T, d)``; padding keys and values are zeroed."""
-        query = elu_feature_map(self._heads(inputs, "query"))
-        key = elu_feature_map(self._heads(inputs, "key"))
-        value = self._heads(inputs, "value")
+        query = elu_feature_map(self.project(inputs, "query"))
+        key = elu_feature_map(self.project(inputs, "key"))
+        value = self.project(inputs, "value")
         if mask is not None:
             keep = ops.cast(mask, key.dtype)[:, None, :, None]
             key, value = key * keep, value * keep
@@ -109,7 +111,7 @@ class LinearAttention(MultiHeadSelfAttention):
             state = ops.einsum("bhtd,bhte->bhde", key, value)
             numerator = ops.einsum("bhtd,bhde->bhte", query, state)
             denominator = ops.einsum("bhtd,bhd->bht", query, ops.sum(key, axis=2))
-        return self._merge_heads(self._normalise(numerator, denominator))
+        return self.merge(self._normalise(numerator, denominator))
 
     def recurrent(self, inputs, mask=None):
         """RNN form: step through time with the state ``(S_t, z_t)`` (causal layers only).
@@ -147,10 +149,7 @@ class LinearAttention(MultiHeadSelfAttention):
                     ops.einsum("bhd,bhde->bhe", q_t, state), ops.sum(q_t * normaliser, -1)
                 )
             )
-        return self._merge_heads(ops.stack(outputs, axis=2))
+        return self.merge(ops.stack(outputs, axis=2))
 
     def get_config(self):
-        config = super().get_config()
-        for unused in ("score", "window", "dropout"):
-            config.pop(unused)
-        return {**config, "epsilon": self.epsilon}
+        return {**super().get_config(), "epsilon": self.epsilon}
