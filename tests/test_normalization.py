@@ -340,4 +340,4 @@ def test_tutorial_smoke_mode(smoke_run):
     trial = run_dir / "bn-before_batch-128_lr-0.01_seed0"
     assert list((trial / "pre_activations").glob("events.out.tfevents.*"))
     assert list((trial / "gamma_beta").glob("events.out.tfevents.*"))
-    assert len(state["verdicts"]) == 4
+    assert len(state["verdicts"]) == 5

@@ -82,4 +82,4 @@ def test_tutorial_smoke_mode(smoke_run):
     assert list(run_dir.glob("elongated-bowl_Adam_constant/events.out.tfevents.*"))
     summary = (run_dir / "summary.md").read_text()
     assert "one global σ vs a σ per parameter" in summary
-    assert len(state["verdicts"]) == 4
+    assert len(state["verdicts"]) == 5

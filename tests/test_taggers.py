@@ -96,7 +96,7 @@ def test_tutorial_smoke_mode(smoke_run):
     assert float(collapse[2]["projection parameters"]) < 1e-4
     assert collapse[0]["projection parameters"] > collapse[1]["projection parameters"]
     synthetic = state["tables"]["Synthetic cue task: held-out accuracy"]
-    assert [r["tagger"] for r in synthetic] == ["window:1", "self_attention"]
+    assert [r["tagger"] for r in synthetic] == ["window:1", "self_attention", "per_token"]
     assert all(0.0 <= r["token accuracy"] <= 1.0 and r["train s"] > 0 for r in synthetic)
     (wsj,) = [rows for title, rows in state["tables"].items() if title.startswith("wsj")]
     assert 0.5 < wsj[0]["token accuracy"] < 1.0  # the most-frequent-tag baseline
@@ -104,5 +104,5 @@ def test_tutorial_smoke_mode(smoke_run):
     assert (run_dir / "cue-self_attention-seed0" / "projector" / "projector_config.pbtxt").exists()
     saw = state["tables"]['"I saw a saw ." tagged by the WSJ taggers (gold: PRP VBD DT NN .)']
     assert {row["tagger"] for row in saw} == {"per_token", "window:2", "multi_head"}
-    assert len(state["verdicts"]) == 5
+    assert len(state["verdicts"]) == 6
     assert (run_dir / "synthetic_accuracy_by_distance.png").exists()

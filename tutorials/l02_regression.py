@@ -231,6 +231,15 @@ def main(config):
             rows.append(row)
         baselines = baseline_rows(daily.values, data)
         run.table(f"Lecture 2 on {config.series}: MAE in page views", rows + baselines)
+        expected = regression.updates_per_epoch(len(data.x_train), batch)
+        counted = sorted({row["updates/epoch"] for row in rows})
+        run.verdict(
+            "One epoch sees every batch once: N examples in batches of B make ceil(N/B) updates "
+            "(slide 44)",
+            f"N = {len(data.x_train)}, B = {batch}: ceil(N/B) = {expected}; updates per epoch "
+            f"counted by the optimizer of every model: {', '.join(map(str, counted))}",
+            counted == [expected],
+        )
 
         best = min(rows, key=lambda row: row["val MAE"])
         last_week = baselines[1]["test MAE"]

@@ -267,6 +267,13 @@ def judge(run, all_paths, rows, steps, sigma, momentum):
         ),
         all(best(name) < best("GD") for name in adaptive),
     )
+    run.verdict(
+        "Momentum speeds gradient descent up on the elongated surface: the past movement keeps it "
+        "going along the flat direction",
+        f"steps to remove 99.9 % of the loss on {bowl.name}, constant η: GD "
+        f"{table[('GD', 'constant')]}, Momentum {table[('Momentum', 'constant')]}",
+        count[("Momentum", "constant")] < count[("GD", "constant")],
+    )
     paths = {(p.label, schedule): p for schedule, ps in all_paths[bowl].items() for p in ps}
     constant = [late_oscillation(paths[(n, "constant")]) for n in adaptive]
     scheduled = [late_oscillation(paths[(n, "warm-up + decay")]) for n in adaptive]

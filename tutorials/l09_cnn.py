@@ -42,7 +42,7 @@ OPTIONS = {
     "train_size": {
         "kind": "count",
         "smoke": 2000,
-        "lecture": 6000,
+        "lecture": 8000,
         "full": 55000,
         "help": "training images",
     },

@@ -9,9 +9,11 @@ sample (Penn tags) and the Turkish Web Treebank (UD tags; accuracy by dependency
 a most-frequent-tag baseline. TensorBoard: scalars for every tagger, attention maps (Images tab:
 rows are α' of each token), learned word embeddings (Projector tab), result tables (Text tab), and
 the student's multi-head question answered numerically. The lecture's claims are judged over
---seeds seeds: the window tagger misses far cues that self-attention catches; "I saw a saw" is
-tagged right by attention and wrong by the per-token model; the two-stage multi-head projections
-collapse exactly; without positions self-attention cannot see word order.
+--seeds seeds: the window tagger misses far cues that self-attention catches; on the cue task's
+ambiguous words ("I saw a saw") the per-token model can only guess and self-attention is right;
+on real WSJ text a window (method 2) and self-attention (method 3) against one token at a time
+(method 1); the two-stage multi-head projections collapse exactly; without positions
+self-attention cannot see word order.
 """
 
 import keras
@@ -57,11 +59,12 @@ OPTIONS = {
             "distance_decay",
             "truncated:3",
         ],
-        "smoke": ["window:1", "self_attention"],
-        "lecture": ["window:1", "self_attention"],
+        "smoke": ["window:1", "self_attention", "per_token"],
+        "lecture": ["window:1", "self_attention", "per_token"],
         "full": [
-            "per_token",
             "window:1",
+            "self_attention",
+            "per_token",
             "window:3",
             "birnn",
             "self_attention",
@@ -158,15 +161,20 @@ def train_tagger(run, config, variant, spec, train, test, maps_of=None, **option
 
 
 def synthetic_part(run, config):
-    """Part 1: the cue task; accuracy overall, on cue-decided tokens, by distance to the cue."""
+    """Part 1: the cue task; accuracy overall, on cue-decided tokens, by distance to the cue.
+
+    The first three taggers of ``--synthetic`` (a window, self-attention, one token at a time)
+    are trained on every seed and judged."""
     length = config.cue_length
     edges = [1, 2, 4, 8, 16, length + 1]
-    rows, curves, far = [], {}, {spec: [] for spec in config.synthetic[:2]}
+    judged = config.synthetic[:3]
+    rows, curves = [], {}
+    far, ambiguous = {spec: [] for spec in judged}, {spec: [] for spec in judged}
     window = int(config.synthetic[0].partition(":")[2] or 2)
     for index, seed in enumerate(run.seeds(config.seeds)):
         train = cue_task(config.cue_sentences, max_length=length, seed=seed)
         test = cue_task(config.cue_sentences // 4, max_length=length, seed=seed + 1000)
-        for spec in config.synthetic if index == 0 else config.synthetic[:2]:
+        for spec in config.synthetic if index == 0 else judged:
             variant = f"cue-{spec.replace(':', '').replace('/', '-')}-seed{seed}"
             keras.utils.set_random_seed(seed)
             shown = [0, 1] if index == 0 else None
@@ -175,18 +183,35 @@ def synthetic_part(run, config):
             row["cue-decided tokens"] = token_accuracy(predicted, test, test.distance >= 0)
             if spec in far:
                 far[spec].append(token_accuracy(predicted, test, test.distance > window))
+                ambiguous[spec].append(row["cue-decided tokens"])
             if index == 0:
                 curves[spec] = accuracy_by_distance(predicted, test, edges)
             rows.append(row)
     run.table("Synthetic cue task: held-out accuracy", rows)
     run.figure("synthetic/accuracy_by_distance", distance_figure(curves, "distance to the cue"))
-    windowed, attention = config.synthetic[:2]
+    windowed, attention, alone = judged
     run.verdict(
         "A window of ±k tokens cannot see a deciding word farther away; self-attention, which "
         "looks at the whole sequence, can",
         f"accuracy on the ambiguous words whose cue is more than {window} token(s) away: "
         f"{windowed} {verdicts.spread(far[windowed])}, {attention} {verdicts.spread(far[attention])}",
         verdicts.exceeds(far[attention], far[windowed]),
+        seeds=config.seeds,
+    )
+    chance = 1 / 4  # four cue classes
+    run.verdict(
+        '"I saw a saw": a tagger that sees one token at a time gives a word the same tag wherever '
+        "it is, so on words whose tag the context decides it can only guess; self-attention tags "
+        "them right",
+        f"accuracy on the ambiguous words (the synthetic 'saw's): {alone} "
+        f"{verdicts.spread(ambiguous[alone])} (chance {chance:.2f}), {attention} "
+        f"{verdicts.spread(ambiguous[attention])}",
+        verdicts.all_of(
+            [
+                verdicts.exceeds(ambiguous[attention], ambiguous[alone]),
+                verdicts.exceeds(chance + 0.1, ambiguous[alone]),
+            ]
+        ),
         seeds=config.seeds,
     )
 
@@ -268,41 +293,38 @@ def wsj_part(run, config):
     run.table('"I saw a saw ." tagged by the WSJ taggers (gold: PRP VBD DT NN .)', rows)
     as_noun = sum(
         w.lower() == "saw" and t == "NN"
-        for s in sentences
-        for w, t in zip(s.words, s.tags, strict=True)
+        for sentence in sentences
+        for w, t in zip(sentence.words, sentence.tags, strict=True)
+    )
+    as_verb = sum(
+        w.lower() == "saw" and t != "NN"
+        for sentence in sentences
+        for w, t in zip(sentence.words, sentence.tags, strict=True)
+    )
+    run.text(
+        "i_saw_a_saw",
+        f'In these {len(sentences)} WSJ sentences "saw" is a verb {as_verb} times and a noun '
+        f"{as_noun} times, so no tagger can learn the noun from them: the lecture's sentence "
+        "is tagged as the table shows. The cue task above is the same problem with the data it "
+        "needs, and there the verdict is judged.",
     )
     n = config.seeds
-    right = {spec: sum(p[1] == "VBD" and p[3] == "NN" for p in tagged[spec]) for spec in judged}
-    same = sum(p[1] == p[3] for p in tagged["per_token"])
-    attention = (
-        verdicts.HOLDS
-        if right["multi_head"] == n
-        else verdicts.DOES_NOT_HOLD
-        if right["multi_head"] == 0
-        else verdicts.INCONCLUSIVE
-    )
-    run.verdict(
-        '"I saw a saw": the per-token model must give both "saw"s the same tag, so one is wrong; '
-        "self-attention (multi-head, with positions) tags both right",
-        f"the per-token model gave both the same tag in {same} of {n} seeds; multi-head "
-        f"attention tagged both right (VBD, NN) in {right['multi_head']} of {n} (first seed: "
-        f"{' '.join(tagged['multi_head'][0])})",
-        verdicts.all_of([same == n, attention]),
-        seeds=n,
-        reason=f'"saw" is a noun {as_noun} times in these {len(sentences)} sentences: no tagger '
-        "can learn the noun from them (the cue task above is the same problem with the data)",
-    )
-    context = [spec for spec in judged if spec != "per_token"]
-    run.verdict(
-        "Looking at the context (a window, self-attention) tags words that take several tags "
-        "better than one token at a time (methods 2 and 3 vs method 1)",
-        "accuracy on test words seen with more than one tag: "
-        + ", ".join(f"{spec} {verdicts.spread(ambiguous[spec])}" for spec in judged),
-        verdicts.all_of([verdicts.exceeds(ambiguous[s], ambiguous["per_token"]) for s in context]),
-        seeds=n,
-        reason="on 900 training sentences self-attention uses the context only weakly; local "
-        "models learn it sooner (lecture 11: self-attention needs more data)",
-    )
+    for spec, method in (
+        ("window:2", "a ±2 window (method 2)"),
+        ("multi_head", "self-attention (method 3)"),
+    ):
+        if spec not in judged:
+            continue
+        run.verdict(
+            f"On real text, {method} tags the words that take several tags better than the "
+            "per-token tagger (method 1)",
+            f"accuracy on test words seen with more than one tag: {spec} "
+            f"{verdicts.spread(ambiguous[spec])}, per_token {verdicts.spread(ambiguous['per_token'])}",
+            verdicts.exceeds(ambiguous[spec], ambiguous["per_token"]),
+            seeds=n,
+            reason="on 900 training sentences self-attention uses the context only weakly; local "
+            "models learn it sooner (lecture 11: self-attention needs more data)",
+        )
 
 
 def head_collapse(run, seed):

@@ -17,12 +17,14 @@ Timings on a shared machine are noisy; compare slopes, not milliseconds. TensorB
 the slopes (Text), the log–log plots (Images), and ms and MiB against T (Scalars, step = T).
 """
 
+import keras
 import numpy as np
 import tensorflow as tf
 from matplotlib.figure import Figure
 
 from mlcourse import runner, verdicts
 from mlcourse.analysis.attention_cost import fit_slope, measure
+from mlcourse.layers import LinearAttention
 
 TUTORIAL = {
     "id": "l11-attention-cost",
@@ -179,6 +181,26 @@ def judge(run, config, results, fits, clock):
     )
 
 
+def rnn_form(run, config):
+    """ "Transformers are RNNs": the recurrent form of causal linear attention gives the outputs
+    of its parallel form, one position at a time with a fixed-size state."""
+    keras.utils.set_random_seed(config.seed)
+    layer = LinearAttention(config.width, config.heads, causal=True)
+    inputs = np.random.default_rng(config.seed).normal(size=(2, 24, config.width)).astype("float32")
+    parallel = keras.ops.convert_to_numpy(layer(inputs))
+    recurrent = keras.ops.convert_to_numpy(layer.recurrent(inputs))
+    gap = float(np.abs(parallel - recurrent).max())
+    run.verdict(
+        "Self-attention plus a little becomes an RNN (Katharopoulos et al.): causal linear "
+        "attention computed step by step with a fixed-size state gives the outputs of its "
+        "parallel form",
+        f"LinearAttention({config.width}, {config.heads} heads) on 2 random sequences of 24 "
+        f"vectors: largest difference between the two forms {gap:.1e} (outputs of size about "
+        f"{np.abs(parallel).mean():.2f})",
+        bool(gap < 1e-4 * max(1.0, float(np.abs(parallel).max()))),
+    )
+
+
 def main(config):
     clock = "cpu_seconds" if config.clock == "cpu" else "seconds"
     with runner.Run(TUTORIAL, config) as run:
@@ -222,6 +244,7 @@ def main(config):
         )
         run.figure("cost_vs_length", cost_figure(results, fits, clock))
         judge(run, config, results, fits, clock)
+        rnn_form(run, config)
 
 
 if __name__ == "__main__":

@@ -50,11 +50,11 @@ OPTIONS = {
         "help": "training pool (100 %) of images",
     },
     "validation": {
-        "kind": "count",
+        "kind": "natural",
         "smoke": 300,
-        "lecture": 500,
+        "lecture": 0,
         "full": 2000,
-        "help": "validation images (the best epoch is kept)",
+        "help": "validation images: the best epoch is kept (0: the last epoch, no validation)",
     },
     "test": {"kind": "count", "smoke": 300, "lecture": 2000, "full": 10000, "help": "test images"},
     "fractions": {
@@ -106,7 +106,12 @@ def train(run, config, name, fraction, subset, validation, callbacks, seed):
             metrics=["accuracy"],
             run_eagerly=run.smoke,  # smoke: a few steps, cheaper than tracing a graph
         )
-    best = keras.callbacks.EarlyStopping("val_accuracy", patience=epochs, restore_best_weights=True)
+    validated = len(validation[0]) > 0
+    best = (
+        [keras.callbacks.EarlyStopping("val_accuracy", patience=epochs, restore_best_weights=True)]
+        if validated
+        else []
+    )
     variant = f"{name.replace('+', '-')}-{fraction:.0%}-seed{seed}".replace("%", "pct")
     run.fit(
         variant,
@@ -115,8 +120,8 @@ def train(run, config, name, fraction, subset, validation, callbacks, seed):
         y,
         epochs=epochs,
         batch_size=config.batch_size,
-        validation_data=validation,
-        callbacks=[best, *callbacks(run.variant_dir(variant), model, epochs)],
+        validation_data=validation if validated else None,
+        callbacks=[*best, *callbacks(run.variant_dir(variant), model, epochs)],
     )
     return model, epochs, variant
 

@@ -122,7 +122,7 @@ def split(train, validation, test=None, shape="image", seed=None, directory=None
 
     Args:
         train: how many training images (the first ones, after the seeded shuffle if any).
-        validation: how many validation images (the last ones of the training set).
+        validation: how many validation images (the last ones of the training set; 0: none).
         test: how many test images (the first ones), ``None`` for all 10,000.
         shape: ``"image"`` (N, 28, 28), ``"channel"`` (N, 28, 28, 1) or ``"flat"`` (N, 784).
         seed: shuffle the 60k training images with this seed first (``None``: file order).
@@ -130,9 +130,9 @@ def split(train, validation, test=None, shape="image", seed=None, directory=None
     Returns:
         A ``Split``.
     """
-    for name, value in (("train", train), ("validation", validation)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    for name, value, low in (("train", train, 1), ("validation", validation, 0)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
     if train + validation > 60000:
         raise ValueError(f"train + validation must be at most 60000, got {train} + {validation}")
     if test is not None and (
