@@ -122,7 +122,8 @@ def cmd_run(args):
 
 def _run_tutorials(planned):
     """Run each (tutorial, config); one progress line as each starts, its verdicts as it ends."""
-    quiet.start_tensorflow()  # only now: listing, --help and bad flags never load TensorFlow
+    # only now: listing, --help and bad flags never load TensorFlow
+    quiet.start_tensorflow(verbose=any(config.verbose for _, config in planned))
     import keras
 
     from mlcourse import runner
@@ -209,6 +210,8 @@ def cmd_board(args):
             str(args.port),
             "--samples_per_plugin",
             "images=0",  # keep every image (TensorBoard keeps 10 a tag by default)
+            "--load_fast",
+            "true",  # the Rust data loader (tensorboard-data-server), without its "NOTE" banner
         ]
     )
     try:

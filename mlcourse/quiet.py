@@ -9,7 +9,8 @@ with the C-level stderr sent to a temporary file, then writes back every line th
 those known start-up lines, so a real error still shows. It also sets TensorFlow's and absl's
 Python loggers to errors only (no ``tf.function`` retracing warnings).
 
-Call it before anything imports TensorFlow; the ``mlcourse`` command does.
+Call it before anything imports TensorFlow; the ``mlcourse`` command does (``--verbose`` lets
+TensorFlow's own warnings through).
 """
 
 import logging
@@ -35,11 +36,17 @@ def _known(line):
     return any(known in line for known in START_UP_LINES)
 
 
-def start_tensorflow():
-    """Import TensorFlow quietly (once) and return it."""
+def start_tensorflow(verbose=False):
+    """Import TensorFlow quietly (once) and return it.
+
+    Its C++ log level is set through the environment (unless ``TF_CPP_MIN_LOG_LEVEL`` is set
+    already): fatal messages only, or warnings and errors with ``verbose``. TensorFlow's C++
+    "errors" at run time are notices such as "oneDNN supports DT_INT64 only on platforms with
+    AVX-512. Falling back to ..."; a real failure reaches Python as an exception either way.
+    """
     if "tensorflow" in sys.modules:
         return sys.modules["tensorflow"]
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1" if verbose else "3")
     try:
         saved = os.dup(2)
     except OSError:  # no C-level stderr to redirect (an embedded interpreter)

@@ -78,8 +78,9 @@ class SmokeRuns:
             str(self.logdir),
         ]
         try:
+            env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}  # as a user
             process = subprocess.Popen(
-                command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+                command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
             )
             self.processes.add(process)
             try:

@@ -81,3 +81,41 @@ def test_board_serves_the_runs_over_http(tmp_path):
     finally:
         board.terminate()
         board.wait(timeout=30)
+
+
+@pytest.mark.parametrize(
+    "argv, code",
+    [
+        (["run", "l09-cnn", "--help"], 0),
+        (["run", "l09-cnn", "--epochs", "0"], 2),
+        (["run", "l09-cnn", "--bogus"], 2),
+        (["list"], 0),
+        (["report", "--help"], 0),
+    ],
+)
+def test_help_and_bad_flags_answer_without_importing_tensorflow(argv, code):
+    script = (
+        "import sys\n"
+        "from mlcourse import cli\n"
+        "try:\n"
+        f"    code = cli.main({argv!r})\n"
+        "except SystemExit as exit_:\n"
+        "    code = exit_.code\n"
+        "print('CODE', code, 'TF', 'tensorflow' in sys.modules, 'KERAS', 'keras' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert f"CODE {code} TF False KERAS False" in result.stdout, result.stdout[-500:] + result.stderr
+    if code == 2:
+        assert "usage" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_tutorial_help_lists_each_option_with_its_value_per_mode():
+    result = subprocess.run(
+        [sys.executable, "-m", "mlcourse", "run", "l09-cnn", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0
+    assert "--smoke" in result.stdout and "--full" in result.stdout
+    assert "(smoke 1, lecture 5, full 15)" in result.stdout  # --epochs

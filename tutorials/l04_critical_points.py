@@ -300,7 +300,7 @@ def judge_saddles(run, config, critical):
         f"λ_max; {flat} have none beyond flat directions; the homework's minimum-ratio rule "
         f"(share of positive eigenvalues > 0.5) calls {homework} of them local minima",
         outcome,
-        seeds=len(critical),
+        seeds=config.networks,
         reason=f"these networks have {critical[0]['parameters'] if critical else '?'} parameters; "
         "their end points are minima up to flat directions, whose tiny eigenvalues have a sign "
         "set by round-off; the lecture's statement is about networks with millions of parameters",

@@ -269,7 +269,8 @@ def main(argv=None):
     import keras
     import tensorflow as tf
 
-    from mlcourse.runner import default_logdir, format_table
+    from mlcourse.options import default_logdir
+    from mlcourse.tables import format_table
 
     threads = _set_threads(args.threads)
     rounds = args.rounds or (

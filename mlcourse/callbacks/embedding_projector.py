@@ -20,8 +20,9 @@ def write_embedding(log_dir, table, labels, name="embedding"):
 
     Everything goes into ``log_dir`` itself, which becomes a TensorBoard run of its own (a text
     summary there says what the table is): ``<name>.tsv`` (the labels), a checkpoint holding the
-    table, and ``projector_config.pbtxt`` naming both by paths relative to ``log_dir`` (TensorBoard
-    refuses paths that leave the config's folder). Returns ``log_dir``.
+    table (TensorBoard finds the folder's latest checkpoint), and ``projector_config.pbtxt`` naming
+    the labels by a path relative to ``log_dir`` (TensorBoard refuses paths that leave the
+    config's folder). Returns ``log_dir``.
     """
     table = np.asarray(table, "float32")
     if len(labels) != table.shape[0]:
@@ -34,9 +35,8 @@ def write_embedding(log_dir, table, labels, name="embedding"):
         "".join(f"{label or ' '}\n" for label in labels), encoding="utf-8"
     )
     checkpoint = tf.train.Checkpoint(**{name: tf.Variable(table)})
-    saved = checkpoint.save(str(log_dir / f"{name}.ckpt"))
+    checkpoint.save(str(log_dir / f"{name}.ckpt"))  # TensorBoard finds the latest one itself
     config = projector.ProjectorConfig()
-    config.model_checkpoint_path = Path(saved).name
     embedding = config.embeddings.add()
     embedding.tensor_name = f"{name}/.ATTRIBUTES/VARIABLE_VALUE"
     embedding.metadata_path = f"{name}.tsv"

@@ -35,21 +35,21 @@ class EpochTimer(SummaryCallback):
 
     def __init__(self, log_dir=None):
         super().__init__(log_dir, every=1)
-        self._epochs = {}  # epoch -> (seconds, updates)
+        self._timings = {}  # epoch -> (seconds, updates)
         if self.log_dir is not None and os.path.exists(self._path()):
             with open(self._path()) as handle:
-                self._epochs = {int(e): tuple(v) for e, v in json.load(handle).items()}
+                self._timings = {int(e): tuple(v) for e, v in json.load(handle).items()}
         self._start = self._last_batch_end = None
         self._updates = 0
         self._epoch = 0
 
     @property
     def seconds(self):
-        return [self._epochs[e][0] for e in sorted(self._epochs)]
+        return [self._timings[e][0] for e in sorted(self._timings)]
 
     @property
     def updates(self):
-        return [self._epochs[e][1] for e in sorted(self._epochs)]
+        return [self._timings[e][1] for e in sorted(self._timings)]
 
     def _path(self):
         return os.path.join(self.log_dir, "timing.json")
@@ -63,15 +63,15 @@ class EpochTimer(SummaryCallback):
 
     def on_epoch_end(self, epoch, logs=None):
         seconds = self._last_batch_end - self._start
-        self._epochs[epoch] = (seconds, update_count(self.model) - self._updates)
+        self._timings[epoch] = (seconds, update_count(self.model) - self._updates)
         self._epoch = epoch
         super().on_epoch_end(epoch, logs)
 
     def write(self, step):
         if self.log_dir is None:
             return
-        seconds, done = self._epochs[self._epoch]
-        write_json(self._path(), {str(e): v for e, v in sorted(self._epochs.items())})
+        seconds, done = self._timings[self._epoch]
+        write_json(self._path(), {str(e): v for e, v in sorted(self._timings.items())})
         with self.writer.as_default():
             tf.summary.scalar("timing/seconds_per_epoch", seconds, step=self._epoch)
             tf.summary.scalar("timing/seconds_per_update", seconds / max(done, 1), step=self._epoch)
