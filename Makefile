@@ -1,13 +1,13 @@
 # mlcourse: two commands do all the set-up (see README).
 #   make tour     set up, then the lecture run of every tutorial and the report card (FULL=1: --full)
-#   make test     set up if needed, then the whole test suite
+#   make test     set up if needed, then ruff (lint and format check) and the whole test suite
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.mlcourse-installed
 FULL   ?=
 
-.PHONY: tour test setup system data bench board report clean
+.PHONY: tour test lint setup system data bench board report clean
 
 tour: setup
 	$(BIN)/mlcourse run all $(if $(FULL),--full,)
@@ -15,8 +15,12 @@ tour: setup
 	@echo
 	@echo "Open TensorBoard:  $(BIN)/mlcourse board   (then browse the URL it prints, e.g. http://127.0.0.1:6006)"
 
-test: setup
+test: setup lint
 	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 setup: $(STAMP) data
 

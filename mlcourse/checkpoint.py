@@ -4,10 +4,10 @@
 ``min_seconds``, so a tiny model's many short epochs do not spend their time writing files) it
 saves the model's weights with the optimizer's state into a new file ``epoch-<N>.weights.h5``
 (written under a temporary name, then renamed), and only then points ``checkpoint.json`` at it
-(also a rename); ``run.fit`` also saves at once on Ctrl-C. A kill at any instant therefore leaves ``checkpoint.json`` naming a complete file:
-the newest one or the one before. ``restore`` loads it and returns the epoch to start from
-(``model.fit(initial_epoch=...)``); a damaged file is reported in one line and the one before is
-tried, else the model starts over.
+(also a rename); ``run.fit`` also saves at once on Ctrl-C. A kill at any instant therefore leaves
+``checkpoint.json`` naming a complete file: the newest one or the one before. ``restore`` loads it
+and returns the epoch to start from (``model.fit(initial_epoch=...)``); a damaged file is reported
+in one line and the one before is tried, else the model starts over.
 """
 
 import json

@@ -5,7 +5,8 @@
     mlcourse report [--logdir DIR] [--json] [--mode MODE]
     mlcourse board [ID [--latest]] [--logdir DIR] [--port P]
     mlcourse data prepare|check [--download]
-    mlcourse bench [--only GROUP,...] [--smoke] [--json PATH]   (every custom-vs-Keras timing; see mlcourse.bench)
+    mlcourse bench [--only GROUP,...] [--smoke] [--json PATH]   (every custom-vs-Keras timing; see
+    mlcourse.bench)
 
 A bad flag or an unknown tutorial exits with status 2 and lists the valid choices.
 """
@@ -46,7 +47,10 @@ def _parser():
     )
     board.add_argument("--logdir", default=None, help="log root (default: the repository's logs/)")
     board.add_argument(
-        "--port", type=_port, default=6006, help="port 1-65535, 0 for any free one (default 6006)"
+        "--port",
+        type=options.argument_type("--port", "natural", max=65535),
+        default=6006,
+        help="port 1-65535, 0 for any free one (default 6006)",
     )
     data = commands.add_parser("data", help="check or prepare the offline data sets")
     data.add_argument("action", choices=("prepare", "check"))
@@ -60,16 +64,6 @@ def _parser():
         usage="mlcourse bench [--only GROUP,...] [--smoke] [--json PATH] ...",
     )
     return parser
-
-
-def _port(text):
-    try:
-        port = int(text)
-    except ValueError:
-        port = -1
-    if not 0 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"expected a port number 0-65535, got {text!r}")
-    return port
 
 
 def main(argv=None):

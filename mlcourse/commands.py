@@ -1,9 +1,9 @@
 """The ``mlcourse`` command as the user can type it from where they are.
 
 A tutorial or the report that says "run ``mlcourse board``" is wrong when the virtual environment is
-not active: the plain name is not on the PATH. ``command(...)`` spells the program the way that works
-from the current folder (``mlcourse`` with the venv active, else ``.venv/bin/mlcourse`` or its full
-path), and adds ``--logdir`` only when it is not the default.
+not active: the plain name is not on the PATH. ``command(...)`` spells the program the way that
+works from the current folder (``mlcourse`` with the venv active, else ``.venv/bin/mlcourse`` or its
+full path), and adds ``--logdir`` only when it is not the default.
 """
 
 import os

@@ -9,6 +9,8 @@ import glob
 import json
 import os
 
+import tensorflow as tf
+
 from mlcourse.options import STRATEGIES
 
 __all__ = [
@@ -23,7 +25,8 @@ __all__ = [
 
 
 def _tpu_visible():
-    """Only look for a TPU where one can be: a TPU VM's /dev/accel*, or TPU_NAME / COLAB_TPU_ADDR set.
+    """Only look for a TPU where one can be: a TPU VM's /dev/accel*, or TPU_NAME / COLAB_TPU_ADDR
+    set.
 
     (Asking TensorFlow's resolver blindly would query a cloud metadata server.)
     """
@@ -35,7 +38,6 @@ def _tpu_visible():
 def _tpu_resolver():
     if not _tpu_visible():
         return None
-    import tensorflow as tf
 
     try:
         resolver = tf.distribute.cluster_resolver.TPUClusterResolver()
@@ -46,23 +48,28 @@ def _tpu_resolver():
 
 
 def _tpu_strategy(resolver):
-    import tensorflow as tf
-
     tf.config.experimental_connect_to_cluster(resolver)
     tf.tpu.experimental.initialize_tpu_system(resolver)
     return tf.distribute.TPUStrategy(resolver)
 
 
+def tf_config():
+    """The ``TF_CONFIG`` environment variable as a dict (empty without one)."""
+    return json.loads(os.environ.get("TF_CONFIG") or "{}")
+
+
 def task():
     """This process's ``(type, index)`` in ``TF_CONFIG`` (``("worker", 0)`` without one)."""
-    config = json.loads(os.environ.get("TF_CONFIG") or "{}").get("task", {})
+    config = tf_config().get("task", {})
     return str(config.get("type", "worker")), int(config.get("index", 0))
 
 
 def is_chief():
-    """Whether this process is the chief: the ``chief`` task, or worker 0 in a cluster without one."""
+    """Whether this process is the chief: the ``chief`` task,
+    or worker 0 in a cluster without one.
+    """
     kind, index = task()
-    cluster = json.loads(os.environ.get("TF_CONFIG") or "{}").get("cluster", {})
+    cluster = tf_config().get("cluster", {})
     return kind == "chief" or (kind == "worker" and index == 0 and "chief" not in cluster)
 
 
@@ -75,7 +82,6 @@ def _multi_worker_strategy():
     subclass reduces each tensor of a structure on its own, and a scalar over replicas only. Any
     other use is the parent's.
     """
-    import tensorflow as tf
 
     class MultiWorkerMirroredStrategy(tf.distribute.MultiWorkerMirroredStrategy):
         def reduce(self, reduce_op, value, axis):
@@ -94,13 +100,12 @@ def _multi_worker_strategy():
 
 
 def configure_cpu_devices(count):
-    """Split the CPU into ``count`` logical devices, so ``MirroredStrategy`` can be tried without GPUs.
+    """Split the CPU into ``count`` logical devices, so ``MirroredStrategy`` can be tried without
+    GPUs.
 
-    Must run before TensorFlow starts its runtime (before the first op); ``strategy()`` calls it when
-    ``MLCOURSE_CPU_DEVICES`` is set. Returns the number of logical CPU devices.
+    Must run before TensorFlow starts its runtime (before the first op); ``strategy()`` calls it
+    when ``MLCOURSE_CPU_DEVICES`` is set. Returns the number of logical CPU devices.
     """
-    import tensorflow as tf
-
     if int(count) < 1:
         raise ValueError(f"count must be a positive integer, got {count}")
     cpu = tf.config.list_physical_devices("CPU")[0]
@@ -121,7 +126,6 @@ def strategy(kind="auto", verbose=True):
     """
     if kind not in STRATEGIES:
         raise ValueError(f"kind must be one of {STRATEGIES}, got {kind!r}")
-    import tensorflow as tf
 
     if os.environ.get("MLCOURSE_CPU_DEVICES"):
         configure_cpu_devices(int(os.environ["MLCOURSE_CPU_DEVICES"]))
@@ -162,17 +166,16 @@ def strategy(kind="auto", verbose=True):
 
 def describe(chosen):
     """One line: the strategy's class and the devices it uses."""
-    import tensorflow as tf
-
     name = type(chosen).__name__
     if name == "_DefaultDistributionStrategy":
         device = "GPU:0" if tf.config.list_logical_devices("GPU") else "CPU:0"
         return f"default strategy on {device} (1 replica)"
     devices = getattr(chosen.extended, "worker_devices", ()) or ()
     if name == "MultiWorkerMirroredStrategy":
-        task = json.loads(os.environ.get("TF_CONFIG", "{}")).get("task", {})
-        return f"{name} (worker {task.get('index', '?')}, {chosen.num_replicas_in_sync} replicas)"
-    return f"{name} on {', '.join(devices) or 'default device'} ({chosen.num_replicas_in_sync} replica(s))"
+        index = task()[1]
+        return f"{name} (worker {index}, {chosen.num_replicas_in_sync} replicas)"
+    where = ", ".join(devices) or "default device"
+    return f"{name} on {where} ({chosen.num_replicas_in_sync} replica(s))"
 
 
 def mixed_precision_policy(chosen):
@@ -180,6 +183,5 @@ def mixed_precision_policy(chosen):
     ``None`` on a CPU (float16 arithmetic there is emulated: slower, and no more precise)."""
     if type(chosen).__name__ == "TPUStrategy":
         return "mixed_bfloat16"
-    import tensorflow as tf
 
     return "mixed_float16" if tf.config.list_logical_devices("GPU") else None

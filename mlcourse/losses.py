@@ -2,8 +2,8 @@
 
 ML2021 L07, "the loss function can also matter": a network maps ``x`` to real numbers ``y`` (the
 logits), softmax turns them into a probability vector ``y'``, and the loss compares ``y'`` with the
-one-hot label ``ŷ``. The lecture argues that cross-entropy trains better than the mean squared error;
-``tutorials/l07_classification_loss.py`` shows why on the loss surfaces.
+one-hot label ``ŷ``. The lecture argues that cross-entropy trains better than the mean squared
+error; ``tutorials/l07_classification_loss.py`` shows why on the loss surfaces.
 
 The maths, one line each (``i`` runs over the classes)::
 
@@ -54,7 +54,9 @@ def softmax(logits, axis=-1):
 
 
 def log_softmax(logits, axis=-1):
-    """``ln y'_i = (y_i - max y) - ln Σ_k exp(y_k - max y)``, exact even where ``y'_i`` underflows to 0."""
+    """``ln y'_i = (y_i - max y) - ln Σ_k exp(y_k - max y)``, exact even where ``y'_i`` underflows
+    to 0.
+    """
     _check_axis(axis)
     shifted = logits - ops.max(logits, axis=axis, keepdims=True)
     return shifted - ops.log(ops.sum(ops.exp(shifted), axis=axis, keepdims=True))

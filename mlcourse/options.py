@@ -9,12 +9,12 @@ Every tutorial runs in one of three modes, chosen by one flag that is the same e
 
 A tutorial declares its own options as a literal dict, ``OPTIONS``, beside ``TUTORIAL``; each entry
 gives a kind (``KINDS``: ``count``, ``natural``, ``positive``, ``real``, ``fraction``, ``rate``,
-``counts``, ``numbers``, ``choice``, ``names``, ``flag``, ``switch``) and either one ``default`` or a value per mode (a mode
-left out takes ``default``)::
+``counts``, ``numbers``, ``choice``, ``names``, ``flag``, ``switch``) and either one ``default`` or
+a value per mode (a mode left out takes ``default``)::
 
     OPTIONS = {
-        "epochs": {"kind": "count", "smoke": 1, "lecture": 3, "full": 15, "help": "epochs per model"},
-        "learning_rate": {"kind": "positive", "default": 1e-3, "help": "Adam's step size"},
+        "epochs": {"kind": "count", "smoke": 1, "lecture": 3, "full": 15, "help": "epochs per
+        model"}, "learning_rate": {"kind": "positive", "default": 1e-3, "help": "Adam's step size"},
     }
 
 ``--epochs 4`` then wins in every mode: a preset never overrides a flag the user gave. The dict is
@@ -113,7 +113,8 @@ def _counts(text):
         return text
 
 
-#: kind -> (text to value, check of a value, what it is). Each check raises ValueError naming the option.
+#: kind -> (text to value, check of a value, what it is). Each check raises ValueError naming
+#: the option.
 KINDS = {
     "count": (
         int,
@@ -156,14 +157,17 @@ def _check(name, spec, value):
     value = KINDS[kind][1](name, value)
     if ("min" in spec or "max" in spec) and kind in ("count", "natural", "positive", "real"):
         if kind in ("count", "natural"):
-            value = validation.check_int(name, value, spec.get("min"), spec.get("max"))
+            low = spec.get("min", 1 if kind == "count" else 0)
+            value = validation.check_int(name, value, low, spec.get("max"))
         else:
             value = validation.check_float(name, value, spec.get("min"), spec.get("max"))
     return value
 
 
 def check_specs(specs):
-    """Check a tutorial's ``OPTIONS`` dict: known kinds, a value for every mode, each value valid."""
+    """Check a tutorial's ``OPTIONS`` dict: known kinds, a value for every mode,
+    each value valid.
+    """
     if not isinstance(specs, dict):
         raise ValueError(
             f"OPTIONS must be a dict of option name -> spec, got {type(specs).__name__}"
@@ -247,6 +251,13 @@ COMMON = (
 )
 
 
+def argument_type(name, kind, **bounds):
+    """An ``argparse`` type for one option of ``kind`` (a key of ``KINDS``), with optional
+    ``min`` / ``max``: the text is cast, then checked; a bad value is a usage error naming it."""
+    spec = {"kind": kind, **bounds}
+    return _number(KINDS[kind][0], lambda value: _check(name, spec, value))
+
+
 def parser(tutorial_id, specs=None, description=None):
     """The ``argparse`` parser of one tutorial: the options every tutorial has, then its own."""
     result = argparse.ArgumentParser(
@@ -254,8 +265,14 @@ def parser(tutorial_id, specs=None, description=None):
         description=description,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    common = result.add_argument_group("options every tutorial has")
-    modes = common.add_mutually_exclusive_group()
+    _add_common(result.add_argument_group("options every tutorial has"))
+    if specs:
+        _add_own(result.add_argument_group(f"options of {tutorial_id}"), specs)
+    return result
+
+
+def _add_common(group):
+    modes = group.add_mutually_exclusive_group()
     modes.add_argument(
         "--smoke",
         dest="mode",
@@ -270,56 +287,47 @@ def parser(tutorial_id, specs=None, description=None):
         const="full",
         help="the headline figures (longer); without --smoke or --full: the lecture run",
     )
-    seed = _number(int, lambda v: validation.check_int("--seed", v, 0, MAX_SEED))
-    common.add_argument(
-        "--seed", type=seed, default=0, help=f"random seed 0-{MAX_SEED} (default 0)"
-    )
-    common.add_argument(
+    seed = argument_type("--seed", "natural", max=MAX_SEED)
+    group.add_argument("--seed", type=seed, default=0, help=f"random seed 0-{MAX_SEED} (default 0)")
+    group.add_argument(
         "--logdir", type=Path, default=None, help="log root (default: the repository's logs/)"
     )
-    common.add_argument(
+    group.add_argument(
         "--deterministic", action="store_true", help="TensorFlow op determinism (slower)"
     )
-    common.add_argument(
+    group.add_argument(
         "--fresh", action="store_true", help="start a new run folder instead of resuming or reusing"
     )
-    common.add_argument(
+    group.add_argument(
         "--strategy", choices=STRATEGIES, default="auto", help="where to train (default auto)"
     )
-    common.add_argument(
+    group.add_argument(
         "--mixed-precision",
         action="store_true",
         help="mixed_float16 on a GPU, mixed_bfloat16 on a TPU (refused on a CPU)",
     )
-    common.add_argument(
+    group.add_argument(
         "--verbose", action="store_true", help="Keras's per-epoch lines for every model"
     )
-    if specs:
-        own = result.add_argument_group(f"options of {tutorial_id}")
-        for name, spec in specs.items():
-            flag = "--" + name.replace("_", "-")
-            text = spec["help"] + _preset_text(spec)
-            if spec["kind"] == "flag":
-                own.add_argument(flag, dest=name, action="store_true", default=None, help=text)
-                continue
-            if spec["kind"] == "switch":
-                own.add_argument(
-                    flag, dest=name, action=argparse.BooleanOptionalAction, default=None, help=text
-                )
-                continue
-            if spec["kind"] == "choice":
-                own.add_argument(flag, dest=name, choices=spec["choices"], default=None, help=text)
-                continue
-            cast = KINDS[spec["kind"]][0]
-            own.add_argument(
-                flag,
-                dest=name,
-                type=_number(cast, lambda v, n=name, s=spec: _check(n, s, v)),
-                default=None,
-                metavar=name.upper(),
-                help=text,
+
+
+def _add_own(group, specs):
+    for name, spec in specs.items():
+        flag = "--" + name.replace("_", "-")
+        text = spec["help"] + _preset_text(spec)
+        if spec["kind"] == "flag":
+            group.add_argument(flag, dest=name, action="store_true", default=None, help=text)
+        elif spec["kind"] == "switch":
+            switch = argparse.BooleanOptionalAction
+            group.add_argument(flag, dest=name, action=switch, default=None, help=text)
+        elif spec["kind"] == "choice":
+            group.add_argument(flag, dest=name, choices=spec["choices"], default=None, help=text)
+        else:
+            check = _number(KINDS[spec["kind"]][0], lambda v, n=name, s=spec: _check(n, s, v))
+            metavar = name.upper()
+            group.add_argument(
+                flag, dest=name, type=check, default=None, metavar=metavar, help=text
             )
-    return result
 
 
 class Config:

@@ -1,9 +1,9 @@
 """A run's folder and its record, ``run.json``: where a run lives, what it did, who owns it.
 
-Each run gets ``<logdir>/<tutorial>/<YYYYmmdd-HHMMSS>/`` and never writes anywhere else, so runs never
-overwrite each other. ``run.json`` (written atomically: a reader never sees half a file) records the
-options, the status (``running`` / ``complete`` / ``failed`` / ``interrupted``), every finished
-variant, kept results, tables and verdicts.
+Each run gets ``<logdir>/<tutorial>/<YYYYmmdd-HHMMSS>/`` and never writes anywhere else, so runs
+never overwrite each other. ``run.json`` (written atomically: a reader never sees half a file)
+records the options, the status (``running`` / ``complete`` / ``failed`` / ``interrupted``), every
+finished variant, kept results, tables and verdicts.
 
 Who owns a run: the process that holds the lock on its ``.lock`` file (``fcntl.flock``). The
 operating system drops the lock when that process ends, however it ends (SIGKILL included), so a
@@ -151,7 +151,9 @@ class RunFolder:
 
     @classmethod
     def claim(cls, root, fingerprint, fresh=False):
-        """``(RunFolder, previous record or None)``; raises ``OSError`` if ``root`` is not writable."""
+        """``(RunFolder, previous record or None)``;
+        raises ``OSError`` if ``root`` is not writable.
+        """
         root = Path(root)
         root.mkdir(parents=True, exist_ok=True)
         if not fresh:

@@ -128,7 +128,8 @@ def print_table(sections):
     missing = [s["id"] for s in sections if s["record"] is None]
     counts = ", ".join(f"{n} {outcome}" for outcome, n in tally(verdicts))
     print(
-        f"\n{len(verdicts)} verdicts from {len(sections) - len(missing)} tutorials: {counts or 'none'}"
+        f"\n{len(verdicts)} verdicts from {len(sections) - len(missing)} tutorials: "
+        f"{counts or 'none'}"
     )
     if missing:
         print("not run yet: " + ", ".join(missing) + " (mlcourse run ID, or make tour)")

@@ -25,6 +25,7 @@ in its folder: finished models are reloaded, the unfinished one resumes from its
 again: the same command shows its verdicts; ``--fresh`` runs it again in a new folder.
 """
 
+import contextlib
 import hashlib
 import json
 import os
@@ -33,10 +34,9 @@ import time
 from pathlib import Path
 
 import keras
-import numpy as np
 import tensorflow as tf
 
-from mlcourse import distribute, options, verdicts
+from mlcourse import distribute, options, training, verdicts
 from mlcourse.callbacks.base import update_count
 from mlcourse.callbacks.learning_rate import LearningRateLogger
 from mlcourse.callbacks.terminate_on_nan import TerminateOnNaNWithHint
@@ -44,7 +44,7 @@ from mlcourse.checkpoint import Checkpoint
 from mlcourse.commands import command
 from mlcourse.data.files import DataFileError
 from mlcourse.options import MODE_LINES, SMOKE_BANNER
-from mlcourse.record import RunFolder, RunRecord, jsonable, latest_complete, now, slug, write_json
+from mlcourse.record import RunFolder, RunRecord, jsonable, latest_complete, now, slug
 from mlcourse.reporting import Reporter, verdict_rows
 from mlcourse.tables import format_table
 
@@ -55,97 +55,25 @@ class RunError(RuntimeError):
     """A run cannot go on. The message says what to do; the CLI prints it and exits 1."""
 
 
-class _EpochRecorder(keras.callbacks.Callback):
-    """Keeps a model's per-epoch metrics in ``history.json`` so a resumed fit returns all epochs.
-
-    The file is written when the checkpoint is (and at the end), so the two always agree.
-    """
-
-    def __init__(self, path, checkpoint=None):
-        super().__init__()
-        self.path, self.checkpoint = Path(path), checkpoint
-        saved = json.loads(self.path.read_text()) if self.path.exists() else {}
-        self.epochs = {int(e): m for e, m in saved.items()}
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.epochs[epoch] = {k: float(v) for k, v in (logs or {}).items()}
-        if self.checkpoint is None or self.checkpoint.saved_epochs == epoch + 1:
-            self.save()
-
-    def on_train_end(self, logs=None):
-        self.save()
-
-    def save(self):
-        write_json(self.path, {str(e): m for e, m in sorted(self.epochs.items())})
-
-    def history(self):
-        history = keras.callbacks.History()
-        history.epoch = sorted(self.epochs)
-        for epoch in history.epoch:
-            for key, value in self.epochs[epoch].items():
-                history.history.setdefault(key, []).append(value)
-        return history
+FINAL_WEIGHTS = "final.weights.h5"
 
 
-class _Progress(keras.callbacks.Callback):
-    """One progress bar per model on a terminal: epochs done and the latest metrics."""
-
-    def __init__(self, name, epochs):
-        super().__init__()
-        self.name, self.epochs = name, epochs
-        self.bar = None
-
-    def on_train_begin(self, logs=None):
-        print(f"  {self.name}")
-        self.bar = keras.utils.Progbar(self.epochs, unit_name="epoch")
-
-    def on_epoch_end(self, epoch, logs=None):
-        shown = [(k, float(v)) for k, v in (logs or {}).items() if k in ("loss", "val_loss")]
-        self.bar.update(epoch + 1, shown)
-
-
-def _arrays(value):
-    """Whether ``value`` is a NumPy array, or a list/tuple of them (a multi-input model's x)."""
-    if isinstance(value, (list, tuple)):
-        return bool(value) and all(isinstance(v, np.ndarray) for v in value)
-    return isinstance(value, np.ndarray)
-
-
-def _dataset(arrays, batch_size, shuffle_seed=None):
-    """NumPy arrays as a batched ``tf.data.Dataset``, reshuffled every epoch when a seed is given.
-
-    Keras rebuilds its pipeline for NumPy inputs every epoch (and again for validation): tens of
-    milliseconds an epoch, most of the time of a small model. A dataset built once avoids that.
-    """
-    arrays = tuple(tuple(a) if isinstance(a, list) else a for a in arrays)
-    dataset = tf.data.Dataset.from_tensor_slices(arrays)
-    if shuffle_seed is not None:
-        count = len(np.asarray(arrays[1]))
-        dataset = dataset.shuffle(count, seed=shuffle_seed, reshuffle_each_iteration=True)
-    return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
-
-
-def _as_datasets(x, y, fit_kwargs, seed):
-    """``(x, y, fit_kwargs)`` with NumPy training and validation data turned into datasets.
-
-    Left as they are: data that is already a dataset, ``validation_split``, ``class_weight`` and
-    ``steps_per_epoch``, which NumPy-only paths of ``fit`` handle.
-    """
-    if not (_arrays(x) and _arrays(y)) or any(
-        k in fit_kwargs for k in ("validation_split", "class_weight", "steps_per_epoch")
-    ):
-        return x, y, fit_kwargs
-    fit_kwargs = dict(fit_kwargs)
-    batch = fit_kwargs.pop("batch_size", None) or 32
-    shuffle = fit_kwargs.pop("shuffle", True)
-    weights = fit_kwargs.pop("sample_weight", None)
-    train = (x, y) if weights is None else (x, y, weights)
-    fit_kwargs["shuffle"] = False  # the dataset shuffles itself
-    dataset = _dataset(train, batch, seed if shuffle else None)
-    validation = fit_kwargs.get("validation_data")
-    if isinstance(validation, tuple) and all(_arrays(v) for v in validation):
-        fit_kwargs["validation_data"] = _dataset(validation, max(batch, 256))
-    return dataset, None, fit_kwargs
+@contextlib.contextmanager
+def _saving_on_interrupt(name, folder, checkpoint, recorder):
+    """Ctrl-C keeps what the finished epochs learned; a failed write says how to go on."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        done = max(recorder.epochs, default=-1) + 1
+        if done > checkpoint.saved_epochs:
+            checkpoint.save(done)
+            recorder.save()
+        raise
+    except OSError as error:  # e.g. a full disk while a checkpoint is written
+        raise RunError(
+            f"{name}: could not write under {folder} ({error.strerror or error}); "
+            "free some space or pass --logdir DIR"
+        ) from error
 
 
 class Run:
@@ -190,7 +118,9 @@ class Run:
         return False
 
     def open(self):
-        """Claim the folder (resume or new), choose the device, seed everything; returns ``self``."""
+        """Claim the folder (resume or new), choose the device, seed everything;
+        returns ``self``.
+        """
         self._started = time.time()
         try:
             self.folder, previous = RunFolder.claim(
@@ -298,7 +228,9 @@ class Run:
         return self.folder.variant(variant)
 
     def updates(self, variant):
-        """How many optimizer updates the variant's training made (all epochs, a resume included)."""
+        """How many optimizer updates the variant's training made (all epochs,
+        a resume included).
+        """
         return self.record.variants[slug(variant)]["updates"]
 
     def seconds(self, variant):
@@ -320,11 +252,11 @@ class Run:
         """``model.fit`` with the runner's callbacks, logged under ``<run>/<variant>/``; a History.
 
         Adds ``TensorBoard``, a ``Checkpoint`` (resume from the last saved epoch), a NaN guard
-        that suggests a lower learning rate, and a per-update learning-rate logger. A variant finished
-        earlier in a resumed run is not trained again: its final weights and history are reloaded.
-        NumPy data (training and validation) is fed through a ``tf.data`` pipeline built once,
-        reshuffled every epoch: Keras's NumPy path rebuilds its pipeline every epoch, which costs
-        more than training a small model.
+        that suggests a lower learning rate, and a per-update learning-rate logger. A variant
+        finished earlier in a resumed run is not trained again: its final weights and history are
+        reloaded. NumPy data (training and validation) is fed through a ``tf.data`` pipeline built
+        once, reshuffled every epoch: Keras's NumPy path rebuilds its pipeline every epoch, which
+        costs more than training a small model.
 
         Args:
             variant: a name for this model within the run (one folder, one TensorBoard run).
@@ -337,64 +269,37 @@ class Run:
         """
         name = slug(variant)
         folder = self.variant_dir(name)
-        final_weights = folder / "final.weights.h5"
         checkpoint = Checkpoint(folder / "backup")
-        recorder = _EpochRecorder(folder / "history.json", checkpoint)
-        if self.is_done(name) and final_weights.exists():
-            if model.optimizer is not None and not model.optimizer.built:
-                with self.scope():  # the file holds the optimizer's state too
-                    model.optimizer.build(model.trainable_variables)
-            model.load_weights(final_weights)
-            print(f"  {name}: finished earlier in this run; its weights are reused")
-            return recorder.history()
+        recorder = training.EpochRecorder(folder / "history.json", checkpoint)
+        if self.is_done(name) and (folder / FINAL_WEIGHTS).exists():
+            return self._reuse(name, model, folder, recorder)
         guard = TerminateOnNaNWithHint(name)
         initial_epoch = checkpoint.restore(model)
         for note in checkpoint.notes:
             start = f"resuming from epoch {initial_epoch}" if initial_epoch else "starting it over"
             print(f"  {name}: {note}; {start}")
-        progress = (
-            [] if self.config.verbose or not sys.stdout.isatty() else [_Progress(name, epochs)]
-        )
-        runner_callbacks = [
-            *progress,
-            checkpoint,
-            keras.callbacks.TensorBoard(str(folder), write_graph=False),
-            LearningRateLogger(folder / "train"),
-            guard,
-            recorder,
-        ]
-        started = time.time()
         fit_kwargs.setdefault("verbose", 2 if self.config.verbose else 0)
         if fit_kwargs.get("batch_size"):  # per replica; each step takes one batch on every replica
             fit_kwargs["batch_size"] = self.global_batch(fit_kwargs["batch_size"])
         global_batch = fit_kwargs.get("batch_size")
         digest = hashlib.sha256(f"{self.seed}/{name}".encode()).digest()
-        x, y, fit_kwargs = _as_datasets(x, y, fit_kwargs, int.from_bytes(digest[:4], "big"))
-        try:
+        x, y, fit_kwargs = training.as_datasets(x, y, fit_kwargs, int.from_bytes(digest[:4], "big"))
+        own = [checkpoint, *self._runner_callbacks(name, folder, epochs), guard, recorder]
+        started = time.time()
+        with _saving_on_interrupt(name, folder, checkpoint, recorder):
             model.fit(
                 x,
                 y,
                 epochs=epochs,
                 initial_epoch=initial_epoch,
-                callbacks=runner_callbacks + list(callbacks),
+                callbacks=own + list(callbacks),
                 **fit_kwargs,
             )
             if guard.diverged and not allow_nan:
                 raise RunError(guard.message)
             tmp = folder / f".final.{os.getpid()}.tmp.weights.h5"
             model.save_weights(tmp)
-            os.replace(tmp, final_weights)
-        except KeyboardInterrupt:  # Ctrl-C: keep what the finished epochs learned
-            done = max(recorder.epochs, default=-1) + 1
-            if done > checkpoint.saved_epochs:
-                checkpoint.save(done)
-                recorder.save()
-            raise
-        except OSError as error:  # e.g. a full disk while a checkpoint is written
-            raise RunError(
-                f"{name}: could not write under {folder} ({error.strerror or error}); "
-                "free some space or pass --logdir DIR"
-            ) from error
+            os.replace(tmp, folder / FINAL_WEIGHTS)
         seconds = time.time() - started
         self.record.variants[name] = {
             "status": "diverged" if guard.diverged else "complete",
@@ -404,7 +309,29 @@ class Run:
         }
         self._save()
         checkpoint.clear()
-        history = recorder.history()
+        return self._summarise(name, recorder.history(), seconds)
+
+    def _reuse(self, name, model, folder, recorder):
+        """Load the final weights of a variant finished earlier in this run; its History."""
+        if model.optimizer is not None and not model.optimizer.built:
+            with self.scope():  # the file holds the optimizer's state too
+                model.optimizer.build(model.trainable_variables)
+        model.load_weights(folder / FINAL_WEIGHTS)
+        print(f"  {name}: finished earlier in this run; its weights are reused")
+        return recorder.history()
+
+    def _runner_callbacks(self, name, folder, epochs):
+        """The progress bar (on a terminal), TensorBoard and the per-update learning rate."""
+        progress = (
+            []
+            if self.config.verbose or not sys.stdout.isatty()
+            else [training.Progress(name, epochs)]
+        )
+        tensorboard = keras.callbacks.TensorBoard(str(folder), write_graph=False)
+        return [*progress, tensorboard, LearningRateLogger(folder / "train")]
+
+    def _summarise(self, name, history, seconds):
+        """Print one line per trained variant (unless Keras already printed every epoch)."""
         if not self.config.verbose:
             last = {k: v[-1] for k, v in history.history.items() if v}
             shown = ", ".join(f"{k} {v:.4g}" for k, v in last.items())

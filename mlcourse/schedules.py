@@ -4,11 +4,11 @@
 
 * decay: near the end, take smaller steps so training stops oscillating around the minimum;
 * warm-up: start with small steps while σ is estimated from only a few gradients, then speed up;
-* the Transformer's schedule does both: ηᵗ = d_model^−½ · min(t^−½, t · warmup^−³ᐟ²).
+* the Transformer's schedule does both: ηᵗ = units^−½ · min(t^−½, t · warmup^−³ᐟ²).
 
 Every schedule is a serialisable `keras.optimizers.schedules.LearningRateSchedule`: pass it as any
-optimizer's ``learning_rate`` and it is saved with the model. The optimizer calls it with its iteration
-counter, which starts at 0.
+optimizer's ``learning_rate`` and it is saved with the model. The optimizer calls it with its
+iteration counter, which starts at 0.
 """
 
 import math
@@ -34,13 +34,14 @@ def _as_float(step):
 
 
 def _linear_ramp(step, steps, start, end):
-    """start → end linearly over ``steps`` steps: (end − start) · t/steps + start (Keras's order)."""
+    """``start`` → ``end`` linearly over ``steps``: (end − start) · t/steps + start (as Keras)."""
     return (end - start) * (step / steps) + start
 
 
 @keras.saving.register_keras_serializable(package="mlcourse")
 class Decay(Schedule):
-    """Decay from ``initial_learning_rate`` to ``final_learning_rate`` over ``decay_steps``, then stay.
+    """Decay from ``initial_learning_rate`` to ``final_learning_rate`` over ``decay_steps``, then
+    stay.
 
     With p = min(t, T) / T (T = ``decay_steps``), η₀ = initial and η_T = final:
 
@@ -48,9 +49,9 @@ class Decay(Schedule):
         cosine        ηᵗ = η_T + (η₀ − η_T) (1 + cos πp) / 2
         exponential   ηᵗ = η₀ (η_T / η₀)ᵖ
 
-    ML2021 L06, "learning rate decay". Keras twins, configured alike: ``PolynomialDecay(η₀, T, η_T,
-    power=1)``, ``CosineDecay(η₀, T, alpha=η_T/η₀)`` and ``ExponentialDecay(η₀, T, η_T/η₀)`` (the last one
-    does not stop at T).
+    ML2021 L06, "learning rate decay". Keras twins, configured alike:
+    ``PolynomialDecay(η₀, T, η_T, power=1)``, ``CosineDecay(η₀, T, alpha=η_T/η₀)`` and
+    ``ExponentialDecay(η₀, T, η_T/η₀)`` (the last one does not stop at T).
 
     Args:
         initial_learning_rate: η₀ ≥ 0.
@@ -110,7 +111,8 @@ class LinearWarmup(Schedule):
         ηᵗ = η_start + (s(0) − η_start) · t / W     for t < W
         ηᵗ = s(t − W)                               for t ≥ W
 
-    Keras's twin for a constant s: ``CosineDecay(η_start, 1, alpha=1.0, warmup_target=s, warmup_steps=W)``.
+    Keras's twin for a constant s:
+    ``CosineDecay(η_start, 1, alpha=1.0, warmup_target=s, warmup_steps=W)``.
 
     Args:
         schedule: the schedule after warm-up: a float ≥ 0 or a `LearningRateSchedule`.
@@ -178,9 +180,9 @@ class WarmupThenDecay(Schedule):
         ηᵗ = η_start + (η_peak − η_start) · t / W          for t < W
         ηᵗ = Decay(η_peak, T, η_end, shape)(t − W)         for t ≥ W
 
-    i.e. ``LinearWarmup(Decay(peak, T, end, shape), W, start)`` with its own flat config. Keras's twin for
-    ``shape="cosine"``: ``CosineDecay(η_start, T, alpha=η_end/η_peak, warmup_target=η_peak,
-    warmup_steps=W)``.
+    i.e. ``LinearWarmup(Decay(peak, T, end, shape), W, start)`` with its own flat config. Keras's
+    twin for ``shape="cosine"``:
+    ``CosineDecay(η_start, T, alpha=η_end/η_peak, warmup_target=η_peak, warmup_steps=W)``.
 
     Args:
         peak_learning_rate: η_peak > 0.
@@ -238,13 +240,13 @@ class InverseSquareRoot(Schedule):
 
     "Attention is all you need", eq. 3, cited in ML2021 L06 (warm-up):
 
-        ηᵗ = scale · d_model^−½ · min(s^−½, s · W^−³ᐟ²),   s = t + 1
+        ηᵗ = scale · units^−½ · min(s^−½, s · W^−³ᐟ²),   s = t + 1
 
-    It peaks at s = W with scale/√(d_model · W). s counts from 1 as in the paper (the optimizer's
+    It peaks at s = W with scale/√(units · W). s counts from 1 as in the paper (the optimizer's
     iteration t counts from 0), so the first step is not wasted at η = 0.
 
     Args:
-        d_model: the model width, an integer > 0.
+        units: the model width (the paper's d_model), an integer > 0.
         warmup_steps: W, an integer > 0. Defaults to 4000.
         scale: a float > 0 multiplying the whole schedule. Defaults to 1.
 
@@ -255,9 +257,9 @@ class InverseSquareRoot(Schedule):
         ηᵗ as a float32 scalar.
     """
 
-    def __init__(self, d_model, warmup_steps=4000, scale=1.0):
+    def __init__(self, units, warmup_steps=4000, scale=1.0):
         super().__init__()
-        self.d_model = check_positive_int("d_model", d_model)
+        self.units = check_positive_int("units", units)
         self.warmup_steps = check_positive_int("warmup_steps", warmup_steps)
         self.scale = check_positive("scale", scale)
 
@@ -265,7 +267,7 @@ class InverseSquareRoot(Schedule):
         s = ops.add(_as_float(step), 1.0)
         decay = ops.rsqrt(s)
         warmup = ops.multiply(s, self.warmup_steps**-1.5)
-        return ops.multiply(self.scale * self.d_model**-0.5, ops.minimum(decay, warmup))
+        return ops.multiply(self.scale * self.units**-0.5, ops.minimum(decay, warmup))
 
     def get_config(self):
-        return {"d_model": self.d_model, "warmup_steps": self.warmup_steps, "scale": self.scale}
+        return {"units": self.units, "warmup_steps": self.warmup_steps, "scale": self.scale}

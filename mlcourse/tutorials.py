@@ -43,7 +43,9 @@ class Tutorial:
 
 
 def tutorials_dir():
-    """``$MLCOURSE_TUTORIALS``, else the ``tutorials/`` folder beside the package, else ``./tutorials``."""
+    """``$MLCOURSE_TUTORIALS``, else the ``tutorials/`` folder beside the package, else
+    ``./tutorials``.
+    """
     if os.environ.get("MLCOURSE_TUTORIALS"):
         return Path(os.environ["MLCOURSE_TUTORIALS"])
     beside = Path(__file__).resolve().parents[1] / "tutorials"

@@ -36,19 +36,24 @@ MAX_SIZE = 1 << 24
 MAX_ITERATIONS = 1_000_000
 
 
+def _text(number):
+    """An int as it is written (16777216), a float shortest (0.5, 1e-07)."""
+    return str(number) if isinstance(number, numbers.Integral) else f"{number:g}"
+
+
 def _interval(low, high, low_open, high_open):
     left = "(" if low_open else "["
     right = ")" if high_open else "]"
-    low_text = "-inf" if low is None else f"{low:g}"
-    high_text = "inf" if high is None else f"{high:g}"
+    low_text = "-inf" if low is None else _text(low)
+    high_text = "inf" if high is None else _text(high)
     return f"{left}{low_text}, {high_text}{right}"
 
 
 def _bound_text(low, high, low_open=False, high_open=False):
     if low is not None and high is None:
-        return f"> {low:g}" if low_open else f">= {low:g}"
+        return f"> {_text(low)}" if low_open else f">= {_text(low)}"
     if high is not None and low is None:
-        return f"< {high:g}" if high_open else f"<= {high:g}"
+        return f"< {_text(high)}" if high_open else f"<= {_text(high)}"
     if low is None and high is None:
         return ""
     return f"in {_interval(low, high, low_open, high_open)}"
@@ -108,7 +113,8 @@ def check_choice(name, value, allowed):
 
 
 def check_int_tuple(name, value, length, low=1, high=MAX_SIZE):
-    """An int, or a tuple/list of ``length`` ints, each in ``[low, high]`` (like Keras's kernel_size).
+    """An int, or a tuple/list of ``length`` ints, each in ``[low, high]`` (like Keras's
+    kernel_size).
 
     Returns a tuple of ``length`` ints.
     """

@@ -32,6 +32,9 @@ class LayerCase:
     call_kwargs: extra keyword arguments for ``layer(inputs, **call_kwargs)`` (e.g. ``training``).
     bad_args: constructors that must be rejected.
     atol: tolerance for the ``.keras`` reload equality (0 means bit-identical).
+    steps_to_move: training steps after which every trainable weight must have moved: 1, or 2
+        for a layer with a zero-initialised output (a gate γ = 0, a SpatialTransformer that starts
+        at the identity): it stops the gradient of what feeds it until the first step moves it.
     """
 
     name: str
@@ -40,6 +43,7 @@ class LayerCase:
     bad_args: Sequence[BadArg] = ()
     call_kwargs: dict = dataclasses.field(default_factory=dict)
     atol: float = 0.0
+    steps_to_move: int = 1
 
 
 @dataclasses.dataclass

@@ -21,10 +21,11 @@ def _fresh_keras_state():
 
 
 class SmokeRuns:
-    """Runs tutorials in ``--smoke`` mode, each once, as a user would (``python -m mlcourse run ID
-    --smoke``, its own process). ``prefetch`` starts the ones the session will ask for in one background
-    thread, so they run on the second core while the in-process tests use the first; a test that asks for
-    a run not yet started runs it itself, and one already started is waited for."""
+    """Runs tutorials in ``--smoke`` mode, each once, as a user would
+    (``python -m mlcourse run ID --smoke``, its own process). ``prefetch`` starts the ones the
+    session will ask for in one background thread, so they run on the second core while the
+    in-process tests use the first; a test that asks for a run not yet started runs it itself, and
+    one already started is waited for."""
 
     def __init__(self, logdir):
         self.logdir = logdir

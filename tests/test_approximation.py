@@ -1,6 +1,7 @@
 """mlcourse.analysis.approximation: hard-sigmoid sums built by hand (ML2021 L02, slides 23-30)."""
 
 import dataclasses
+import itertools
 
 import numpy as np
 import pytest
@@ -11,7 +12,9 @@ A, B = 3.0, 2.0
 
 
 def smooth_2d(x):
-    """sin(3x)·cos(2y): not a sum of functions of x and y alone, so one ridge direction is not enough."""
+    """sin(3x)·cos(2y): not a sum of functions of x and y alone, so one ridge direction is not
+    enough.
+    """
     return np.sin(A * x[:, 0]) * np.cos(B * x[:, 1])
 
 
@@ -19,7 +22,7 @@ def wiggle_1d(x):
     return np.sin(3 * x[:, 0]) + 0.3 * x[:, 0] ** 2
 
 
-# ---- 1-D, slides 23-26 -----------------------------------------------------------------------------
+# ---- 1-D, slides 23-26 ---------------------------------------------------------------------------
 def test_piecewise_linear_interpolates_knots_and_meets_the_h2_bound():
     units = 10
     weights = approx.piecewise_linear(wiggle_1d, units, low=-1, high=1)
@@ -39,15 +42,15 @@ def test_1d_max_error_shrinks_like_one_over_units_squared():
     assert error[0] / error[2] > 10  # O(h²): quartered per doubling, 16 ideally
 
 
-# ---- 2-D / n-D local bumps, two hidden layers -----------------------------------------------------
+# ---- 2-D / n-D local bumps, two hidden layers ----------------------------------------------------
 def test_local_bumps_max_error_shrinks_as_units_grow_on_a_smooth_2d_function():
     rows = []
     for cells in (2, 4, 8, 16):
         weights = approx.local_bumps(smooth_2d, cells, low=-1, high=1, dim=2)
         rows.append((weights.units, approx.errors(weights, smooth_2d, -1, 1, 2, points=201)["max"]))
-    units, error = zip(*rows)
+    units, error = zip(*rows, strict=True)
     assert list(units) == [2 * m + (m + 1) ** 2 - 1 for m in (2, 4, 8, 16)]
-    assert all(a > b for a, b in zip(error, error[1:])), rows
+    assert all(a > b for a, b in itertools.pairwise(error)), rows
     assert error[-1] < 0.05 and error[0] / error[-1] > 20, rows
 
 
@@ -85,7 +88,7 @@ def test_local_bumps_converge_in_3d():
     assert error[0] > error[1] > error[2] and error[2] < 0.05, error
 
 
-# ---- one hidden layer, many directions -------------------------------------------------------------
+# ---- one hidden layer, many directions -----------------------------------------------------------
 def test_ridge_sum_max_error_shrinks_with_more_directions_and_knots():
     error = []
     for size in (4, 8, 16):
@@ -96,12 +99,14 @@ def test_ridge_sum_max_error_shrinks_with_more_directions_and_knots():
 
 
 def test_one_direction_cannot_represent_a_product():
-    """A single ridge direction gives g(x); sin(3x)·cos(2y) varies along y too, so the error stays large."""
+    """A single ridge direction gives g(x); sin(3x)·cos(2y) varies along y too, so the error stays
+    large.
+    """
     weights = approx.ridge_sum(smooth_2d, directions=1, knots=64, low=-1, high=1, dim=2)
     assert approx.errors(weights, smooth_2d, -1, 1, 2, points=101)["max"] > 0.5
 
 
-# ---- the constructions are the lecture's model: load them into SigmoidSum ---------------------------
+# ---- the constructions are the lecture's model: load them into SigmoidSum ------------------------
 def test_constructions_load_into_sigmoid_sum_with_the_same_outputs():
     x = approx.box_grid(-1.2, 1.2, 2, 41)  # also outside the box, where ramps saturate
     for weights in (approx.ridge_sum(smooth_2d, 6, 6), approx.local_bumps(smooth_2d, 5)):
@@ -116,7 +121,7 @@ def test_constructions_load_into_sigmoid_sum_with_the_same_outputs():
     )
 
 
-# ---- arguments ------------------------------------------------------------------------------------
+# ---- arguments -----------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     "make, argument",
     [

@@ -30,7 +30,7 @@ def test_fit_slope_rejects_what_cannot_be_fitted(lengths, values):
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_measure_gives_one_sane_row_per_length(kind):
-    rows = measure(kind, [4, 8], width=8, heads=2, repeats=2, warmup=1)
+    rows = measure(kind, [4, 8], units=8, heads=2, repeats=2, warmup=1)
     assert [r["length"] for r in rows] == [4, 8] and all(r["kind"] == kind for r in rows)
     for row in rows:
         assert 0 < row["seconds"] < 10 and 0 <= row["cpu_seconds"] < 10
@@ -38,14 +38,14 @@ def test_measure_gives_one_sane_row_per_length(kind):
 
 
 def test_measure_forward_only_runs_too():
-    rows = measure("linear", [8], width=8, heads=2, repeats=1, backward=False)
+    rows = measure("linear", [8], units=8, heads=2, repeats=1, backward=False)
     assert rows[0]["seconds"] > 0
 
 
 def test_memory_reading_grows_quadratically_for_softmax_and_linearly_for_linear():
     # the allocator reading is real: doubling T quadruples softmax's step memory, doubles linear's
-    softmax = measure("softmax", [512, 1024], width=32, heads=4, repeats=3)
-    linear = measure("linear", [512, 1024], width=32, heads=4, repeats=3)
+    softmax = measure("softmax", [512, 1024], units=32, heads=4, repeats=3)
+    linear = measure("linear", [512, 1024], units=32, heads=4, repeats=3)
     assert (
         softmax[0]["peak_bytes"] > 4 * 512 * 512 * 4
     )  # at least one (batch, heads, T, T) float32 matrix

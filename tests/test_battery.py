@@ -3,10 +3,11 @@
 import keras
 import numpy as np
 import pytest
-from battery import LayerCase, ObjectCase, OptimizerCase, ScheduleCase
-from battery_cases import all_cases
 
 import mlcourse
+
+from battery import LayerCase, ObjectCase, OptimizerCase, ScheduleCase
+from battery_cases import all_cases
 
 mlcourse.load_all()  # registers every public object
 CASES = all_cases()
@@ -83,7 +84,7 @@ class TestLayer:
         path = tmp_path / "model.keras"
         model.save(path)
         reloaded = keras.saving.load_model(path, safe_mode=True)
-        for a, b in zip(_predict(model, inputs), _predict(reloaded, inputs)):
+        for a, b in zip(_predict(model, inputs), _predict(reloaded, inputs), strict=True):
             np.testing.assert_allclose(a, b, atol=case.atol, rtol=0)
 
     def test_mixed_float16(self, case):
@@ -101,6 +102,58 @@ class TestLayer:
         for bad in case.bad_args:
             with pytest.raises(ValueError, match=bad.argument):
                 bad.make()
+
+    def test_compute_output_shape_equals_the_real_output_shape(self, case):
+        layer, inputs = case.make(), _as_list(case.inputs())
+        outputs = _as_list(layer(_unlisted(inputs), **case.call_kwargs))
+        declared = layer.compute_output_shape(_unlisted([a.shape for a in inputs]))
+        declared = declared if isinstance(declared, list) else [declared]
+        if len(outputs) > 1 and not isinstance(declared[0], (tuple, list)):
+            declared = [declared]
+        assert [tuple(s) for s in declared[: len(outputs)]] == [tuple(o.shape) for o in outputs]
+
+    def test_training_steps_move_every_trainable_weight(self, case):
+        keras.utils.set_random_seed(0)
+        layer, inputs = case.make(), _as_list(case.inputs())
+        symbolic = _symbolic(inputs)
+        output = _as_list(layer(_unlisted(symbolic), **case.call_kwargs))[0]
+        model = keras.Model(_unlisted(symbolic), output)
+        model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
+        target = np.random.default_rng(0).normal(size=output.shape).astype("float32")
+        before = [keras.ops.convert_to_numpy(v) for v in layer.trainable_variables]
+        if not before:
+            pytest.skip(f"{case.name} has no trainable weights")
+        for _ in range(case.steps_to_move):
+            model.train_on_batch(_unlisted(inputs), target)
+        still = [
+            v.path
+            for v, old in zip(layer.trainable_variables, before, strict=True)
+            if np.array_equal(keras.ops.convert_to_numpy(v), old)
+        ]
+        assert not still, f"not moved by {case.steps_to_move} step(s): {still}"
+
+    def test_own_dtype_policy_sets_the_output_dtype(self, case):
+        config = {**case.make().get_config(), "dtype": "mixed_float16"}
+        layer = type(case.make()).from_config(config)  # the global policy stays float32
+        inputs = _as_list(case.inputs())
+        real = _as_list(layer(_unlisted(inputs), **case.call_kwargs))
+        symbolic = _as_list(
+            type(layer).from_config(config)(_unlisted(_symbolic(inputs)), **case.call_kwargs)
+        )
+        assert layer.compute_dtype == "float16"
+        assert all(v.dtype == "float32" for v in layer.trainable_variables)
+        assert keras.backend.standardize_dtype(real[0].dtype) == "float16"
+        assert symbolic[0].dtype == "float16"
+
+
+def _unlisted(items):
+    return items if len(items) > 1 else items[0]
+
+
+def _symbolic(inputs):
+    return [
+        keras.Input(shape=a.shape[1:], dtype=str(a.dtype), batch_size=a.shape[0]) for a in inputs
+    ]
 
 
 def _tiny_regression(seed=0):
@@ -140,7 +193,7 @@ class TestOptimizer:
         assert type(reloaded.optimizer) is type(model.optimizer)
         model.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0)
         reloaded.fit(x, y, batch_size=16, epochs=2, shuffle=False, verbose=0)
-        for a, b in zip(model.get_weights(), reloaded.get_weights()):
+        for a, b in zip(model.get_weights(), reloaded.get_weights(), strict=True):
             np.testing.assert_array_equal(a, b)
 
     def test_mixed_float16(self, case):
@@ -178,7 +231,7 @@ class TestSchedule:
         reloaded = keras.saving.load_model(tmp_path / "m.keras", safe_mode=True)
         model.fit(x, y, batch_size=16, epochs=1, shuffle=False, verbose=0)
         reloaded.fit(x, y, batch_size=16, epochs=1, shuffle=False, verbose=0)
-        for a, b in zip(model.get_weights(), reloaded.get_weights()):
+        for a, b in zip(model.get_weights(), reloaded.get_weights(), strict=True):
             np.testing.assert_array_equal(a, b)
 
     def test_bad_arguments_name_the_argument(self, case):

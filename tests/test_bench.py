@@ -1,4 +1,6 @@
-"""The one benchmark command: harness, verdicts, the CLI and its JSON (timing targets are not asserted here)."""
+"""The one benchmark command: harness, verdicts, the CLI and its JSON (timing targets are not
+asserted here).
+"""
 
 import json
 import subprocess
@@ -90,7 +92,7 @@ def test_bench_runs_groups_in_one_process_and_writes_json(tmp_path, capsys):
     "argv, allowed",
     [
         (["--only", "nosuch"], "valid: optimizers, normalization, attention"),
-        (["--rounds", "0"], "expected a positive integer"),
+        (["--rounds", "0"], "--rounds must be an integer in [1, "),
         (["--clock", "sundial"], "choose from 'cpu', 'wall'"),
     ],
 )

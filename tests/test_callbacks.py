@@ -13,6 +13,8 @@ from mlcourse.callbacks import (
 )
 from mlcourse.callbacks.figures import figure_to_image
 
+import events
+
 
 def _model():
     model = keras.Sequential(
@@ -32,13 +34,7 @@ def _data():
 
 
 def _scalars(folder):
-    values = {}
-    for path in sorted(folder.rglob("events.out.tfevents.*")):
-        for record in tf.data.TFRecordDataset(str(path)):
-            event = tf.compat.v1.Event.FromString(record.numpy())
-            for value in event.summary.value:
-                values.setdefault(value.tag, []).append((event.step, value))
-    return values
+    return events.values(folder)
 
 
 def test_layer_gradient_norms_match_a_manual_tape():

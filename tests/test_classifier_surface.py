@@ -1,4 +1,6 @@
-"""Lecture 7's two-parameter classifier: surfaces agree with Keras, CE is steep where MSE is flat."""
+"""Lecture 7's two-parameter classifier: surfaces agree with Keras,
+CE is steep where MSE is flat.
+"""
 
 import json
 
@@ -69,10 +71,10 @@ def test_trajectory_records_every_update_and_resumes(tmp_path, data):
         "score/kernel",
         "score/bias",
     ]
-    assert [p[0] for p in saved["points"]] == list(range(7))  # start + 2 epochs x 3 updates
+    assert [p[0] for p in saved["history"]] == list(range(7))  # start + 2 epochs x 3 updates
     w_final = float(keras.ops.convert_to_numpy(model.trainable_weights[0])[0, 0])
-    assert saved["points"][-1][1] == pytest.approx(w_final)
-    assert saved["points"][-1][1] > saved["points"][0][1] == -6.0  # cross-entropy moved w up
+    assert saved["history"][-1][1] == pytest.approx(w_final)
+    assert saved["history"][-1][1] > saved["history"][0][1] == -6.0  # cross-entropy moved w up
     resumed = WeightTrajectory(path)
     model.fit(x, y, batch_size=20, epochs=1, verbose=0, callbacks=[resumed])
     assert [int(p[0]) for p in resumed.array()] == list(range(10))

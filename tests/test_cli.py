@@ -1,4 +1,6 @@
-"""The mlcourse command: list, run (smoke), bad ids and flags, and board over TensorBoard's HTTP API."""
+"""The mlcourse command: list, run (smoke), bad ids and flags, and board over TensorBoard's HTTP
+API.
+"""
 
 import json
 import socket
@@ -103,8 +105,12 @@ def test_help_and_bad_flags_answer_without_importing_tensorflow(argv, code):
         "    code = exit_.code\n"
         "print('CODE', code, 'TF', 'tensorflow' in sys.modules, 'KERAS', 'keras' in sys.modules)\n"
     )
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
-    assert f"CODE {code} TF False KERAS False" in result.stdout, result.stdout[-500:] + result.stderr
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
+    assert f"CODE {code} TF False KERAS False" in result.stdout, (
+        result.stdout[-500:] + result.stderr
+    )
     if code == 2:
         assert "usage" in result.stderr and "Traceback" not in result.stderr
 

@@ -59,7 +59,9 @@ def test_neuron_version_equals_filter_version(padding):
 
 
 def test_weights_in_another_order_give_other_numbers():
-    """The equality above depends on the field being flattened in Conv2D's (k_h, k_w, C_in) order."""
+    """The equality above depends on the field being flattened in Conv2D's (k_h, k_w,
+    C_in) order.
+    """
     x = _images((2, 8, 8, 3))
     conv, neurons = _twins(4, 3, 1, "valid", x.shape)
     kernel, bias = conv.get_weights()
@@ -78,7 +80,7 @@ def test_gradients_equal_conv2d_gradients():
         with tf.GradientTape() as tape:
             loss = tf.reduce_sum(tf.sin(layer(x)))
         grads.append([g.numpy() for g in tape.gradient(loss, layer.trainable_variables)])
-    for g_conv, g_neurons in zip(*grads):
+    for g_conv, g_neurons in zip(*grads, strict=True):
         np.testing.assert_allclose(g_neurons, g_conv, atol=1e-4, rtol=1e-5)
 
 
@@ -101,7 +103,7 @@ def test_trains_like_conv2d_in_a_model():
         model.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
         return model.get_weights()
 
-    for a, b in zip(model(keras.layers.Conv2D), model(ReceptiveFieldConv2D)):
+    for a, b in zip(model(keras.layers.Conv2D), model(ReceptiveFieldConv2D), strict=True):
         np.testing.assert_allclose(a, b, atol=1e-4)
 
 
@@ -176,7 +178,9 @@ def test_quarter_turn_theta_returns_the_rotated_image(quarter_turns):
 
 
 def _scipy_warp(image, theta):
-    """The same affine warp by SciPy's bilinear interpolation, zero outside (θ in (row, col) pixels)."""
+    """The same affine warp by SciPy's bilinear interpolation, zero outside (θ in (row, col)
+    pixels).
+    """
     (a, b, tx), (c, d, ty) = np.reshape(theta, (2, 3))
     size = image.shape[0]
     centre, half = np.full(2, (size - 1) / 2), (size - 1) / 2
@@ -243,7 +247,8 @@ def test_output_size_and_mixed_precision_dtype():
     assert tuple(out.shape) == (2, 14, 10, 1) and out.dtype == "float16"
 
 
-# ----------------------------------------------------------------------------- invariance and images
+# ----------------------------------------------------------------------------- invariance and
+# images
 
 
 class _QuadrantModel:

@@ -1,5 +1,5 @@
-"""Device choice, and a real tutorial trained under MirroredStrategy over two logical CPU devices and under
-MultiWorkerMirroredStrategy by two worker processes on loopback."""
+"""Device choice, and a real tutorial trained under MirroredStrategy over two logical CPU devices
+and under MultiWorkerMirroredStrategy by two worker processes on loopback."""
 
 import json
 import os
@@ -97,7 +97,8 @@ def _weights(path):
 
 def test_two_workers_on_loopback_train_one_model_with_identical_weights(tmp_path):
     """Two processes under MultiWorkerMirroredStrategy (TF_CONFIG on 127.0.0.1). They get different
-    seeds: identical final weights then show that worker 0's initial weights were broadcast and every
+    seeds: identical final weights then show that worker 0's initial weights were broadcast and
+        every
     update was all-reduced, not that both merely ran the same computation."""
     cluster = {"worker": [f"127.0.0.1:{port}" for port in _free_ports(2)]}
     workers = []

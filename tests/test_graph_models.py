@@ -1,4 +1,6 @@
-"""Node classifiers on a graph (mlcourse.models.graph, ML2021 L11): receptive field, arrays, training."""
+"""Node classifiers on a graph (mlcourse.models.graph, ML2021 L11): receptive field, arrays,
+training.
+"""
 
 import keras
 import numpy as np
@@ -113,7 +115,8 @@ def test_evaluate_over_draws_resets_the_reused_model_between_draws():
         and len(built) == 2
     )
     assert rows[0]["mean"] == pytest.approx(np.mean(rows[0]["accuracies"]))
-    # the reused (first) model ends in the state of the last draw: the same as a fresh model trained on it
+    # the reused (first) model ends in the state of the last draw: the same as a fresh model trained
+    # on it
     train = graphs.labelled_draws(KARATE.labels, 2, 2, seed=3)[1]
     keras.utils.set_random_seed(3 * 1000 + 1)
     fresh = _build()

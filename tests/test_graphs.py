@@ -44,9 +44,9 @@ def test_labelled_draws_are_seeded_balanced_and_skip_unlabelled_nodes():
         assert len(set(train.tolist())) == 6
     assert len({tuple(t) for t in draws}) > 1  # different draws
     again = graphs.labelled_draws(labels, 3, 5, seed=7)
-    assert all(np.array_equal(a, b) for a, b in zip(draws, again))
+    assert all(np.array_equal(a, b) for a, b in zip(draws, again, strict=True))
     other = graphs.labelled_draws(labels, 3, 5, seed=8)
-    assert not all(np.array_equal(a, b) for a, b in zip(draws, other))
+    assert not all(np.array_equal(a, b) for a, b in zip(draws, other, strict=True))
 
 
 def test_labelled_draws_reject_impossible_requests():

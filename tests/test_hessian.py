@@ -1,7 +1,6 @@
-"""mlcourse.analysis.hessian and mlcourse.callbacks.critical_points (ML2021 L04, critical points)."""
-
-import glob
-import os
+"""mlcourse.analysis.hessian and mlcourse.callbacks.critical_points (ML2021 L04,
+critical points).
+"""
 
 import keras
 import numpy as np
@@ -15,20 +14,27 @@ from mlcourse.analysis.hessian import (
 )
 from mlcourse.callbacks.critical_points import CriticalPointLogger
 
+import events
+
 
 def weighted_square(y_true, y_pred):
-    """Per-sample c·ŷ²: with ŷ = qᵢᵀw this makes L(w) = mean c_i (qᵢᵀw)², a quadratic of chosen curvature."""
+    """Per-sample c·ŷ²: with ŷ = qᵢᵀw this makes L(w) = mean c_i (qᵢᵀw)², a quadratic of chosen
+    curvature.
+    """
     return y_true[:, 0] * keras.ops.square(y_pred[:, 0])
 
 
 def quadratic(curvatures, seed=0):
-    """A linear model whose loss is ½ wᵀ H w with H = Qᵀ diag(curvatures) Q (Q a random rotation), w = 0."""
+    """A linear model whose loss is ½ wᵀ H w with H = Qᵀ diag(curvatures) Q (Q a random rotation), w
+    = 0.
+    """
     d = len(curvatures)
     q, _ = np.linalg.qr(np.random.default_rng(seed).normal(size=(d, d)))
     model = keras.Sequential(
         [keras.Input((d,)), keras.layers.Dense(1, use_bias=False, kernel_initializer="zeros")]
     )
-    # L = (1/d) Σ cᵢ (qᵢᵀw)²  ⇒  H = (2/d) Σ cᵢ qᵢqᵢᵀ; pick cᵢ = d·λᵢ/2 so that H's eigenvalues are λᵢ
+    # L = (1/d) Σ cᵢ (qᵢᵀw)²  ⇒  H = (2/d) Σ cᵢ qᵢqᵢᵀ; pick cᵢ = d·λᵢ/2 so that H's eigenvalues are
+    # λᵢ
     c = np.asarray(curvatures, dtype="float32") * d / 2
     surface = LossSurface(model, q.astype("float32"), c[:, None], loss=weighted_square)
     return surface, q
@@ -48,7 +54,7 @@ def sinc_model(hidden=(8, 8), seed=0, n=64):
     return model, x, y
 
 
-# ---- exact Hessian, Hv, Lanczos --------------------------------------------------------------------
+# ---- exact Hessian, Hv, Lanczos ------------------------------------------------------------------
 
 
 def test_exact_hessian_of_a_quadratic_has_the_chosen_eigenvalues():
@@ -100,7 +106,7 @@ def rotated(eigenvalues, seed=0):
 
 
 @pytest.mark.parametrize(
-    "eigenvalues, grad_norm, kind, ratio, minimum_like",
+    "eigenvalues, gradient_norm, kind, ratio, minimum_like",
     [
         ([1.0, 2.0, 3.0], 1e-5, "local minimum", 1.0, True),
         ([-1.0, -2.0, -0.1], 1e-5, "local maximum", 0.0, False),
@@ -117,7 +123,7 @@ def rotated(eigenvalues, seed=0):
     ],
 )
 def test_classify_critical_point_on_hand_made_hessians(
-    eigenvalues, grad_norm, kind, ratio, minimum_like
+    eigenvalues, gradient_norm, kind, ratio, minimum_like
 ):
     # a rotated exact zero comes back as ±1e-16; keep the flat case's zero exact
     spectrum = (
@@ -125,7 +131,7 @@ def test_classify_critical_point_on_hand_made_hessians(
         if 0.0 not in eigenvalues
         else np.array(eigenvalues)
     )
-    point = classify_critical_point(spectrum, grad_norm)
+    point = classify_critical_point(spectrum, gradient_norm)
     assert point.kind == kind
     assert point.minimum_ratio == pytest.approx(ratio)
     assert point.minimum_like is minimum_like
@@ -165,8 +171,8 @@ def test_minimize_gradient_norm_drives_the_gradient_down(method, steps, factor):
     "call, argument",
     [
         (lambda: classify_critical_point([], 0.0), "eigenvalues"),
-        (lambda: classify_critical_point([1.0], -1.0), "grad_norm"),
-        (lambda: classify_critical_point([1.0], 0.0, grad_tol=0), "grad_tol"),
+        (lambda: classify_critical_point([1.0], -1.0), "gradient_norm"),
+        (lambda: classify_critical_point([1.0], 0.0, gradient_tol=0), "gradient_tol"),
         (lambda: classify_critical_point([1.0], 0.0, ratio_threshold=1.5), "ratio_threshold"),
         (lambda: escape_direction([1.0, 2.0], np.eye(3)), "eigenvectors"),
         (lambda: minimum_ratio([]), "eigenvalues"),
@@ -196,16 +202,7 @@ def test_bad_arguments_name_the_argument(call, argument):
 
 def read_scalars(log_dir):
     """{tag: [(step, value), ...]} from every event file in ``log_dir``."""
-    import tensorflow as tf
-
-    scalars = {}
-    for path in glob.glob(os.path.join(log_dir, "events.out.tfevents.*")):
-        for event in tf.compat.v1.train.summary_iterator(path):
-            for value in event.summary.value:
-                scalars.setdefault(value.tag, []).append(
-                    (event.step, float(tf.make_ndarray(value.tensor)))
-                )
-    return scalars
+    return events.scalars(log_dir, recursive=False)
 
 
 @pytest.mark.parametrize("exact_max_parameters", [2000, 0], ids=["exact", "lanczos"])
@@ -234,7 +231,7 @@ def test_callback_writes_the_scalars(tmp_path, exact_max_parameters):
     assert last["gradient_norm"] > 0
 
 
-# ---- the tutorial ----------------------------------------------------------------------------------
+# ---- the tutorial --------------------------------------------------------------------------------
 
 
 def test_tutorial_smoke_mode(smoke_run):

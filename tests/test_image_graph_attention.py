@@ -1,4 +1,6 @@
-"""ImageSelfAttention (SAGAN) and GraphSelfAttention (ML2021 L11): the maths, not just the plumbing."""
+"""ImageSelfAttention (SAGAN) and GraphSelfAttention (ML2021 L11):
+the maths, not just the plumbing.
+"""
 
 import keras
 import networkx as nx

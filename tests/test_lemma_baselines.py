@@ -43,8 +43,8 @@ def test_longest_suffix_stripper_cuts_the_longest_known_suffix():
 
 def test_ending_rules_apply_the_most_frequent_rule_of_the_longest_known_ending():
     model = EndingRuleLemmatizer(max_ending=3).fit(TRAIN)
-    # "-abı" words lost "bı" and gained "p"; "-rde" lost five letters; an unseen ending gets the rule of
-    # the empty ending, the most frequent one overall (copy, 3 votes)
+    # "-abı" words lost "bı" and gained "p"; "-rde" lost five letters; an unseen ending gets the
+    # rule of the empty ending, the most frequent one overall (copy, 3 votes)
     assert model.predict(["sabı", "kedilerde", "xyz"]) == ["sap", "kedi", "xyz"]
     assert model.predict(["ağacı"]) == ["ağaç"]
     with pytest.raises(ValueError, match="max_ending"):

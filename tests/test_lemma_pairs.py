@@ -28,8 +28,8 @@ def test_turkish_lowercasing_keeps_the_dotless_i():
 
 def test_pairs_are_one_per_word_type_with_its_most_frequent_lemma():
     pairs = read_lemma_pairs(CONLLU.splitlines())
-    # "Evde", "evde", "evde", "evde" -> lemma "ev" three times, "evde" once; punctuation, "_" lemmas and
-    # the multi-word line are skipped
+    # "Evde", "evde", "evde", "evde" -> lemma "ev" three times, "evde" once; punctuation, "_" lemmas
+    # and the multi-word line are skipped
     assert pairs == [
         ("açık", "açık"),
         ("evde", "ev"),

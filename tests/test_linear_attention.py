@@ -1,4 +1,7 @@
-"""LinearAttention (ML2021 L11; Katharopoulos et al. 2020): parallel ≡ recurrent, causality, padding."""
+"""LinearAttention (ML2021 L11; Katharopoulos et al.
+
+2020): parallel ≡ recurrent, causality, padding.
+"""
 
 import keras
 import numpy as np
@@ -13,7 +16,10 @@ def _sequence(batch=2, length=7, features=8, seed=0):
 
 def _numpy_reference(layer, x, causal):
     """b^i = Σ_j φ(q^i)·φ(k^j) v^j / Σ_j φ(q^i)·φ(k^j), written out with explicit loops in NumPy."""
-    phi = lambda a: np.where(a > 0, a + 1.0, np.exp(a))  # elu(a) + 1
+
+    def phi(a):  # elu(a) + 1
+        return np.where(a > 0, a + 1.0, np.exp(a))
+
     w = {v.name: keras.ops.convert_to_numpy(v) for v in layer.weights}
     q = phi(np.einsum("btf,fhd->bhtd", x, w["query_kernel"]) + w["query_bias"][None, :, None])
     k = phi(np.einsum("btf,fhd->bhtd", x, w["key_kernel"]) + w["key_bias"][None, :, None])

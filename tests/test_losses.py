@@ -86,7 +86,9 @@ def test_loss_classes_equal_keras_classes(reduction):
 
 
 def test_confidently_wrong_answer_cross_entropy_is_steep_mse_is_flat():
-    """Lecture 7's point: at large wrong logits CE still has a gradient of size ~1, MSE almost none."""
+    """Lecture 7's point: at large wrong logits CE still has a gradient of size ~1,
+    MSE almost none.
+    """
     labels = np.array([[1.0, 0.0]], dtype="float32")
     logits = keras.Variable(np.array([[-8.0, 8.0]], dtype="float32"))
 

@@ -29,7 +29,7 @@ def _randomize_affine(ours, twin, seed=7):
         getattr(twin, name).assign(value)
 
 
-# --- BatchNorm -------------------------------------------------------------------------------------
+# --- BatchNorm ------------------------------------------------------------------------------------
 
 BN_SHAPES = [((16, 6), -1), ((8, 5, 5, 4), -1), ((8, 4, 5, 5), 1)]
 
@@ -70,7 +70,7 @@ def test_batchnorm_gradients_equal_keras():
             loss = tf.reduce_sum(layer(x, training=True) * weights)
         return tape.gradient(loss, [x, layer.gamma, layer.beta])
 
-    for a, b in zip(grads(ours), grads(twin)):
+    for a, b in zip(grads(ours), grads(twin), strict=True):
         _close(a, b, atol=1e-4)
 
 
@@ -84,7 +84,9 @@ def test_batchnorm_trainable_false_runs_in_inference_mode_like_keras():
 
 
 def test_single_example_has_no_batch_statistics_so_training_mode_outputs_beta():
-    """The lecture's testing problem: one example's batch variance is 0, every feature becomes beta."""
+    """The lecture's testing problem: one example's batch variance is 0,
+    every feature becomes beta.
+    """
     layer = norm.BatchNorm(beta_initializer="random_normal")
     x = _data((1, 5), seed=0)
     layer.build(x.shape)
@@ -93,7 +95,9 @@ def test_single_example_has_no_batch_statistics_so_training_mode_outputs_beta():
 
 
 def test_gamma_sigma_beta_mu_undoes_the_normalization():
-    """The student's question: with gamma = sqrt(var + eps) and beta = mu the layer returns its input."""
+    """The student's question: with gamma = sqrt(var + eps) and beta = mu the layer returns its
+    input.
+    """
     x = _data((32, 6), seed=5)
     layer = norm.BatchNorm(epsilon=1e-3)
     layer.build(x.shape)
@@ -120,7 +124,7 @@ def test_batchnorm_mixed_float16_matches_float32():
     _close(out, reference, atol=1e-2)
 
 
-# --- BatchRenorm -----------------------------------------------------------------------------------
+# --- BatchRenorm ----------------------------------------------------------------------------------
 
 
 def test_batchrenorm_reduces_to_batchnorm_when_r_is_1_and_d_is_0():
@@ -138,7 +142,7 @@ def test_batchrenorm_reduces_to_batchnorm_when_r_is_1_and_d_is_0():
                 out = layer(x, training=True)
                 loss = tf.reduce_sum(out * weights)
             grads.append((out, *tape.gradient(loss, [x, layer.gamma, layer.beta])))
-        for a, b in zip(*grads):
+        for a, b in zip(*grads, strict=True):
             _close(a, b, atol=1e-4)
     _close(renorm.moving_mean, plain.moving_mean)
 
@@ -176,7 +180,7 @@ def test_batchrenorm_without_clipping_trains_on_inference_statistics():
     _close(layer(x, training=True), gamma * (x - mean) / stddev + beta, atol=1e-4)
 
 
-# --- LayerNorm, GroupNorm, InstanceNorm ------------------------------------------------------------
+# --- LayerNorm, GroupNorm, InstanceNorm -----------------------------------------------------------
 
 
 @pytest.mark.parametrize("shape,axis", [((6, 10), -1), ((4, 5, 5, 8), [1, 2, 3]), ((4, 7, 8), -1)])
@@ -219,7 +223,7 @@ def test_per_example_norms_do_not_depend_on_the_rest_of_the_batch():
         _close(layer(x)[:1], layer(x[:1]))
 
 
-# --- WeightNorm, SpectralNorm ----------------------------------------------------------------------
+# --- WeightNorm, SpectralNorm ---------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -298,7 +302,7 @@ def test_spectralnorm_makes_the_largest_singular_value_one():
     _close(layer.vector_u, u, atol=0)
 
 
-# --- the gamma/beta logger and the tutorial --------------------------------------------------------
+# --- the gamma/beta logger and the tutorial -------------------------------------------------------
 
 
 def test_normalization_parameter_logger_records_gamma_and_beta_moving(tmp_path):
@@ -341,3 +345,58 @@ def test_tutorial_smoke_mode(smoke_run):
     assert list((trial / "pre_activations").glob("events.out.tfevents.*"))
     assert list((trial / "gamma_beta").glob("events.out.tfevents.*"))
     assert len(state["verdicts"]) == 5
+
+
+SYNCHRONIZED = r"""
+import json, os
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+import tensorflow as tf
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+import keras, numpy as np
+from mlcourse.layers import BatchNorm
+rng = np.random.default_rng(0)
+halves = [rng.normal(0, 1, (8, 3)), rng.normal(5, 3, (8, 3))]  # the replicas see different data
+halves = [h.astype("float32") for h in halves]
+whole = BatchNorm(momentum=0.5)
+expected = whole(np.concatenate(halves), training=True).numpy()
+strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+found = {}
+for synchronized in (True, False):
+    with strategy.scope():
+        layer = BatchNorm(momentum=0.5, synchronized=synchronized)
+        layer.build((None, 3))
+    inputs = strategy.experimental_distribute_values_from_function(
+        lambda ctx: halves[ctx.replica_id_in_sync_group]
+    )
+    step = tf.function(lambda x: strategy.run(lambda x: layer(x, training=True), args=(x,)))
+    parts = strategy.experimental_local_results(step(inputs))
+    found[str(synchronized)] = {
+        "outputs": float(np.abs(np.concatenate([p.numpy() for p in parts]) - expected).max()),
+        "moving_mean": float(np.abs(layer.moving_mean.numpy() - whole.moving_mean.numpy()).max()),
+    }
+print("RESULT", json.dumps(found))
+"""
+
+
+@pytest.mark.slow
+def test_synchronized_batch_norm_on_two_replicas_equals_one_replica_on_the_whole_batch():
+    """MirroredStrategy on 2 logical CPUs: with synchronized=True each replica normalises with the
+    global batch's μ and σ² (and so updates the moving averages alike); without, it does not."""
+    import json
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-c", SYNCHRONIZED], capture_output=True, text=True, timeout=300
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    (line,) = [line for line in out.stdout.splitlines() if line.startswith("RESULT")]
+    found = json.loads(line.split(" ", 1)[1])
+    assert found["True"]["outputs"] < 1e-4 and found["True"]["moving_mean"] < 1e-5
+    assert found["False"]["outputs"] > 0.1  # per-replica statistics differ from the global ones
+
+
+def test_synchronized_is_checked():
+    with pytest.raises(ValueError, match="synchronized"):
+        norm.BatchNorm(synchronized="yes")

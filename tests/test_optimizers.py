@@ -68,10 +68,10 @@ def test_same_weights_as_keras_twin(name):
     start = _problem()[2]
     got, _ = _train(ours())
     want, _ = _train(theirs())
-    assert any(np.abs(w - s).max() > 1e-2 for w, s in zip(want, start)), (
+    assert any(np.abs(w - s).max() > 1e-2 for w, s in zip(want, start, strict=True)), (
         "the weights should have moved"
     )
-    for a, b in zip(got, want):
+    for a, b in zip(got, want, strict=True):
         np.testing.assert_allclose(a, b, atol=1e-6, rtol=0)
 
 
@@ -79,7 +79,7 @@ def test_ema_momentum_is_lecture_momentum_with_scaled_learning_rate():
     eta, beta = 0.4, 0.9
     got, _ = _train(O.EMAMomentum(eta, beta=beta))
     want, _ = _train(O.Momentum(eta * (1 - beta), momentum=beta))
-    for a, b in zip(got, want):
+    for a, b in zip(got, want, strict=True):
         np.testing.assert_allclose(a, b, atol=1e-5, rtol=0)
     same_eta, _ = _train(O.Momentum(eta, momentum=beta), steps=5)
     ema, _ = _train(O.EMAMomentum(eta, beta=beta), steps=5)
@@ -87,7 +87,9 @@ def test_ema_momentum_is_lecture_momentum_with_scaled_learning_rate():
 
 
 def _replay(update, seen, state=None):
-    """Run a NumPy reference ``update(weights, grads, state, t) -> state`` on the recorded gradients."""
+    """Run a NumPy reference ``update(weights, grads, state, t) -> state`` on the recorded
+    gradients.
+    """
     weights = [w.astype("float64") for w in _problem()[2]]
     for t, grads in enumerate(seen):
         state = update(weights, [g.astype("float64") for g in grads], state, t)
@@ -97,7 +99,7 @@ def _replay(update, seen, state=None):
 def _assert_replays(optimizer, update, atol=1e-5):
     got, seen = _train(optimizer)
     want = _replay(update, seen)
-    for a, b in zip(got, want):
+    for a, b in zip(got, want, strict=True):
         np.testing.assert_allclose(a, b, atol=atol, rtol=0)
 
 
@@ -106,7 +108,7 @@ def test_normalized_gd_global_takes_steps_of_length_eta():
 
     def update(w, g, state, t):
         norm = np.sqrt(sum(np.sum(gi**2) for gi in g))
-        for wi, gi in zip(w, g):
+        for wi, gi in zip(w, g, strict=True):
             wi -= eta * gi / norm
 
     _assert_replays(O.NormalizedGD(eta, norm="global"), update)
@@ -116,7 +118,7 @@ def test_normalized_gd_per_variable():
     eta = 0.05
 
     def update(w, g, state, t):
-        for wi, gi in zip(w, g):
+        for wi, gi in zip(w, g, strict=True):
             wi -= eta * gi / np.linalg.norm(gi)
 
     _assert_replays(O.NormalizedGD(eta, norm="per_variable"), update)
@@ -129,7 +131,7 @@ def test_global_rmsprop_uses_one_sigma_from_the_squared_norm(reduction):
 
     def update(w, g, v, t):
         v = rho * (v or 0.0) + (1 - rho) * sum(np.sum(gi**2) for gi in g) / n
-        for wi, gi in zip(w, g):
+        for wi, gi in zip(w, g, strict=True):
             wi -= eta * gi / np.sqrt(v + 1e-7)
         return v
 
@@ -152,8 +154,11 @@ def test_rmsprop_lecture_start_sigma_is_first_gradient():
     eta, rho = 0.01, 0.9
 
     def update(w, g, v, t):
-        v = [gi**2 if t == 0 else rho * vi + (1 - rho) * gi**2 for gi, vi in zip(g, v or g)]
-        for wi, gi, vi in zip(w, g, v):
+        v = [
+            gi**2 if t == 0 else rho * vi + (1 - rho) * gi**2
+            for gi, vi in zip(g, v or g, strict=True)
+        ]
+        for wi, gi, vi in zip(w, g, v, strict=True):
             wi -= eta * gi / np.sqrt(vi + 1e-7)
         return v
 
@@ -164,8 +169,8 @@ def test_adagrad_lecture_root_mean_square():
     eta = 0.05
 
     def update(w, g, acc, t):
-        acc = [a + gi**2 for a, gi in zip(acc or [0 * gi for gi in g], g)]
-        for wi, gi, a in zip(w, g, acc):
+        acc = [a + gi**2 for a, gi in zip(acc or [0 * gi for gi in g], g, strict=True)]
+        for wi, gi, a in zip(w, g, acc, strict=True):
             wi -= eta * gi / np.sqrt(a / (t + 1) + 1e-7)
         return acc
 
@@ -177,9 +182,9 @@ def test_adam_without_bias_correction():
 
     def update(w, g, state, t):
         m, v = state or ([0 * gi for gi in g], [0 * gi for gi in g])
-        m = [b1 * mi + (1 - b1) * gi for mi, gi in zip(m, g)]
-        v = [b2 * vi + (1 - b2) * gi**2 for vi, gi in zip(v, g)]
-        for wi, mi, vi in zip(w, m, v):
+        m = [b1 * mi + (1 - b1) * gi for mi, gi in zip(m, g, strict=True)]
+        v = [b2 * vi + (1 - b2) * gi**2 for vi, gi in zip(v, g, strict=True)]
+        for wi, mi, vi in zip(w, m, v, strict=True):
             wi -= eta * mi / (np.sqrt(vi) + 1e-7)
         return m, v
 
@@ -187,7 +192,9 @@ def test_adam_without_bias_correction():
 
 
 def test_global_state_inside_compiled_fit():
-    """The global hook also runs inside model.fit's compiled train step (one σ for all variables)."""
+    """The global hook also runs inside model.fit's compiled train step (one σ for all
+    variables).
+    """
     rng = np.random.default_rng(1)
     x = rng.normal(size=(64, 4)).astype("float32")
     y = rng.normal(size=(64, 1)).astype("float32")
@@ -215,13 +222,16 @@ cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 import keras, numpy as np
 from mlcourse import optimizers as O
-parts = [np.array([3.0, -1.0], "float32"), np.array([1.0, 2.0], "float32")]  # each replica's gradient
+# each replica's gradient
+parts = [np.array([3.0, -1.0], "float32"), np.array([1.0, 2.0], "float32")]
 strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
 with strategy.scope():
     w = keras.Variable(np.zeros(2, "float32"))
     optimizer = O.GlobalRMSProp(0.1, rho=0.5)
     optimizer.build([w])
-grads = strategy.experimental_distribute_values_from_function(lambda ctx: parts[ctx.replica_id_in_sync_group])
+grads = strategy.experimental_distribute_values_from_function(
+    lambda ctx: parts[ctx.replica_id_in_sync_group]
+)
 tf.function(lambda g: strategy.run(lambda g: optimizer.apply([g], [w]), args=(g,)))(grads)
 print("RESULT", float(optimizer.velocity.numpy()), *w.numpy().tolist())
 """
@@ -229,7 +239,9 @@ print("RESULT", float(optimizer.velocity.numpy()), *w.numpy().tolist())
 
 @pytest.mark.slow
 def test_global_sigma_sees_the_gradient_summed_over_replicas():
-    """Two replicas: σ² comes from ‖g₀ + g₁‖², the whole batch's gradient, not from one replica's part."""
+    """Two replicas: σ² comes from ‖g₀ + g₁‖², the whole batch's gradient, not from one replica's
+    part.
+    """
     import subprocess
     import sys
 
@@ -241,3 +253,24 @@ def test_global_sigma_sees_the_gradient_summed_over_replicas():
     total = np.array([4.0, 1.0])  # g₀ + g₁
     assert velocity == pytest.approx(0.5 * np.sum(total**2), rel=1e-6)  # (1 − ρ)‖g‖², from σ² = 0
     np.testing.assert_allclose(weights, -0.1 * total / np.sqrt(velocity + 1e-7), rtol=1e-5)
+
+
+def test_the_private_keras_methods_course_optimizers_use_are_unchanged():
+    """CourseOptimizer overrides ``_backend_update_step`` and calls ``_get_variable_index``: if a
+    Keras release renames or reshapes them, this fails first (setup.cfg pins the minor version)."""
+    import inspect
+
+    from mlcourse.optimizers.base import TESTED_KERAS
+
+    assert keras.__version__.startswith(TESTED_KERAS + "."), (
+        f"Keras {keras.__version__} is not the tested {TESTED_KERAS}.x: check CourseOptimizer's "
+        "private hooks, then update TESTED_KERAS and the pin in setup.cfg"
+    )
+    expected = {
+        "_backend_update_step": ["self", "grads", "trainable_variables", "learning_rate"],
+        "_get_variable_index": ["self", "variable"],
+    }
+    for name, parameters in expected.items():
+        method = getattr(keras.optimizers.Optimizer, name, None)
+        assert method is not None, f"keras.optimizers.Optimizer.{name} is gone"
+        assert list(inspect.signature(method).parameters) == parameters, name

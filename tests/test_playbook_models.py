@@ -13,24 +13,24 @@ def _images(n=4, seed=0):
 
 @pytest.mark.parametrize("remedy", playbook.REMEDIES)
 def test_every_remedy_gives_ten_logits(remedy):
-    model = playbook.remedy_model(remedy, width=32)
+    model = playbook.remedy_model(remedy, units=32)
     assert model(_images()).shape == (4, 10)
 
 
 def test_remedies_change_what_they_say():
-    base = playbook.remedy_model("baseline", width=64)
+    base = playbook.remedy_model("baseline", units=64)
     assert (
-        playbook.remedy_model("fewer-parameters", width=64).count_params() < base.count_params() / 4
+        playbook.remedy_model("fewer-parameters", units=64).count_params() < base.count_params() / 4
     )
     assert playbook.remedy_model("sharing").count_params() < base.count_params() / 4
     assert any(
         isinstance(layer, keras.layers.Dropout)
-        for layer in playbook.remedy_model("dropout", width=64).layers
+        for layer in playbook.remedy_model("dropout", units=64).layers
     )
-    l2 = playbook.remedy_model("l2", width=64)
+    l2 = playbook.remedy_model("l2", units=64)
     l2(_images())
     assert len(l2.losses) == 2  # one penalty per hidden kernel
-    augmented = playbook.remedy_model("augmentation", width=64)
+    augmented = playbook.remedy_model("augmentation", units=64)
     x = _images()
     np.testing.assert_allclose(augmented(x, training=False), augmented(x, training=False))
     assert not np.allclose(augmented(x, training=True), augmented(x, training=False))
@@ -58,5 +58,5 @@ def test_shift_images():
         playbook.shift_images(x, "blur")
     with pytest.raises(ValueError, match="remedy"):
         playbook.remedy_model("more-data")
-    with pytest.raises(ValueError, match="width"):
+    with pytest.raises(ValueError, match="units"):
         playbook.mlp(2, 0)

@@ -1,4 +1,6 @@
-"""Smoke mode of the lecture-3 and lecture-7 tutorials: they run, log, and (L07) show the lecture's point."""
+"""Smoke mode of the lecture-3 and lecture-7 tutorials: they run, log, and (L07) show the lecture's
+point.
+"""
 
 import json
 
@@ -29,7 +31,7 @@ def test_l07_smoke_cross_entropy_escapes_and_mse_stalls(smoke_run):
         assert (folder / f"{name}.png").exists()
     for variant in ("cross-entropy", "mse"):
         path = json.loads((folder / f"{variant}-seed0" / "trajectory.json").read_text())
-        assert len(path["points"]) == 1 + rows[variant]["updates"]
+        assert len(path["history"]) == 1 + rows[variant]["updates"]
         assert list((folder / f"{variant}-seed0" / "train").glob("events.out.tfevents.*"))
     assert [v["claim"].split(",")[0] for v in state["verdicts"]][1] == (
         "Cross-entropy trains from the bad start where MSE stalls"

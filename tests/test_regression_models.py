@@ -52,8 +52,8 @@ def test_average_of_saves_and_reloads(tmp_path):
     np.testing.assert_array_equal(reloaded.predict(x, verbose=0), average.predict(x, verbose=0))
 
 
-def test_width_for_budget_matches_the_parameter_count():
+def test_units_for_budget_matches_the_parameter_count():
     for depth in (1, 2, 3, 4):
-        width = regression.width_for_budget(28, depth, 3841)
+        width = regression.units_for_budget(28, depth, 3841)
         model = regression.relu_regressor(28, depth, width)
         assert model.count_params() == regression.relu_parameter_count(28, depth, width)

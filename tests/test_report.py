@@ -1,4 +1,6 @@
-"""`mlcourse report`: the JSON contract, the terminal table, and report.html as a browser shows it."""
+"""`mlcourse report`: the JSON contract, the terminal table,
+and report.html as a browser shows it.
+"""
 
 import html.parser
 import json

@@ -1,15 +1,18 @@
-"""The tutorial runner: new folders, resuming, NaN and log-folder errors, tables, figures, HParams."""
+"""The tutorial runner: new folders, resuming, NaN and log-folder errors, tables, figures,
+HParams.
+"""
 
 import json
 
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 from matplotlib.figure import Figure
 
 from mlcourse import options, runner
 from mlcourse.tables import format_table
+
+import events
 
 TUTORIAL = {"id": "unit-test", "lecture": "0", "title": "runner test"}
 
@@ -33,12 +36,7 @@ def _model(learning_rate=0.01):
 
 
 def _tags(folder):
-    tags = set()
-    for path in folder.rglob("events.out.tfevents.*"):
-        for record in tf.data.TFRecordDataset(str(path)):
-            event = tf.compat.v1.Event.FromString(record.numpy())
-            tags.update(value.tag for value in event.summary.value)
-    return tags
+    return events.tags(folder)
 
 
 def test_each_run_gets_a_new_folder_and_a_complete_status(tmp_path):

@@ -65,10 +65,10 @@ def test_zero_warmup_steps_is_the_wrapped_schedule():
 
 
 def test_inverse_square_root_is_the_transformer_formula():
-    d_model, warmup = 64, 20
-    values = _values(InverseSquareRoot(d_model, warmup))
+    units, warmup = 64, 20
+    values = _values(InverseSquareRoot(units, warmup))
     s = STEPS + 1.0
-    expected = d_model**-0.5 * np.minimum(s**-0.5, s * warmup**-1.5)
+    expected = units**-0.5 * np.minimum(s**-0.5, s * warmup**-1.5)
     np.testing.assert_allclose(values, expected, rtol=1e-6)
     assert values.argmax() == warmup - 1  # the peak is at s = warmup
     assert values[0] > 0.0

@@ -1,4 +1,6 @@
-"""The lecture 12 encoder–decoder: arrays, causal masking, greedy decoding, cross-attention, maps callback."""
+"""The lecture 12 encoder–decoder: arrays, causal masking, greedy decoding, cross-attention, maps
+callback.
+"""
 
 import glob
 
@@ -27,9 +29,7 @@ VOCABULARY = char_vocabulary([c for pair in PAIRS for c in pair])
 
 
 def _model(**options):
-    return transformer_seq2seq(
-        len(VOCABULARY), 8, 7, model_dim=16, num_heads=2, ff_dim=16, **options
-    )
+    return transformer_seq2seq(len(VOCABULARY), 8, 7, units=16, num_heads=2, ff_dim=16, **options)
 
 
 def test_teacher_forcing_arrays_are_the_target_shifted_by_one():
@@ -119,7 +119,7 @@ def test_a_small_transformer_learns_to_copy_with_teacher_forcing():
     vocabulary = char_vocabulary(letters)
     source, decoder_in, decoder_out = seq2seq_arrays([(w, w) for w in words], vocabulary, 5, 5)
     model = transformer_seq2seq(
-        len(vocabulary), 5, 5, model_dim=32, num_heads=2, ff_dim=64, num_layers=1, dropout=0.0
+        len(vocabulary), 5, 5, units=32, num_heads=2, ff_dim=64, num_layers=1, dropout=0.0
     )
     model.compile(keras.optimizers.Adam(3e-3), "sparse_categorical_crossentropy")
     model.fit(

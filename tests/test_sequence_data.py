@@ -106,7 +106,7 @@ def test_cue_decides_the_ambiguous_tags():
         cues = [i for i, w in enumerate(sentence.words) if w.startswith("cue:")]
         assert len(cues) == 1
         cls = sentence.words[cues[0]].split(":")[1]
-        for i, (word, tag) in enumerate(zip(sentence.words, sentence.tags)):
+        for i, (word, tag) in enumerate(zip(sentence.words, sentence.tags, strict=True)):
             if word.startswith("saw"):
                 assert tag == cls and sentence.cue_distance[i] == abs(i - cues[0])
             elif word.startswith("w"):
@@ -124,12 +124,14 @@ def test_cue_task_distance_range_and_seed():
 
 
 def test_a_window_cannot_see_far_cues():
-    """Ambiguous words with the same window of words (±2) but different tags exist: only far context decides."""
+    """Ambiguous words with the same window of words (±2) but different tags exist: only far context
+    decides.
+    """
     data = cue_task(400, max_length=24, seed=0, min_distance=3)
     padded = np.pad(data.x[..., 0], ((0, 0), (2, 2)))
     seen = {}
     conflicts = 0
-    for n, t in zip(*np.nonzero(data.distance >= 3)):
+    for n, t in zip(*np.nonzero(data.distance >= 3), strict=True):
         key = tuple(padded[n, t : t + 5])
         conflicts += seen.setdefault(key, data.y[n, t]) != data.y[n, t]
     assert conflicts > 0

@@ -15,7 +15,7 @@ DATA = cue_task(64, max_length=12, seed=0)
 
 
 def _model(kind, **options):
-    return tagger(kind, len(DATA.vocabulary), len(DATA.tags), 12, width=8, num_heads=2, **options)
+    return tagger(kind, len(DATA.vocabulary), len(DATA.tags), 12, units=8, num_heads=2, **options)
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -16,10 +16,10 @@ def _np(x):
     return keras.ops.convert_to_numpy(x)
 
 
-def _keras_mha_twin(ours, model_dim, num_heads):
+def _keras_mha_twin(ours, units, num_heads):
     """A keras.layers.MultiHeadAttention holding the same weights as our MultiHeadSelfAttention."""
-    twin = keras.layers.MultiHeadAttention(num_heads, key_dim=model_dim // num_heads)
-    twin.build((None, None, model_dim), (None, None, model_dim))
+    twin = keras.layers.MultiHeadAttention(num_heads, key_dim=units // num_heads)
+    twin.build((None, None, units), (None, None, units))
     twin.set_weights(ours.get_weights())
     return twin
 
@@ -103,7 +103,10 @@ def test_decoder_reads_the_encoder_and_hides_source_padding():
 
 def _conformer_reference(block, x):
     """The Conformer equations written out with fresh Keras layers holding the block's weights."""
-    norm = lambda source: _copy(source, x.shape, keras.layers.LayerNormalization(epsilon=1e-5))
+
+    def norm(source):
+        return _copy(source, x.shape, keras.layers.LayerNormalization(epsilon=1e-5))
+
     wide = (2, 6, block.ff_expansion * 8)
 
     def half_ffn(h, norm_source, hidden_source, out_source):
@@ -141,7 +144,9 @@ def test_conformer_block_follows_the_paper_equations():
 
 
 def test_conformer_convolution_is_local_before_attention_mixes():
-    """With the attention's output weights at zero, output t depends only on inputs t−k//2 … t+k//2."""
+    """With the attention's output weights at zero,
+    output t depends only on inputs t−k//2 … t+k//2.
+    """
     x = _sequence(length=10)
     block = ConformerBlock(8, num_heads=2, kernel_size=3)
     block.build(x.shape)
@@ -165,7 +170,7 @@ def test_every_weight_gets_a_gradient():
         grads = tape.gradient(loss, block.trainable_variables)
         missing = [
             v.path
-            for v, g in zip(block.trainable_variables, grads)
+            for v, g in zip(block.trainable_variables, grads, strict=True)
             if g is None or not np.any(_np(g))
         ]
         assert not missing, missing
@@ -184,8 +189,8 @@ def test_every_weight_gets_a_gradient():
         (lambda: TransformerDecoderBlock(8, 2, 16, dropout=1.0), "dropout"),
         (lambda: ConformerBlock(8, 2, kernel_size=6), "kernel_size"),
         (lambda: ConformerBlock(8, 2, kernel_size=-1), "kernel_size"),
-        (lambda: TransformerEncoderBlock(8, 2, 16).build((2, 6, 4)), "model_dim"),
-        (lambda: TransformerDecoderBlock(8, 2, 16).build([(2, 5, 8), (2, 7, 6)]), "model_dim"),
+        (lambda: TransformerEncoderBlock(8, 2, 16).build((2, 6, 4)), "units"),
+        (lambda: TransformerDecoderBlock(8, 2, 16).build([(2, 5, 8), (2, 7, 6)]), "units"),
     ],
 )
 def test_bad_arguments(make, argument):

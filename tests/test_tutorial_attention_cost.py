@@ -1,4 +1,6 @@
-"""The l11-attention-cost smoke run has the lecture 11 outputs: measured rows, fitted slopes, the plot."""
+"""The l11-attention-cost smoke run has the lecture 11 outputs: measured rows, fitted slopes, the
+plot.
+"""
 
 import json
 
@@ -21,7 +23,8 @@ def test_attention_cost_smoke_run_has_the_lecture_11_outputs(smoke_run):
         r["kind"]: r for r in state["tables"]["Fitted log-log slopes (2 = quadratic, 1 = linear)"]
     }
     assert set(slopes) == {"softmax", "linear", "recurrent"}
-    # memory is a steady allocator reading even in the smoke run: softmax's slope is clearly above linear's
+    # memory is a steady allocator reading even in the smoke run: softmax's slope is clearly above
+    # linear's
     assert slopes["softmax"]["memory slope"] > 1.6 and slopes["linear"]["memory slope"] < 1.4
     assert (folder / "cost_vs_length.png").exists()
     assert len(state["verdicts"]) == 2

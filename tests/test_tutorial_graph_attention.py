@@ -1,4 +1,6 @@
-"""The l11-graph-attention smoke run has the lecture 11 outputs: the table, the figures, the attention."""
+"""The l11-graph-attention smoke run has the lecture 11 outputs: the table, the figures, the
+attention.
+"""
 
 import json
 

@@ -1,19 +1,16 @@
-"""Content of the l11-image-attention smoke run: every model × fraction, the curves, the verdict, the maps."""
+"""Content of the l11-image-attention smoke run: every model × fraction, the curves, the verdict,
+the maps.
+"""
 
 import json
 
-import tensorflow as tf
+import events
 
 MODELS = ("cnn", "cnn+self-attention", "attention")
 
 
 def tags(folder):
-    found = {}
-    for path in folder.rglob("events.out.tfevents.*"):
-        for event in tf.compat.v1.train.summary_iterator(str(path)):
-            for value in event.summary.value:
-                found.setdefault(value.tag, []).append(value)
-    return found
+    return {tag: [v for _, v in found] for tag, found in events.values(folder).items()}
 
 
 def test_image_attention_smoke_run_has_the_lecture_11_outputs(smoke_run):
@@ -41,7 +38,8 @@ def test_image_attention_smoke_run_has_the_lecture_11_outputs(smoke_run):
     assert "attention vs cnn" in verdict
     assert any(word in verdict for word in ("supported", "contradicted", "inconclusive"))
     assert len(state["verdicts"]) == 2
-    # Attention maps of both attention models, and the SAGAN gate per epoch, in the variants' folders.
+    # Attention maps of both attention models, and the SAGAN gate per epoch, in the variants'
+    # folders.
     assert "attention/image_attention" in tags(
         folder / "cnn-self-attention-100pct-seed0" / "attention"
     )

@@ -1,4 +1,6 @@
-"""Content of the lecture 12 tutorials' smoke runs: the tables and the TensorBoard images they promise."""
+"""Content of the lecture 12 tutorials' smoke runs: the tables and the TensorBoard images they
+promise.
+"""
 
 import json
 

@@ -1,28 +1,21 @@
-"""Every tutorial runs in --smoke mode through the CLI and leaves a complete, labelled run: the smoke
-banner first in every output, its verdicts recorded and not judged, TensorBoard events."""
+"""Every tutorial runs in --smoke mode through the CLI and leaves a complete, labelled run: the
+smoke banner first in every output, its verdicts recorded and not judged, TensorBoard events."""
 
 import json
 
 import pytest
-from tensorboard.backend.event_processing import event_accumulator
 
 from mlcourse import options, tutorials
 from mlcourse.verdicts import NOT_JUDGED
+
+import events
 
 ALL = tutorials.discover()
 
 
 def _texts(folder):
     """Every TensorBoard text summary directly in ``folder``: {tag: text}."""
-    accumulator = event_accumulator.EventAccumulator(
-        str(folder), size_guidance={event_accumulator.TENSORS: 0}
-    )
-    accumulator.Reload()
-    return {
-        tag: accumulator.Tensors(tag)[-1].tensor_proto.string_val[0].decode()
-        for tag in accumulator.Tags()["tensors"]
-        if accumulator.SummaryMetadata(tag).plugin_data.plugin_name == "text"
-    }
+    return events.texts(folder)
 
 
 @pytest.mark.parametrize("tutorial", ALL, ids=[t.id for t in ALL])

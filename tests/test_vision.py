@@ -1,8 +1,9 @@
-"""mlcourse.models.vision, the image-attention callbacks, nested subsets and the data-hunger verdict (ML2021 L11)."""
+"""mlcourse.models.vision, the image-attention callbacks, nested subsets and the data-hunger verdict
+(ML2021 L11).
+"""
 
 import numpy as np
 import pytest
-import tensorflow as tf
 
 from mlcourse.analysis.data_efficiency import (
     accuracy_standard_error,
@@ -15,6 +16,8 @@ from mlcourse.callbacks.image_attention_maps import ImageAttentionMaps, image_at
 from mlcourse.data.subsets import nested_stratified_subsets
 from mlcourse.layers import ImageSelfAttention, RelativePositionConvAttention
 from mlcourse.models import vision
+
+import events
 
 
 def images(count=3, seed=0):
@@ -108,12 +111,7 @@ def test_image_attention_crops_the_padded_keys_of_conv_attention():
 
 
 def event_tags(folder):
-    tags = {}
-    for path in sorted(folder.rglob("events.out.tfevents.*")):
-        for event in tf.compat.v1.train.summary_iterator(str(path)):
-            for value in event.summary.value:
-                tags.setdefault(value.tag, []).append((event.step, value))
-    return tags
+    return events.values(folder)
 
 
 def test_callbacks_log_attention_images_and_the_gate_each_epoch(tmp_path):
@@ -129,7 +127,7 @@ def test_callbacks_log_attention_images_and_the_gate_each_epoch(tmp_path):
         tmp_path, [vision.ATTENTION_LAYER], x[:2], [(5, 5), (20, 20)], every=2
     )
     model.fit(x, y, epochs=3, batch_size=8, verbose=0, callbacks=[gates, maps])
-    steps, values = zip(*gates.values[vision.ATTENTION_LAYER])
+    steps, values = zip(*gates.history[vision.ATTENTION_LAYER], strict=True)
     assert (
         steps == (0, 1, 2, 3) and values[0] == 0.0 and values[-1] != 0.0
     )  # γ starts shut and moves
@@ -158,8 +156,8 @@ def test_subsets_are_nested_stratified_and_seeded():
 # ----------------------------------------------------------------------------------------- verdict
 def curves(cnn, attention):
     return {
-        "cnn": dict(zip((0.1, 0.3, 1.0), cnn)),
-        "attention": dict(zip((0.1, 0.3, 1.0), attention)),
+        "cnn": dict(zip((0.1, 0.3, 1.0), cnn, strict=True)),
+        "attention": dict(zip((0.1, 0.3, 1.0), attention, strict=True)),
     }
 
 

@@ -1,4 +1,5 @@
-"""Lecture 2, the student's question 2: is each layer fitted to the loss on its own, or are all updated at once?
+"""Lecture 2, the student's question 2: is each layer fitted to the loss on its own, or are all
+updated at once?
 
 Answer, measured: one backward pass (backpropagation) gives the gradient of the ONE loss with
 respect to every layer's weights, and one optimizer update changes every layer at once. The
@@ -25,7 +26,7 @@ TUTORIAL = {
 }
 OPTIONS = {
     "depth": {"kind": "count", "default": 3, "help": "hidden layers"},
-    "width": {"kind": "count", "default": 32, "help": "units per hidden layer"},
+    "units": {"kind": "count", "default": 32, "help": "units per hidden layer"},
     "k": {"kind": "count", "default": 28, "help": "days of history as features"},
     "epochs_per_stage": {
         "kind": "count",
@@ -41,9 +42,11 @@ OPTIONS = {
 
 
 def network(config, k):
-    """``depth`` ReLU layers of ``width`` units and a linear read-out: the lecture's deep network."""
+    """``depth`` ReLU layers of ``units`` units and a linear read-out:
+    the lecture's deep network.
+    """
     hidden = [
-        keras.layers.Dense(config.width, activation="relu", name=f"hidden_{i + 1}")
+        keras.layers.Dense(config.units, activation="relu", name=f"hidden_{i + 1}")
         for i in range(config.depth)
     ]
     return keras.Sequential([keras.Input((k,)), *hidden, keras.layers.Dense(1, name="readout")])
@@ -108,7 +111,7 @@ def greedy_layerwise(run, data, config, seed):
     for stage in range(1, config.depth + 1):
         for layer in trained:
             layer.trainable = False
-        new_layer = keras.layers.Dense(config.width, activation="relu", name=f"hidden_{stage}")
+        new_layer = keras.layers.Dense(config.units, activation="relu", name=f"hidden_{stage}")
         with run.scope():
             layers = [
                 keras.Input((data.k,)),

@@ -1,4 +1,5 @@
-"""Lecture 2, question 1: can sums of hard sigmoids approximate any continuous function of n features?
+"""Lecture 2, question 1: can sums of hard sigmoids approximate any continuous function of n
+features?
 
 Slides 23-26 build a 1-D piecewise-linear curve from hard sigmoids; slide 30 writes the same model
 for n features without proof. This tutorial builds the approximators by hand, with no training
@@ -108,7 +109,8 @@ def slope(rows):
 
 
 def ramps_inside_the_box(layer, rng, slope=2.0):
-    """Start each unit as a ramp (random direction, given slope) centred at a random point of the box.
+    """Start each unit as a ramp (random direction, given slope) centred at a random point of the
+    box.
 
     A hard sigmoid is flat outside its ramp: a unit whose ramp misses the data gets no gradient.
     """
@@ -123,7 +125,9 @@ def ramps_inside_the_box(layer, rng, slope=2.0):
 
 
 def train_sigmoid_sum(run, f, dim, units, config):
-    """Fit SigmoidSum(units, "hard_sigmoid") with Adam on uniform samples of f; returns the model."""
+    """Fit SigmoidSum(units, "hard_sigmoid") with Adam on uniform samples of f;
+    returns the model.
+    """
     rng = np.random.default_rng(run.seed)
     x = rng.uniform(*BOX, size=(config.samples * dim, dim)).astype("float32")
     y = f(x).astype("float32")[:, None]
@@ -222,7 +226,9 @@ def shrinks(rows):
 
 
 def judge(run, claim, rows):
-    """One verdict: the max error falls at every step as the units grow (a construction: no noise)."""
+    """One verdict: the max error falls at every step as the units grow (a construction:
+    no noise).
+    """
     first, last = rows[0], rows[-1]
     run.verdict(
         claim,
@@ -251,114 +257,115 @@ def trained_text(compared):
     return "\n".join(lines)
 
 
+def constructions(run, config):
+    """Part 1, no training: the max error of each construction as its units grow, judged."""
+    curve_rows = sweep(
+        "1-D piecewise linear",
+        lambda n: approximation.piecewise_linear(curve, n, *BOX),
+        config.units_1d,
+        curve,
+        1,
+    )
+    bump_rows = sweep(
+        "2-D local bumps",
+        lambda m: approximation.local_bumps(surface, m, *BOX, dim=2),
+        config.bump_cells,
+        surface,
+        2,
+    )
+    ridge_rows = sweep(
+        "2-D ridge sum",
+        lambda d: approximation.ridge_sum(surface, d, d, *BOX, seed=run.seed),
+        config.ridge_directions,
+        surface,
+        2,
+    )
+    run.table(
+        "Constructed (no training): units -> error on a dense grid",
+        curve_rows + bump_rows + ridge_rows,
+    )
+    judge(
+        run,
+        "A sum of hard sigmoids approximates a continuous 1-D function, more closely as the "
+        "units grow (slides 23-26)",
+        curve_rows,
+    )
+    judge(
+        run,
+        "In n dimensions too (question 1): one hidden layer, y = b + Σ c_i H(b_i + Σ_j w_ij "
+        "x_j), approximates a 2-D function better as the units grow",
+        ridge_rows,
+    )
+    judge(
+        run,
+        "Two layers of hard sigmoids build local 2-D bumps ('peel the apple') whose sum "
+        "approximates the function better as the bumps shrink",
+        bump_rows,
+    )
+    return {
+        "1-D piecewise linear (1 layer)": curve_rows,
+        "2-D local bumps (2 layers)": bump_rows,
+        "2-D ridge sum (1 layer)": ridge_rows,
+    }
+
+
+def trained_vs_constructed(run, config):
+    """Part 2: the same sizes trained with Adam, SigmoidSum(units, "hard_sigmoid"), next to the
+    construction; the rows and the trained models by ``(dim, units)``."""
+    compared, models = [], {}
+    for dim, f, sizes in ((1, curve, config.trained_1d), (2, surface, config.trained_2d)):
+        for size in sizes:
+            built = (
+                approximation.piecewise_linear(curve, size, *BOX)
+                if dim == 1
+                else approximation.ridge_sum(surface, size, size, *BOX, dim=2, seed=run.seed)
+            )
+            model = train_sigmoid_sum(run, f, dim, built.units, config)
+            models[dim, built.units] = model
+            label = "constructed" if dim == 1 else "constructed (c by least squares)"
+            for how, approximate in (("trained (Adam)", predictor(model)), (label, built)):
+                error = approximation.errors(approximate, f, *BOX, dim)
+                compared.append(
+                    {
+                        "dim": dim,
+                        "units": built.units,
+                        "how": how,
+                        "max error": error["max"],
+                        "mean error": error["mean"],
+                    }
+                )
+    run.table("Same size, one hidden layer: trained vs constructed", compared)
+    run.text("trained_vs_constructed", trained_text(compared))
+    return compared, models
+
+
+def figures(run, config, sweeps, compared, models):
+    """Part 3: the targets next to their approximations, and max error against units."""
+    shown_1d = config.trained_1d[0]
+    run.figure(
+        "1d_target_vs_approximation",
+        plot_curves(
+            [approximation.piecewise_linear(curve, n, *BOX) for n in (4, shown_1d)],
+            models[1, shown_1d],
+        ),
+    )
+    d = config.trained_2d[-1]  # the ridge sum and the trained model of the same size
+    approximations = {
+        "local bumps, 2 layers, m=8": approximation.local_bumps(surface, 8, *BOX, dim=2),
+        f"ridge sum, 1 layer, {d}×{d} units": approximation.ridge_sum(
+            surface, d, d, *BOX, dim=2, seed=run.seed
+        ),
+        f"trained SigmoidSum, {d * d} units": predictor(models[2, d * d]),
+    }
+    run.figure("2d_target_vs_approximation", plot_surfaces(approximations))
+    run.figure("max_error_vs_units", plot_error_vs_units(sweeps, compared))
+
+
 def main(config):
     with runner.Run(TUTORIAL, config) as run:
-        # 1. Constructions, no training: max error vs units.
-        curve_rows = sweep(
-            "1-D piecewise linear",
-            lambda n: approximation.piecewise_linear(curve, n, *BOX),
-            config.units_1d,
-            curve,
-            1,
-        )
-        bump_rows = sweep(
-            "2-D local bumps",
-            lambda m: approximation.local_bumps(surface, m, *BOX, dim=2),
-            config.bump_cells,
-            surface,
-            2,
-        )
-        ridge_rows = sweep(
-            "2-D ridge sum",
-            lambda d: approximation.ridge_sum(surface, d, d, *BOX, seed=run.seed),
-            config.ridge_directions,
-            surface,
-            2,
-        )
-        run.table(
-            "Constructed (no training): units -> error on a dense grid",
-            curve_rows + bump_rows + ridge_rows,
-        )
-        judge(
-            run,
-            "A sum of hard sigmoids approximates a continuous 1-D function, more closely as the "
-            "units grow (slides 23-26)",
-            curve_rows,
-        )
-        judge(
-            run,
-            "In n dimensions too (question 1): one hidden layer, y = b + Σ c_i H(b_i + Σ_j w_ij x_j), "
-            "approximates a 2-D function better as the units grow",
-            ridge_rows,
-        )
-        judge(
-            run,
-            "Two layers of hard sigmoids build local 2-D bumps ('peel the apple') whose sum "
-            "approximates the function better as the bumps shrink",
-            bump_rows,
-        )
-
-        # 2. The same sizes trained with Adam: SigmoidSum(units, "hard_sigmoid") vs the construction.
-        compared, models = [], {}
-        for dim, f, sizes in ((1, curve, config.trained_1d), (2, surface, config.trained_2d)):
-            for size in sizes:
-                built = (
-                    approximation.piecewise_linear(curve, size, *BOX)
-                    if dim == 1
-                    else approximation.ridge_sum(surface, size, size, *BOX, dim=2, seed=run.seed)
-                )
-                model = train_sigmoid_sum(run, f, dim, built.units, config)
-                models[dim, built.units] = model
-                label = "constructed" if dim == 1 else "constructed (c by least squares)"
-                for how, approximate in (("trained (Adam)", predictor(model)), (label, built)):
-                    error = approximation.errors(approximate, f, *BOX, dim)
-                    compared.append(
-                        {
-                            "dim": dim,
-                            "units": built.units,
-                            "how": how,
-                            "max error": error["max"],
-                            "mean error": error["mean"],
-                        }
-                    )
-        run.table("Same size, one hidden layer: trained vs constructed", compared)
-        run.text("trained_vs_constructed", trained_text(compared))
-
-        # 3. Figures.
-        shown_1d = config.trained_1d[0]
-        run.figure(
-            "1d_target_vs_approximation",
-            plot_curves(
-                [approximation.piecewise_linear(curve, n, *BOX) for n in (4, shown_1d)],
-                models[1, shown_1d],
-            ),
-        )
-        d = config.trained_2d[-1]  # the ridge sum and the trained model of the same size
-        run.figure(
-            "2d_target_vs_approximation",
-            plot_surfaces(
-                {
-                    "local bumps, 2 layers, m=8": approximation.local_bumps(
-                        surface, 8, *BOX, dim=2
-                    ),
-                    f"ridge sum, 1 layer, {d}×{d} units": approximation.ridge_sum(
-                        surface, d, d, *BOX, dim=2, seed=run.seed
-                    ),
-                    f"trained SigmoidSum, {d * d} units": predictor(models[2, d * d]),
-                }
-            ),
-        )
-        run.figure(
-            "max_error_vs_units",
-            plot_error_vs_units(
-                {
-                    "1-D piecewise linear (1 layer)": curve_rows,
-                    "2-D local bumps (2 layers)": bump_rows,
-                    "2-D ridge sum (1 layer)": ridge_rows,
-                },
-                compared,
-            ),
-        )
+        sweeps = constructions(run, config)
+        compared, models = trained_vs_constructed(run, config)
+        figures(run, config, sweeps, compared, models)
 
 
 if __name__ == "__main__":

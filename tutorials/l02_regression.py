@@ -1,7 +1,8 @@
-"""Lecture 2: predict tomorrow's page views from the previous days, from y = b + w·x1 to deep ReLU nets.
+"""Lecture 2: predict tomorrow's page views from the previous days, from y = b + w·x1 to deep ReLU
+nets.
 
 In the lecture's order: the one-feature linear model; linear models on 7, 28 and 56 days; sums of
-sigmoids, hard sigmoids and ReLUs (mlcourse.layers.SigmoidSum) at several widths; deeper ReLU
+sigmoids, hard sigmoids and ReLUs (mlcourse.layers.SigmoidSum) at several sizes; deeper ReLU
 networks with 1-4 hidden layers. Every model is scored in page views (MAE) on the same train /
 validation / test days, next to two naive baselines (yesterday; same day last week). Then "deep vs
 fat" (slide 57): one parameter budget spent on one wide layer or on several narrow ones. Updates per
@@ -17,7 +18,9 @@ TensorBoard: Scalars (epoch_loss per model; learning_rate per update), Images (p
 Text (the tables).
 """
 
+import functools
 import itertools
+from typing import NamedTuple
 
 import keras
 import numpy as np
@@ -51,7 +54,7 @@ OPTIONS = {
         "full": [1, 7, 28, 56],
         "help": "days of history of the linear models",
     },
-    "widths": {
+    "sum_units": {
         "kind": "counts",
         "smoke": [4],
         "lecture": [16],
@@ -65,7 +68,7 @@ OPTIONS = {
         "full": [1, 2, 3, 4],
         "help": "hidden layers of the deep ReLU nets (and of deep vs fat)",
     },
-    "relu_width": {"kind": "count", "default": 32, "help": "width of the deep ReLU nets"},
+    "relu_units": {"kind": "count", "default": 32, "help": "units per layer of the deep ReLU nets"},
     "fit_epochs": {
         "kind": "count",
         "smoke": 5,
@@ -116,10 +119,17 @@ def fit_one(run, variant, build, data, config):
     return model, run.updates(variant) / max(1, len(history.epoch))
 
 
-def train(run, name, build, data, config):
-    """Train one configuration from several seeds; score their average in views.
+class Trained(NamedTuple):
+    """One configuration trained from several seeds: the averaged model, its table row and the
+    single seeds' train and test MAE."""
 
-    Returns the averaged model, its table row and the single seeds' train and test MAE."""
+    model: keras.Model
+    row: dict
+    singles: dict
+
+
+def train(run, name, build, data, config):
+    """Train one configuration from several seeds; score their average in views."""
     members, updates = [], []
     for seed in run.seeds(config.seeds):
         keras.utils.set_random_seed(seed)  # the same initialisations however the run goes
@@ -142,7 +152,7 @@ def train(run, name, build, data, config):
     }
     low, high = min(singles["test"]), max(singles["test"])
     row["test MAE, single seeds"] = f"{low:.1f}-{high:.1f}"
-    return model, row, singles
+    return Trained(model, row, singles)
 
 
 def baseline_rows(values, data):
@@ -183,116 +193,122 @@ def plot_predictions(daily, data, model, title):
     return figure
 
 
-def main(config):
-    daily = series.load_series(config.series).without_last(config.hold_back_days)
-    with runner.Run(TUTORIAL, config) as run:
-        # 1. Linear models on 1, 7, 28(, 56) days; the best k (on validation) feeds the others.
-        rows, models, singles = [], {}, {}
-        for k in config.lags:
-            data = series.window_split(daily.values, k, max_lag=MAX_LAG)
-            name = f"linear-k{k}"
-            models[name], row, singles[name] = train(
-                run, name, lambda name, k=k: regression.linear_regressor(k, name), data, config
-            )
-            rows.append(row)
-        k = min(rows, key=lambda row: row["val MAE"])["k"]
+def linear_models(run, config, daily):
+    """Part 1: linear models on 1, 7, 28(, 56) days; the windows of the best ``k`` on validation."""
+    trained = []
+    for k in config.lags:
         data = series.window_split(daily.values, k, max_lag=MAX_LAG)
-        batch = run.global_batch(config.batch_size)  # = --batch-size on one device
-        run.text(
-            "updates_per_epoch",
-            f"N = {len(data.x_train)} training days, B = {batch}: "
-            f"{regression.updates_per_epoch(len(data.x_train), batch)} updates per epoch "
-            "(ceil(N/B)).",
-        )
+        build = functools.partial(regression.linear_regressor, k)
+        trained.append(train(run, f"linear-k{k}", build, data, config))
+    k = min(trained, key=lambda t: t.row["val MAE"]).row["k"]
+    return series.window_split(daily.values, k, max_lag=MAX_LAG), trained
 
-        # 2. Sums of sigmoids / hard sigmoids / ReLUs; 3. deeper ReLU networks.
-        sums = []
-        for unit in ("sigmoid", "hard_sigmoid", "relu"):
-            for width in config.widths:
-                name = f"{unit}-sum-{width}-k{k}"
-                models[name], row, singles[name] = train(
+
+def nonlinear_models(run, config, data):
+    """Parts 2 and 3: sums of sigmoids / hard sigmoids / ReLUs, then deeper ReLU networks."""
+    k, sums, deep = data.k, [], []
+    for unit in ("sigmoid", "hard_sigmoid", "relu"):
+        for units in config.sum_units:
+            sums.append(
+                train(
                     run,
-                    name,
-                    lambda name, u=unit, w=width: regression.sigmoid_sum_regressor(k, w, u, name),
+                    f"{unit}-sum-{units}-k{k}",
+                    lambda name, u=unit, n=units: regression.sigmoid_sum_regressor(k, n, u, name),
                     data,
                     config,
                 )
-                rows.append(row)
-                sums.append(row)
-        for depth in config.depths:
-            name = f"relu-{depth}x{config.relu_width}-k{k}"
-            models[name], row, singles[name] = train(
+            )
+    for depth in config.depths:
+        deep.append(
+            train(
                 run,
-                name,
-                lambda name, d=depth: regression.relu_regressor(k, d, config.relu_width, name),
+                f"relu-{depth}x{config.relu_units}-k{k}",
+                lambda name, d=depth: regression.relu_regressor(k, d, config.relu_units, name),
                 data,
                 config,
             )
-            rows.append(row)
+        )
+    return sums, deep
+
+
+def judge_updates_per_epoch(run, config, data, rows):
+    """Slide 44: every model's optimizer counted ceil(N/B) updates per epoch."""
+    batch = run.global_batch(config.batch_size)  # = --batch-size on one device
+    expected = regression.updates_per_epoch(len(data.x_train), batch)
+    counted = sorted({row["updates/epoch"] for row in rows})
+    run.text(
+        "updates_per_epoch",
+        f"N = {len(data.x_train)} training days, B = {batch}: {expected} updates per epoch "
+        "(ceil(N/B)).",
+    )
+    run.verdict(
+        "One epoch sees every batch once: N examples in batches of B make ceil(N/B) updates "
+        "(slide 44)",
+        f"N = {len(data.x_train)}, B = {batch}: ceil(N/B) = {expected}; updates per epoch "
+        f"counted by the optimizer of every model: {', '.join(map(str, counted))}",
+        counted == [expected],
+    )
+
+
+def best_model(run, config, daily, trained, baselines):
+    """The model best on validation against the same-day-last-week baseline, and its forecast."""
+    best = min(trained, key=lambda t: t.row["val MAE"])
+    name, last_week = best.row["model"], baselines[1]["test MAE"]
+    chosen = run.result(
+        "best_model",
+        lambda: {
+            "model": name,
+            "seeds": config.seeds,
+            "test MAE": best.row["test MAE"],
+            "below same day last week": 1 - best.row["test MAE"] / last_week,
+        },
+    )
+    gain = chosen["below same day last week"]
+    target = " (the --full run's target: 15 %)" if config.mode != "full" else ""
+    run.text(
+        "best_model",
+        f"Best on validation: {name} (average of {config.seeds} seeds), test MAE "
+        f"{best.row['test MAE']:.1f}; same day last week {last_week:.1f}: "
+        f"{abs(gain):.1%} {'below' if gain >= 0 else 'above'} it{target}.",
+    )
+    data = series.window_split(daily.values, best.row["k"], max_lag=MAX_LAG)
+    run.figure("predictions", plot_predictions(daily, data, best.model, name))
+
+
+def main(config):
+    daily = series.load_series(config.series).without_last(config.hold_back_days)
+    with runner.Run(TUTORIAL, config) as run:
+        data, linear = linear_models(run, config, daily)
+        sums, deep = nonlinear_models(run, config, data)
+        trained = linear + sums + deep
+        rows = [t.row for t in trained]
         baselines = baseline_rows(daily.values, data)
         run.table(f"Lecture 2 on {config.series}: MAE in page views", rows + baselines)
-        expected = regression.updates_per_epoch(len(data.x_train), batch)
-        counted = sorted({row["updates/epoch"] for row in rows})
-        run.verdict(
-            "One epoch sees every batch once: N examples in batches of B make ceil(N/B) updates "
-            "(slide 44)",
-            f"N = {len(data.x_train)}, B = {batch}: ceil(N/B) = {expected}; updates per epoch "
-            f"counted by the optimizer of every model: {', '.join(map(str, counted))}",
-            counted == [expected],
-        )
-
-        best = min(rows, key=lambda row: row["val MAE"])
-        last_week = baselines[1]["test MAE"]
-        chosen = run.result(
-            "best_model",
-            lambda: {
-                "model": best["model"],
-                "seeds": config.seeds,
-                "test MAE": best["test MAE"],
-                "below same day last week": 1 - best["test MAE"] / last_week,
-            },
-        )
-        gain = chosen["below same day last week"]
-        target = " (the --full run's target: 15 %)" if config.mode != "full" else ""
-        run.text(
-            "best_model",
-            f"Best on validation: {best['model']} (average of {config.seeds} seeds), test MAE "
-            f"{best['test MAE']:.1f}; same day last week {last_week:.1f}: "
-            f"{abs(gain):.1%} {'below' if gain >= 0 else 'above'} it{target}.",
-        )
-        run.figure(
-            "predictions",
-            plot_predictions(
-                daily,
-                series.window_split(daily.values, best["k"], max_lag=MAX_LAG),
-                models[best["model"]],
-                best["model"],
-            ),
-        )
-        judge(run, config, singles, sums, data)
+        judge_updates_per_epoch(run, config, data, rows)
+        best_model(run, config, daily, trained, baselines)
+        singles = {t.row["model"]: t.singles for t in trained}
+        judge(run, config, singles, [t.row for t in sums], data)
         flexibility(run, config, data)
-
-        # 4. Deep vs fat: the same parameter budget in one wide layer or several narrow ones.
-        if config.deep_vs_fat:
+        if config.deep_vs_fat:  # Part 4: one parameter budget, one wide layer or narrow ones
             deep_vs_fat(run, config, data)
 
 
 def deep_vs_fat(run, config, data):
     """Slide 57 (answered in a later lecture): one budget, one wide layer or several narrow ones."""
     k = data.k
-    budget = regression.relu_parameter_count(k, 1, config.widths[-1] * 2)
+    budget = regression.relu_parameter_count(k, 1, config.sum_units[-1] * 2)
     fat_rows = []
     for depth in config.depths:
-        width = regression.width_for_budget(k, depth, budget)
+        units = regression.units_for_budget(k, depth, budget)
         _, row, _ = train(
             run,
-            f"budget-{depth}x{width}",
-            lambda name, d=depth, w=width: regression.relu_regressor(k, d, w, name),
+            f"budget-{depth}x{units}",
+            lambda name, d=depth, n=units: regression.relu_regressor(k, d, n, name),
             data,
             config,
         )
         keys = ("params", "train MAE", "val MAE", "test MAE")
-        fat_rows.append({"depth": depth, "width": width, **{key: row[key] for key in keys}})
+        fat_rows.append({"depth": depth, "units": units, **{key: row[key] for key in keys}})
     run.table(f"Deep vs fat at about {budget} parameters (answered in a later lecture)", fat_rows)
 
 
@@ -331,11 +347,11 @@ def flexibility(run, config, data):
     """Slides 30-47: how closely can each model fit the training days? No early stopping here."""
     builds = {
         "linear": lambda: regression.linear_regressor(data.k),
-        f"sigmoid-sum-{config.widths[-1]}": lambda: regression.sigmoid_sum_regressor(
-            data.k, config.widths[-1], "sigmoid"
+        f"sigmoid-sum-{config.sum_units[-1]}": lambda: regression.sigmoid_sum_regressor(
+            data.k, config.sum_units[-1], "sigmoid"
         ),
-        f"relu-sum-{config.widths[-1]}": lambda: regression.sigmoid_sum_regressor(
-            data.k, config.widths[-1], "relu"
+        f"relu-sum-{config.sum_units[-1]}": lambda: regression.sigmoid_sum_regressor(
+            data.k, config.sum_units[-1], "relu"
         ),
     }
     train_mae, rows = {name: [] for name in builds}, []

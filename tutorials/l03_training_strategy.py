@@ -17,6 +17,8 @@ TensorBoard: Scalars (epoch_loss / epoch_val_loss per model), HParams (remedy vs
 (curves), Text (every table and the diagnoses).
 """
 
+import functools
+
 import keras
 import numpy as np
 from matplotlib.figure import Figure
@@ -48,7 +50,7 @@ OPTIONS = {
         "help": "the normalised MSE you would accept on the series (0.5: half the variance)",
     },
     "depths": {"kind": "counts", "smoke": [2, 4], "default": [20, 56], "help": "plain stacks"},
-    "width": {"kind": "count", "smoke": 32, "default": 256, "help": "units of the big MLP"},
+    "units": {"kind": "count", "smoke": 32, "default": 256, "help": "units of the big MLP"},
     "deep_samples": {
         "kind": "count",
         "smoke": 256,
@@ -153,7 +155,9 @@ def fit(run, name, build, x, y, validation, config, epochs, callbacks=(), **comp
 
 
 def evaluate(model, x, labels):
-    """(mean cross-entropy, accuracy) on the data only: a model's L2 penalty is not part of its fit."""
+    """(mean cross-entropy, accuracy) on the data only:
+    a model's L2 penalty is not part of its fit.
+    """
     logits = keras.ops.convert_to_numpy(model.predict(x, batch_size=1024, verbose=0))
     losses = cross_entropy(keras.ops.one_hot(labels, 10), logits, from_logits=True)
     return float(np.mean(keras.ops.convert_to_numpy(losses))), float(
@@ -286,52 +290,50 @@ def optimization(run, images, config, rows):
     return histories
 
 
+def fit_remedy(run, remedy, seed, train, validation, config):
+    """One model of the overfitting section (``logistic``, ``baseline`` or a remedy) and its
+    train / validation metrics."""
+    keras.utils.set_random_seed(seed)
+    if remedy == "logistic":
+        build = playbook.logistic
+    else:
+        build = functools.partial(playbook.remedy_model, remedy, config.units, seed=seed)
+    stop = []
+    if remedy == "early-stopping":
+        stop = [keras.callbacks.EarlyStopping(patience=5, restore_best_weights=True)]
+    name = f"{remedy}-seed{seed}"
+    model, history = fit(run, name, build, *train, validation, config, config.overfit_epochs, stop)
+    (train_loss, _), (val_loss, val_accuracy) = (
+        evaluate(model, *train),
+        evaluate(model, *validation),
+    )
+    metrics = {
+        "train_loss": train_loss,
+        "val_loss": val_loss,
+        "gap": val_loss - train_loss,
+        "val_accuracy": val_accuracy,
+    }
+    if remedy != "logistic":
+        run.log_hparams(name, {"remedy": remedy, "seed": seed}, metrics)
+    return model, history, metrics
+
+
 def overfitting(run, images, config, rows):
     """A big MLP on few images overfits; each remedy against its train-validation gap."""
     (x, y), validation = images["train"], images["validation"]
-    x, y = x[: config.few], y[: config.few]
+    train = x[: config.few], y[: config.few]
     gaps = {remedy: [] for remedy in ("baseline", *config.remedies)}
     pairs, table, histories = [], [], {}
     for seed in run.seeds(config.seeds):
         for remedy in ("logistic", "baseline", *config.remedies):
-            keras.utils.set_random_seed(seed)
-            build = (
-                playbook.logistic
-                if remedy == "logistic"
-                else lambda r=remedy, s=seed: playbook.remedy_model(r, config.width, seed=s)
+            model, histories[remedy], metrics = fit_remedy(
+                run, remedy, seed, train, validation, config
             )
-            stop = (
-                [keras.callbacks.EarlyStopping(patience=5, restore_best_weights=True)]
-                if remedy == "early-stopping"
-                else []
-            )
-            model, histories[remedy] = fit(
-                run,
-                f"{remedy}-seed{seed}",
-                build,
-                x,
-                y,
-                validation,
-                config,
-                config.overfit_epochs,
-                stop,
-            )
-            (train_loss, _), (val_loss, val_accuracy) = (
-                evaluate(model, x, y),
-                evaluate(model, *validation),
-            )
-            metrics = {
-                "train_loss": train_loss,
-                "val_loss": val_loss,
-                "gap": val_loss - train_loss,
-                "val_accuracy": val_accuracy,
-            }
             table.append(
                 {"remedy": remedy, "seed": seed, "params": model.count_params(), **metrics}
             )
             if remedy != "logistic":
                 gaps[remedy].append(metrics["gap"])
-                run.log_hparams(f"{remedy}-seed{seed}", {"remedy": remedy, "seed": seed}, metrics)
         pairs.append((histories["logistic"], histories["baseline"]))
     run.table(
         f"3. Overfitting on {config.few} images, then each remedy (gap = val loss - train loss)",
@@ -346,6 +348,12 @@ def overfitting(run, images, config, rows):
         config.target_loss,
     )
     rows.append({"section": "overfitting", "diagnosis": found.branch, "why": found.reason})
+    judge_remedies(run, config, gaps)
+    return histories
+
+
+def judge_remedies(run, config, gaps):
+    """Each remedy's gap against the baseline's, over seeds."""
     results = {r: verdicts.exceeds(gaps["baseline"], gaps[r]) for r in config.remedies}
     run.verdict(
         "Each remedy (more data by augmentation, fewer parameters, sharing, early stopping, L2, "
@@ -358,7 +366,6 @@ def overfitting(run, images, config, rows):
         seeds=config.seeds,
         reason="a remedy that did not narrow the gap here is marked in the measured column",
     )
-    return histories
 
 
 def cross_validation(run, images, config):
@@ -366,7 +373,7 @@ def cross_validation(run, images, config):
     candidates = {
         "logistic": playbook.logistic,
         "mlp-1x64": lambda: playbook.mlp(1, 64),
-        f"mlp-2x{config.width}": lambda: playbook.mlp(2, config.width),
+        f"mlp-2x{config.units}": lambda: playbook.mlp(2, config.units),
     }
 
     def builder(make):
@@ -402,7 +409,9 @@ def cross_validation(run, images, config):
 
 
 def mismatch(run, images, config, rows):
-    """Trained on Fashion-MNIST, validated on inverted test images: the data differ, not the model."""
+    """Trained on Fashion-MNIST, validated on inverted test images:
+    the data differ, not the model.
+    """
     x, y = images["train"]
     x, y = x[: config.deep_samples], y[: config.deep_samples]
     x_test, y_test = images["test"]
@@ -410,7 +419,7 @@ def mismatch(run, images, config, rows):
     pairs, table, histories = [], [], {}
     models = {
         "logistic-shifted": playbook.logistic,
-        "mlp-shifted": lambda: playbook.mlp(1, config.width),
+        "mlp-shifted": lambda: playbook.mlp(1, config.units),
     }
     for seed in run.seeds(config.seeds):
         for name, build in models.items():

@@ -5,16 +5,18 @@
    (Levenberg-Marquardt on ½‖g‖²), which lands on the nearest critical point of any kind. This
    and everything after it runs on a float64 copy of the network: the eigenvalues that decide
    "saddle or minimum" here are 1e-5 of the largest, below float32's round-off.
-2. At each end point take the exact Hessian and classify it: local minimum / maximum / saddle from the
+2. At each end point take the exact Hessian and classify it: local minimum / maximum / saddle from
+the
    signs of the eigenvalues, and the homework rule: ‖g‖ < 1e-3 and minimum ratio (share of positive
    eigenvalues) > 0.5 => "local-minimum-like".
 3. The lecture's picture: minimum ratio against training loss, one dot per network.
 4. From the saddle with the most negative eigenvalue, step along that eigenvalue's eigenvector (the
    escape direction): the loss falls as ½·λ·t², although the gradient there is (almost) zero.
 
-TensorBoard: Scalars (net-00/train: critical/gradient_norm, critical/minimum_ratio, critical/min_eigenvalue,
-critical/max_eigenvalue during normal training, from mlcourse.callbacks.CriticalPointLogger; epoch_loss of
-every net), Images (minimum_ratio_vs_loss, escape_direction), Text (the tables).
+TensorBoard: Scalars (net-00/train: critical/gradient_norm, critical/minimum_ratio,
+    critical/min_eigenvalue,
+critical/max_eigenvalue during normal training, from mlcourse.callbacks.CriticalPointLogger;
+epoch_loss of every net), Images (minimum_ratio_vs_loss, escape_direction), Text (the tables).
 """
 
 import keras
@@ -61,7 +63,7 @@ OPTIONS = {
         "help": "a negative λ above -tolerance·λ_max counts as flat (float64 analysis)",
     },
 }
-GRAD_TOL = 1e-3  # the homework's "critical" threshold on ‖g‖
+GRADIENT_TOL = 1e-3  # the homework's "critical" threshold on ‖g‖
 
 
 def sinc_data(n=100):
@@ -78,7 +80,9 @@ def sinc_network(hidden, dtype=None):
 
 
 def train_to_critical_point(run, index, config, x, y):
-    """Normal training (through the runner), then minimise ‖g‖; returns the surface and the classification."""
+    """Normal training (through the runner), then minimise ‖g‖; returns the surface and the
+    classification.
+    """
     name = f"net-{index:02d}"
     keras.utils.set_random_seed(
         run.seed * 1000 + index
@@ -102,9 +106,9 @@ def train_to_critical_point(run, index, config, x, y):
     exact.set_weights(model.get_weights())
     surface = LossSurface(exact, x.astype("float64"), y.astype("float64"), "mse")
     trained_norm = surface.gradient_norm()
-    norms = surface.minimize_gradient_norm(config.critical_steps, tolerance=GRAD_TOL / 10)
+    norms = surface.minimize_gradient_norm(config.critical_steps, tolerance=GRADIENT_TOL / 10)
     eigenvalues, eigenvectors = np.linalg.eigh(surface.hessian())
-    point = classify_critical_point(eigenvalues, norms[-1], grad_tol=GRAD_TOL)
+    point = classify_critical_point(eigenvalues, norms[-1], gradient_tol=GRADIENT_TOL)
     row = {
         "network": name,
         "parameters": model.count_params(),
@@ -132,10 +136,10 @@ def minimum_ratio_figure(rows):
     figure = Figure(figsize=(7, 5))
     axis = figure.subplots()
     for critical, style in (
-        (True, dict(c="tab:blue", label=f"‖g‖ < {GRAD_TOL:g}")),
-        (False, dict(c="tab:gray", marker="x", label=f"‖g‖ ≥ {GRAD_TOL:g} (not critical)")),
+        (True, dict(c="tab:blue", label=f"‖g‖ < {GRADIENT_TOL:g}")),
+        (False, dict(c="tab:gray", marker="x", label=f"‖g‖ ≥ {GRADIENT_TOL:g} (not critical)")),
     ):
-        chosen = [r for r in rows if (r["‖g‖ at the end"] < GRAD_TOL) == critical]
+        chosen = [r for r in rows if (r["‖g‖ at the end"] < GRADIENT_TOL) == critical]
         axis.scatter([r["minimum ratio"] for r in chosen], [r["loss"] for r in chosen], **style)
     axis.axvline(0.5, color="red", ls="--", label="homework rule: ratio > 0.5 ⇒ local-minimum-like")
     axis.set(
@@ -151,8 +155,8 @@ def minimum_ratio_figure(rows):
 def escape_figure(surface, eigenvalues, eigenvectors, reach):
     """Loss along the escape direction (λ_min) and along the steepest-curvature direction (λ_max).
 
-    ½λt² only holds near θ, so the plot spans twice the distance |t*| at which the loss along u is lowest
-    (searched on a log grid up to `reach`).
+    ½λt² only holds near θ, so the plot spans twice the distance |t*| at which the loss along u is
+    lowest (searched on a log grid up to `reach`).
     """
     u = escape_direction(eigenvalues, eigenvectors)
     probe = np.geomspace(1e-3 * reach, reach, 60)
@@ -211,74 +215,90 @@ def real_curvature(surface, eigenvalues, eigenvectors, tolerance, reach):
     return check.confirmed, check
 
 
+def judge_lecture_example(run):
+    """Part 1: the lecture's own example, a saddle at the origin, and the way down."""
+    eigenvalues, u, point, check = lecture_example()
+    run.verdict(
+        "At a critical point the Hessian decides: at the origin of y = w1·w2·x (data x = 1, "
+        "ŷ = 1) the eigenvalues are 2 and -2, a saddle point, and moving along the "
+        "eigenvector of -2 lowers the loss",
+        f"‖g‖ = {point.gradient_norm:.1g}, eigenvalues {eigenvalues[0]:.3g} and "
+        f"{eigenvalues[1]:.3g} ({point.kind}); along u = ({u[0]:.2f}, {u[1]:.2f}) the loss "
+        f"changes by {check.measured:.3g} at t = {check.step:.2g}, ½λt² = "
+        f"{check.predicted:.3g}",
+        point.kind == "saddle point" and np.allclose(eigenvalues, [-2, 2]) and check.confirmed,
+    )
+
+
+def networks_at_critical_points(run, config, x, y):
+    """Part 2: many small networks, trained, then driven to their nearest critical point."""
+    rows, found = [], []
+    for index in range(config.networks):
+        row, *point = train_to_critical_point(run, index, config, x, y)
+        found.append(point)
+        confirmed, _ = real_curvature(*point, config.curvature_tolerance, config.reach)
+        row["real negative curvature"] = "yes" if confirmed else "no"
+        rows.append(row)
+        print(
+            f"  net-{index:02d}: {row['kind']}, loss {row['loss']:.3g}, ‖g‖ "
+            f"{row['‖g‖ at the end']:.1g}"
+        )
+    run.table("Every network at its end point", rows)
+    return rows, found
+
+
+def classification_table(run, config, rows):
+    """How many end points are of each kind; the critical ones (‖g‖ small) among them."""
+    critical = [r for r in rows if r["‖g‖ at the end"] < GRADIENT_TOL]
+    kinds = sorted({r["kind"] for r in rows} | {"saddle point"})
+    counts = [
+        {"kind (Hessian signs)": kind, "networks": sum(r["kind"] == kind for r in rows)}
+        for kind in kinds
+    ]
+    counts.append(
+        {
+            "kind (Hessian signs)": f"critical (‖g‖ < {GRADIENT_TOL:g}), real negative "
+            f"curvature (λ_min < -{config.curvature_tolerance:g}·λ_max, confirmed along "
+            "its eigenvector)",
+            "networks": sum(r["real negative curvature"] == "yes" for r in critical),
+        }
+    )
+    counts.append(
+        {
+            "kind (Hessian signs)": "critical, homework rule (minimum ratio > 0.5): local minimum",
+            "networks": sum(r["homework rule"] == "local minimum" for r in critical),
+        }
+    )
+    run.table("How the end points classify", counts)
+    return critical
+
+
+def escape(run, config, rows, found):
+    """Part 3: the escape direction of the end point with the most negative eigenvalue."""
+    saddles = [i for i, r in enumerate(rows) if r["real negative curvature"] == "yes"]
+    saddles = saddles or [i for i, r in enumerate(rows) if r["λ_min"] < 0]
+    if not saddles:
+        run.text("escape", "No end point has a negative eigenvalue: nothing to escape from.")
+        return
+    steepest = min(saddles, key=lambda i: rows[i]["λ_min"])
+    figure, way_down = escape_figure(*found[steepest], reach=config.reach)
+    run.figure("escape_direction", figure)
+    run.table(
+        f"Escaping {rows[steepest]['network']} ({rows[steepest]['kind']}) along its escape "
+        "direction",
+        [way_down],
+    )
+
+
 def main(config):
     x, y = sinc_data()
     with runner.Run(TUTORIAL, config) as run:
-        # 1. The lecture's own example: a saddle at the origin, and the way down.
-        eigenvalues, u, point, check = lecture_example()
-        run.verdict(
-            "At a critical point the Hessian decides: at the origin of y = w1·w2·x (data x = 1, "
-            "ŷ = 1) the eigenvalues are 2 and -2, a saddle point, and moving along the "
-            "eigenvector of -2 lowers the loss",
-            f"‖g‖ = {point.gradient_norm:.1g}, eigenvalues {eigenvalues[0]:.3g} and "
-            f"{eigenvalues[1]:.3g} ({point.kind}); along u = ({u[0]:.2f}, {u[1]:.2f}) the loss "
-            f"changes by {check.measured:.3g} at t = {check.step:.2g}, ½λt² = {check.predicted:.3g}",
-            point.kind == "saddle point" and np.allclose(eigenvalues, [-2, 2]) and check.confirmed,
-        )
-
-        # 2. Many small networks, trained, then driven to their nearest critical point.
-        rows, found = [], []
-        for index in range(config.networks):
-            row, *point = train_to_critical_point(run, index, config, x, y)
-            found.append(point)
-            confirmed, check = real_curvature(
-                point[0], point[1], point[2], config.curvature_tolerance, config.reach
-            )
-            row["real negative curvature"] = "yes" if confirmed else "no"
-            rows.append(row)
-            print(
-                f"  net-{index:02d}: {row['kind']}, loss {row['loss']:.3g}, ‖g‖ {row['‖g‖ at the end']:.1g}"
-            )
-        run.table("Every network at its end point", rows)
-        critical = [r for r in rows if r["‖g‖ at the end"] < GRAD_TOL]
-        kinds = sorted({r["kind"] for r in rows} | {"saddle point"})
-        run.table(
-            "How the end points classify",
-            [
-                {"kind (Hessian signs)": kind, "networks": sum(r["kind"] == kind for r in rows)}
-                for kind in kinds
-            ]
-            + [
-                {
-                    "kind (Hessian signs)": f"critical (‖g‖ < {GRAD_TOL:g}), real negative "
-                    f"curvature (λ_min < -{config.curvature_tolerance:g}·λ_max, confirmed along "
-                    "its eigenvector)",
-                    "networks": sum(r["real negative curvature"] == "yes" for r in critical),
-                },
-                {
-                    "kind (Hessian signs)": "critical, homework rule (minimum ratio > 0.5): "
-                    "local minimum",
-                    "networks": sum(r["homework rule"] == "local minimum" for r in critical),
-                },
-            ],
-        )
+        judge_lecture_example(run)
+        rows, found = networks_at_critical_points(run, config, x, y)
+        critical = classification_table(run, config, rows)
         run.figure("minimum_ratio_vs_loss", minimum_ratio_figure(rows))
         judge_saddles(run, config, critical)
-
-        # 3. The escape direction of the end point with the most negative eigenvalue.
-        saddles = [i for i, r in enumerate(rows) if r["real negative curvature"] == "yes"]
-        saddles = saddles or [i for i, r in enumerate(rows) if r["λ_min"] < 0]
-        if not saddles:
-            run.text("escape", "No end point has a negative eigenvalue: nothing to escape from.")
-            return
-        steepest = min(saddles, key=lambda i: rows[i]["λ_min"])
-        figure, escape = escape_figure(*found[steepest], reach=config.reach)
-        run.figure("escape_direction", figure)
-        run.table(
-            f"Escaping {rows[steepest]['network']} ({rows[steepest]['kind']}) along its escape "
-            "direction",
-            [escape],
-        )
+        escape(run, config, rows, found)
 
 
 def judge_saddles(run, config, critical):

@@ -1,11 +1,13 @@
-"""Lecture 5: batch size and momentum, measured on Fashion-MNIST (one TensorBoard HParams experiment).
+"""Lecture 5: batch size and momentum, measured on Fashion-MNIST (one TensorBoard HParams
+experiment).
 
-The same MLP (784-128-10, ReLU) is trained for the same number of epochs with plain SGD at one learning
-rate, for every batch size in {16, 64, 256, 1024, the whole training set (if memory allows)} and every
-momentum in {0, 0.5, 0.9} (Keras's SGD: m <- λm - ηg, θ <- θ + m, the lecture's form). For each trial:
-training and validation accuracy and loss (evaluated after training), seconds per epoch and seconds
-per update (mlcourse.callbacks.EpochTimer: the fastest epoch after the first, which traces the graph;
-the fastest, because other programs on the machine only ever slow an epoch down).
+The same MLP (784-128-10, ReLU) is trained for the same number of epochs with plain SGD at one
+learning rate, for every batch size in {16, 64, 256, 1024, the whole training set (if memory
+allows)} and every momentum in {0, 0.5, 0.9} (Keras's SGD: m <- λm - ηg, θ <- θ + m, the lecture's
+form). For each trial: training and validation accuracy and loss (evaluated after training), seconds
+per epoch and seconds per update (mlcourse.callbacks.EpochTimer: the fastest epoch after the first,
+which traces the graph; the fastest, because other programs on the machine only ever slow an epoch
+down).
 
 Then the lecture's claims, each judged from the numbers (timings: medians over the epochs after
 the first, one ratio per momentum value, so three repeats):
@@ -200,47 +202,56 @@ def at_matched_loss(run, config, data, batch, seed):
 
 def judge(run, config, rows, matched):
     """The lecture's five claims against the grid and the matched-loss test."""
-    small, large = min(r["batch"] for r in rows), max(r["batch"] for r in rows)
+    judge_speed(run, rows)
+    judge_generalisation(run, config, matched)
+    judge_momentum(run, rows)
+
+
+def by_momentum(rows, batch, key):
+    """``key`` of the grid's rows at ``batch``, one value per momentum (ascending)."""
     momenta = sorted({r["momentum"] for r in rows})
+    return [
+        next(r[key] for r in rows if r["batch"] == batch and r["momentum"] == m) for m in momenta
+    ]
 
-    def by_momentum(batch, key):
-        return [
-            next(r[key] for r in rows if r["batch"] == batch and r["momentum"] == m)
-            for m in momenta
-        ]
 
+def judge_speed(run, rows):
+    """Time per update, time per epoch and training accuracy: small against large batches."""
+    small, large = min(r["batch"] for r in rows), max(r["batch"] for r in rows)
+    repeats = len({r["momentum"] for r in rows})
     growth = large / small
-    ratios = np.array(by_momentum(large, "seconds_per_update")) / by_momentum(
-        small, "seconds_per_update"
-    )
+    per_update = [np.array(by_momentum(rows, b, "seconds_per_update")) for b in (small, large)]
+    ratios = per_update[1] / per_update[0]
     run.verdict(
         "Time per update hardly grows with the batch size (parallel hardware)",
         f"a {growth:g}x larger batch takes {verdicts.spread(ratios)}x as long per update "
         f"(median epoch time per update; the bar: a quarter of {growth:g}x)",
         verdicts.exceeds(0.25 * growth, ratios),
-        seeds=len(momenta),
+        seeds=repeats,
         reason="on 2 CPU cores there is little parallel hardware: larger batches cost more",
     )
-    small_epoch, large_epoch = (
-        by_momentum(small, "seconds_per_epoch"),
-        by_momentum(large, "seconds_per_epoch"),
-    )
+    small_epoch = by_momentum(rows, small, "seconds_per_epoch")
+    large_epoch = by_momentum(rows, large, "seconds_per_epoch")
     run.verdict(
         "So a small-batch epoch is SLOWER (many more updates), not faster",
         f"seconds per epoch: batch {small} {verdicts.spread(small_epoch)}, batch {large} "
         f"{verdicts.spread(large_epoch)}",
         verdicts.exceeds(small_epoch, large_epoch),
-        seeds=len(momenta),
+        seeds=repeats,
     )
+    small_accuracy = by_momentum(rows, small, "train_accuracy")
+    large_accuracy = by_momentum(rows, large, "train_accuracy")
     run.verdict(
         "Small batches optimise better: higher training accuracy after the same epochs",
-        f"training accuracy: batch {small} {verdicts.spread(by_momentum(small, 'train_accuracy'))}, "
-        f"batch {large} {verdicts.spread(by_momentum(large, 'train_accuracy'))} (one per momentum)",
-        verdicts.exceeds(
-            by_momentum(small, "train_accuracy"), by_momentum(large, "train_accuracy")
-        ),
-        seeds=len(momenta),
+        f"training accuracy: batch {small} {verdicts.spread(small_accuracy)}, batch {large} "
+        f"{verdicts.spread(large_accuracy)} (one per momentum)",
+        verdicts.exceeds(small_accuracy, large_accuracy),
+        seeds=repeats,
     )
+
+
+def judge_generalisation(run, config, matched):
+    """The train-validation gap at one training loss, small against large batches."""
     small_m, large_m = config.matched_batches
     gaps = {
         b: [r["gap (val - train loss)"] for r in matched if r["batch"] == b]
@@ -258,8 +269,12 @@ def judge(run, config, rows, matched):
         reason="the sharp-minimum effect (Keskar et al.) shows with far larger batches and "
         "networks than this one; here the gaps are within the seed-to-seed spread",
     )
+
+
+def judge_momentum(run, rows):
+    """Training loss without momentum against the largest momentum, one pair per batch size."""
     batches = sorted({r["batch"] for r in rows})
-    top = max(momenta)
+    top = max(r["momentum"] for r in rows)
     loss = {(r["batch"], r["momentum"]): r["train_loss"] for r in rows}
     without, with_ = [loss[(b, 0.0)] for b in batches], [loss[(b, top)] for b in batches]
     run.verdict(

@@ -27,8 +27,9 @@ TUTORIAL = {
     "title": "Error surfaces: GD, momentum, Adagrad, RMSProp (per-parameter and global σ), Adam",
 }
 
-# name -> (optimizer for a learning rate, η on the bowl, η on the network slice). Each η is a sensible
-# value for that optimizer on that surface; the σ question below sweeps η instead of trusting one value.
+# name -> (optimizer for a learning rate, η on the bowl, η on the network slice). Each η is a
+# sensible value for that optimizer on that surface; the σ question below sweeps η instead of
+# trusting one value.
 LAMBDA, MOMENTUM_ETAS = 0.9, (0.005, 0.1)
 OPTIMIZERS = {
     "GD": (O.GradientDescent, 0.019, 0.3),  # the bowl is stable only for η < 2/100
@@ -67,7 +68,9 @@ def learning_rate(eta, schedule, steps):
 
 
 def run_all(run, surface, column, steps):
-    """Every optimizer × schedule on ``surface``; rows for the table and the trajectories by schedule."""
+    """Every optimizer × schedule on ``surface``; rows for the table and the trajectories by
+    schedule.
+    """
     target = surface.target_loss()
     rows, paths = [], {schedule: [] for schedule in SCHEDULES}
     for name, (make, *etas) in OPTIMIZERS.items():
@@ -160,21 +163,21 @@ def sigma_question(run, all_surfaces, etas, steps):
     run.table(f"Question: one global σ vs a σ per parameter (best η of {len(etas)} for each)", rows)
     if all(wins):
         verdict = (
-            "So here the σ per parameter did better on every surface (fewer steps, or a lower final loss where "
-            "the steps tie): a global σ only rescales the whole gradient, "
-            "so the path keeps the gradient's direction and still zig-zags along the steep weight and crawls "
-            "along the flat one; a σ per parameter evens out the step in each direction."
+            "So here the σ per parameter did better on every surface (fewer steps, or a lower "
+            "final loss where the steps tie): a global σ only rescales the whole gradient, so the "
+            "path keeps the gradient's direction and still zig-zags along the steep weight and "
+            "crawls along the flat one; a σ per parameter evens out the step in each direction."
         )
     elif not any(wins):
         verdict = (
-            "So here one global σ did at least as well on every surface: these surfaces did not need "
-            "different step sizes per direction."
+            "So here one global σ did at least as well on every surface: these surfaces did not "
+            "need different step sizes per direction."
         )
     else:
-        won = [s.name for s, w in zip(all_surfaces, wins, strict=False) if w]
+        won = [s.name for s, w in zip(all_surfaces, wins, strict=True) if w]
         verdict = (
-            f"So here the σ per parameter wins only on {', '.join(won)}: it pays where the directions need "
-            "different step sizes, and not elsewhere."
+            f"So here the σ per parameter wins only on {', '.join(won)}: it pays where the "
+            "directions need different step sizes, and not elsewhere."
         )
     return sentences, verdict, wins
 
@@ -201,7 +204,9 @@ def _compare(where, name_a, a, name_b, b, steps):
 
 
 def momentum_question(all_paths):
-    """Teacher's m ← λm − ηg vs the EMA v ← βv + (1−β)g with β = λ and η_EMA = η/(1−λ), from the runs above."""
+    """Teacher's m ← λm − ηg vs the EMA v ← βv + (1−β)g with β = λ and η_EMA = η/(1−λ), from the
+    runs above.
+    """
     sentences, identical = [], []
     for column, (surface, paths) in enumerate(all_paths.items(), start=1):
         teacher_eta, ema_eta = OPTIMIZERS["Momentum"][column], OPTIMIZERS["EMAMomentum"][column]
@@ -214,18 +219,20 @@ def momentum_question(all_paths):
             gaps[schedule] = float(np.abs(teacher.points - ema.points).max())
             reached[schedule] = [_steps_text(p.steps_to(target)) for p in (teacher, ema)]
         identical.append(gaps["constant"] < 1e-4)
+        same = "float32 round-off: the same optimizer" if identical[-1] else "NOT the same path"
         sentences.append(
-            f"- {surface.name}: with constant η the paths of Momentum(η={teacher_eta:g}, λ={LAMBDA}) and "
-            f"EMAMomentum(η={ema_eta:g}, β={LAMBDA}) differ by at most {gaps['constant']:.1e} "
-            f"({'float32 round-off: the same optimizer' if identical[-1] else 'NOT the same path'}); under "
-            f"warm-up + decay by up to {gaps['warm-up + decay']:.2g}, and reach the target: teacher "
+            f"- {surface.name}: with constant η the paths of Momentum(η={teacher_eta:g}, "
+            f"λ={LAMBDA}) and EMAMomentum(η={ema_eta:g}, β={LAMBDA}) differ by at most "
+            f"{gaps['constant']:.1e} ({same}); under warm-up + decay by up to "
+            f"{gaps['warm-up + decay']:.2g}, and reach the target: teacher "
             f"{reached['warm-up + decay'][0]}, EMA {reached['warm-up + decay'][1]}."
         )
     if all(identical):
         verdict = (
-            "So with a constant η the β form adds no degree of freedom: it is the lecture's form with η rescaled "
-            "by (1−β). They part only when η changes during training, because the lecture's m keeps each "
-            "gradient scaled by the η of its own step while the EMA's v is scaled by today's η."
+            "So with a constant η the β form adds no degree of freedom: it is the lecture's form "
+            "with η rescaled by (1−β). They part only when η changes during training, because the "
+            "lecture's m keeps each gradient scaled by the η of its own step while the EMA's v is "
+            "scaled by today's η."
         )
     else:
         verdict = "The constant-η paths were NOT identical here; see the numbers above."

@@ -92,43 +92,74 @@ def plot_curves(curves, target):
     return figure
 
 
+def train_both(run, config, seed, x, y):
+    """Part 2: the same model, optimiser and bad start; only the loss differs.
+
+    Returns one table row per loss, the updates each took to the target accuracy, and for the
+    figures each loss's path and curves.
+    """
+    rows, reached, paths, curves = [], {}, {}, {}
+    for name in surface.LOSSES:
+        path = train_from(run, f"{name}-seed{seed}", x, y, config)
+        steps, ws, bs = path[:, 0], path[:, 1], path[:, 2]
+        accuracies = surface.accuracy(ws, bs, x, y)
+        got = surface.steps_to_accuracy(accuracies[1:], config.target_accuracy)
+        reached[name] = got or int(steps[-1]) + 1  # not reached: more than all
+        paths[name] = (ws, bs)
+        curves[name] = (steps, surface.loss_along(name, ws, bs, x, y), accuracies)
+        rows.append(
+            {
+                "loss": name,
+                "data seed": seed,
+                "updates": int(steps[-1]),
+                "final (w, b)": f"({ws[-1]:.3g}, {bs[-1]:.3g})",
+                "final loss": float(surface.loss_along(name, ws[-1:], bs[-1:], x, y)[0]),
+                "final accuracy": float(accuracies[-1]),
+                f"updates to {config.target_accuracy:.0%}": got or f"> {int(steps[-1])}",
+            }
+        )
+    return rows, reached, paths, curves
+
+
+def judge(run, config, slopes, reached, seeds):
+    """Part 3: the lecture's two claims, the slopes at the start and the updates it took."""
+    run.verdict(
+        "At a start where every logit is large and wrong, the MSE surface is flat while the "
+        "cross-entropy surface still slopes down",
+        f"|gradient| at the start: cross-entropy {slopes['cross-entropy']:.3g}, "
+        f"MSE {slopes['mse']:.3g}",
+        bool(slopes["cross-entropy"] > 10 * slopes["mse"]),
+        reason="the test: the cross-entropy slope at least 10x the MSE slope",
+    )
+    ce, mse = reached["cross-entropy"], reached["mse"]
+    run.verdict(
+        "Cross-entropy trains from the bad start where MSE stalls",
+        f"updates to {config.target_accuracy:.0%} accuracy: cross-entropy "
+        f"{verdicts.spread(ce)}, MSE {verdicts.spread(mse)} (not reached counts as "
+        f"{config.epochs * 10 + 1})",
+        verdicts.exceeds(mse, ce),
+        seeds=seeds,
+    )
+
+
 def main(config):
     grid = np.linspace(-10, 10, config.grid)
     with runner.Run(TUTORIAL, config) as run:
         seeds = run.seeds(config.seeds)
-        rows, reached, slopes = [], {name: [] for name in surface.LOSSES}, {}
+        # Part 1: the two loss surfaces over the same (w, b) grid, for the first seed's data.
+        x, y = surface.two_class_data(n=200, seed=seeds[0])
+        surfaces = {name: surface.loss_surface(name, x, y, grid, grid) for name in surface.LOSSES}
+        run.figure("loss_surfaces", surface.plot_surfaces(surfaces, grid, grid))
+        slopes = {n: slope_at(n, x, y, config.start_w, config.start_b) for n in surface.LOSSES}
+        rows, reached = [], {name: [] for name in surface.LOSSES}
         for seed in seeds:
             x, y = surface.two_class_data(n=200, seed=seed)
-            if seed == seeds[0]:  # 1. The two loss surfaces over the same (w, b) grid.
-                surfaces = {
-                    name: surface.loss_surface(name, x, y, grid, grid) for name in surface.LOSSES
-                }
-                run.figure("loss_surfaces", surface.plot_surfaces(surfaces, grid, grid))
-                slopes = {
-                    n: slope_at(n, x, y, config.start_w, config.start_b) for n in surface.LOSSES
-                }
-                paths, curves = {}, {}
-            # 2. The same model, optimiser and bad start; only the loss differs.
-            for name in surface.LOSSES:
-                path = train_from(run, f"{name}-seed{seed}", x, y, config)
-                steps, ws, bs = path[:, 0], path[:, 1], path[:, 2]
-                accuracies = surface.accuracy(ws, bs, x, y)
-                got = surface.steps_to_accuracy(accuracies[1:], config.target_accuracy)
-                reached[name].append(got or int(steps[-1]) + 1)  # not reached: more than all
-                if seed == seeds[0]:
-                    paths[name] = (ws, bs)
-                    curves[name] = (steps, surface.loss_along(name, ws, bs, x, y), accuracies)
-                rows.append(
-                    {
-                        "loss": name,
-                        "data seed": seed,
-                        "updates": int(steps[-1]),
-                        "final (w, b)": f"({ws[-1]:.3g}, {bs[-1]:.3g})",
-                        "final loss": float(surface.loss_along(name, ws[-1:], bs[-1:], x, y)[0]),
-                        "final accuracy": float(accuracies[-1]),
-                        f"updates to {config.target_accuracy:.0%}": got or f"> {int(steps[-1])}",
-                    }
-                )
+            seed_rows, seed_reached, seed_paths, seed_curves = train_both(run, config, seed, x, y)
+            rows += seed_rows
+            for name, updates in seed_reached.items():
+                reached[name].append(updates)
+            if seed == seeds[0]:
+                paths, curves = seed_paths, seed_curves
         run.figure("surfaces_with_paths", surface.plot_surfaces(surfaces, grid, grid, paths))
         run.figure("curves", plot_curves(curves, config.target_accuracy))
         run.table(
@@ -136,25 +167,7 @@ def main(config):
             f"lr={config.learning_rate:g}: updates to {config.target_accuracy:.0%} accuracy",
             rows,
         )
-
-        # 3. The lecture's claims, judged.
-        run.verdict(
-            "At a start where every logit is large and wrong, the MSE surface is flat while the "
-            "cross-entropy surface still slopes down",
-            f"|gradient| at the start: cross-entropy {slopes['cross-entropy']:.3g}, "
-            f"MSE {slopes['mse']:.3g}",
-            bool(slopes["cross-entropy"] > 10 * slopes["mse"]),
-            reason="the test: the cross-entropy slope at least 10x the MSE slope",
-        )
-        ce, mse = reached["cross-entropy"], reached["mse"]
-        run.verdict(
-            "Cross-entropy trains from the bad start where MSE stalls",
-            f"updates to {config.target_accuracy:.0%} accuracy: cross-entropy "
-            f"{verdicts.spread(ce)}, MSE {verdicts.spread(mse)} (not reached counts as "
-            f"{config.epochs * 10 + 1})",
-            verdicts.exceeds(mse, ce),
-            seeds=len(seeds),
-        )
+        judge(run, config, slopes, reached, len(seeds))
 
 
 if __name__ == "__main__":

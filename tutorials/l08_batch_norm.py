@@ -2,14 +2,17 @@
 
 1. Why normalise: two features on scales 1 and 10 make the error surface a long thin valley; after
    standardising it is round and gradient descent takes a much larger step (figure and table).
-2. One HParams experiment on Fashion-MNIST with a sigmoid MLP: no BN / BN before the sigmoid / BN after
+2. One HParams experiment on Fashion-MNIST with a sigmoid MLP: no BN / BN before the sigmoid / BN
+after
    it, batch size {8, 32, 128, 512}, learning rate {base, 10x base}; metrics: epochs to reach the
    target validation accuracy and the final validation accuracy.
 3. Pre-activation histograms (the input of every sigmoid) drift without BN and stay put with it.
 4. The student's question on gamma and beta: logged over training, and a numerical check that
    gamma = sigma, beta = mu undoes the normalisation.
-5. Testing one example at a time: moving averages vs batch statistics (and what breaks without them).
-6. Every norm of mlcourse.layers.normalization on one small CNN (--smoke: four of them; the lecture run skips it).
+5. Testing one example at a time: moving averages vs batch statistics (and what breaks without
+them).
+6. Every norm of mlcourse.layers.normalization on one small CNN (--smoke: four of them; the lecture
+run skips it).
 
 TensorBoard: HParams (the grid), Histograms (<variant>/pre_activations; <variant>/gamma_beta),
 Scalars (epoch_accuracy; gamma/<layer>/mean), Images (error_surface), Text (the tables).
@@ -117,55 +120,64 @@ OPTIONS = {
 }
 
 
+def descend(design, y, steps):
+    """Gradient descent on the MSE of a linear model from w = 0, with the step 1/λ_max.
+
+    Returns the Hessian's eigenvalues, the step, the path of (w1, w2) and the losses.
+    """
+    eigen = np.linalg.eigvalsh(2 * design.T @ design / len(y))  # the MSE's Hessian (quadratic)
+    rate = 1.0 / eigen[-1]  # the step that suits the steepest direction (2 / λ_max diverges)
+    w, path, losses = np.zeros(design.shape[1]), [], []
+    for _ in range(steps):
+        residual = design @ w - y
+        path.append(w[:2].copy())
+        losses.append(np.mean(residual**2))
+        w -= rate * 2 * design.T @ residual / len(y)
+    return eigen, rate, np.array(path), losses
+
+
+def draw_valley(figure, axis, name, design, y, best, path):
+    """log MSE over (w1, w2) with b at its best, the same span on both axes, and the path."""
+    half = 1.3 * np.abs(best[:2]).max()
+    g1, g2 = np.meshgrid(*(np.linspace(best[i] - half, best[i] + half, 300) for i in (0, 1)))
+    grid = np.stack([g1.ravel(), g2.ravel(), np.full(g1.size, best[2])], 1)
+    surface = np.log(np.mean((grid @ design.T - y) ** 2, axis=1)).reshape(g1.shape)
+    contours = axis.contour(g1, g2, surface, levels=30)
+    figure.colorbar(contours, ax=axis, shrink=0.8, label="log MSE")
+    axis.plot(*path.T, ".-", color="red", ms=3, label="gradient descent")
+    axis.set(
+        title=f"{name} features\nlog MSE(w1, w2), b at its best",
+        xlabel="w1",
+        ylabel="w2",
+        aspect="equal",
+    )
+    axis.legend(fontsize=8, loc="lower right")
+
+
 def elongated_surface(run, steps):
-    """Part 1: y = 2 x1 + 0.3 x2 with x2 on a 10x larger scale; gradient descent before/after scaling."""
+    """Part 1: y = 2 x1 + 0.3 x2 with x2 on a 10x larger scale; gradient descent before and after
+    standardising."""
     rng = np.random.default_rng(run.seed)
     x = np.stack([rng.normal(1, 1, 200), rng.normal(10, 10, 200)], axis=1)
     y = x @ np.array([2.0, 0.3]) + rng.normal(0, 0.1, 200)
     figure = Figure(figsize=(15, 4.5))
     axes = figure.subplots(1, 3)
-    rows = []
-    for axis, (name, features) in zip(
-        axes, (("raw", x), ("standardised", (x - x.mean(0)) / x.std(0))), strict=False
-    ):
-        design = np.c_[features, np.ones(len(y))]
-        eigen = np.linalg.eigvalsh(
-            2 * design.T @ design / len(y)
-        )  # the MSE's Hessian (it is quadratic)
-        rate = (
-            1.0 / eigen[-1]
-        )  # the step that suits the steepest direction (2 / lambda_max diverges)
+    rows, mse = [], f"MSE after {steps} steps"
+    features = {"raw": x, "standardised": (x - x.mean(0)) / x.std(0)}
+    for axis, (name, values) in zip(axes, features.items(), strict=False):
+        design = np.c_[values, np.ones(len(y))]
+        eigen, rate, path, losses = descend(design, y, steps)
         best = np.linalg.lstsq(design, y, rcond=None)[0]
-        w, path, losses = np.zeros(3), [], []
-        for _ in range(steps):
-            residual = design @ w - y
-            path.append(w[:2].copy()), losses.append(np.mean(residual**2))
-            w -= rate * 2 * design.T @ residual / len(y)
         rows.append(
             {
                 "features": name,
                 "condition number": eigen[-1] / eigen[0],
                 "step 1/lambda_max": rate,
-                f"MSE after {steps} steps": losses[-1],
+                mse: losses[-1],
                 "best MSE": np.mean((design @ best - y) ** 2),
             }
         )
-        half = (
-            1.3 * np.abs(best[:2]).max()
-        )  # the same span on both axes: the true shape of the valley
-        g1, g2 = np.meshgrid(*(np.linspace(best[i] - half, best[i] + half, 300) for i in (0, 1)))
-        grid = np.stack([g1.ravel(), g2.ravel(), np.full(g1.size, best[2])], 1)
-        surface = np.log(np.mean((grid @ design.T - y) ** 2, axis=1)).reshape(g1.shape)
-        contours = axis.contour(g1, g2, surface, levels=30)
-        figure.colorbar(contours, ax=axis, shrink=0.8, label="log MSE")
-        axis.plot(*np.array(path).T, ".-", color="red", ms=3, label="gradient descent")
-        axis.set(
-            title=f"{name} features\nlog MSE(w1, w2), b at its best",
-            xlabel="w1",
-            ylabel="w2",
-            aspect="equal",
-        )
-        axis.legend(fontsize=8, loc="lower right")
+        draw_valley(figure, axis, name, design, y, best, path)
         axes[2].semilogy(losses, label=f"{name} (step {rate:.2g})")
     axes[2].set(title="gradient descent from w = 0", xlabel="step", ylabel="MSE (log scale)")
     axes[2].legend()
@@ -173,7 +185,6 @@ def elongated_surface(run, steps):
     run.figure("error_surface", figure)
     run.table("Part 1: feature scaling and the error surface", rows)
     raw, scaled = rows
-    mse = f"MSE after {steps} steps"
     run.verdict(
         "Features on different scales make the error surface a long, thin valley; standardising "
         "them makes it round, so gradient descent can take a larger step and gets there faster",
@@ -185,7 +196,9 @@ def elongated_surface(run, steps):
 
 
 def sigmoid_mlp(bn, depth=3, units=128):
-    """Dense -> [BN] -> sigmoid -> [BN], `depth` times; the layer feeding each sigmoid is `pre_act_<i>`."""
+    """Dense -> [BN] -> sigmoid -> [BN], `depth` times; the layer feeding each sigmoid is
+    `pre_act_<i>`.
+    """
     layers = [keras.Input((28, 28, 1)), keras.layers.Flatten()]
     for i in range(1, depth + 1):
         layers.append(
@@ -282,7 +295,9 @@ def hparams_grid(run, data, config):
 
 
 def gamma_beta_demo(run, model, x):
-    """Part 4: the trained gamma, beta; then gamma = sigma, beta = mu gives the layer's input back."""
+    """Part 4: the trained gamma, beta; then gamma = sigma,
+    beta = mu gives the layer's input back.
+    """
     rows = []
     for i in (1, 2, 3):
         layer = model.get_layer(f"pre_act_{i}")
@@ -317,31 +332,31 @@ def gamma_beta_demo(run, model, x):
     )
 
 
+def predict(model, x, training):
+    """The logits of ``model`` on ``x`` as NumPy, in training or inference mode."""
+    return keras.ops.convert_to_numpy(model(x, training=training))
+
+
 def single_example_demo(run, model, test):
     """Part 5: one example has no batch statistics; the moving averages stand in for them."""
     x, y = test
-    accuracy = lambda logits: float(np.mean(np.argmax(logits, -1) == y[: len(logits)]))  # noqa: E731
-    predict = lambda m, xs, training: keras.ops.convert_to_numpy(m(xs, training=training))  # noqa: E731
-    copy = keras.models.clone_model(
-        model
-    )  # its training=True calls must not move the model's averages
+
+    def accuracy(logits):
+        return float(np.mean(np.argmax(logits, -1) == y[: len(logits)]))
+
+    # A copy, so that its training=True calls do not move the model's moving averages.
+    copy = keras.models.clone_model(model)
     copy.set_weights(model.get_weights())
     one_by_one = np.concatenate([predict(model, x[i : i + 1], False) for i in range(32)])
-    batch_stats = np.concatenate(
-        [predict(copy, x[i : i + 256], True) for i in range(0, len(x), 256)]
-    )
+    batches = [predict(copy, x[i : i + 256], True) for i in range(0, len(x), 256)]
+    batch_stats = np.concatenate(batches)
     single_stats = np.concatenate([predict(copy, x[i : i + 1], True) for i in range(32)])
     moved = predict(copy, np.concatenate([x[:1], x[-255:]]), True)[0] - batch_stats[0]
     for layer in (layer for layer in copy.layers if isinstance(layer, norms.BatchNorm)):
-        (
-            layer.moving_mean.assign(0 * layer.moving_mean),
-            layer.moving_variance.assign(0 * layer.moving_variance + 1),
-        )
-    moving, unset, single = (
-        accuracy(predict(model, x, False)),
-        accuracy(predict(copy, x, False)),
-        accuracy(single_stats),
-    )
+        layer.moving_mean.assign(0 * layer.moving_mean)
+        layer.moving_variance.assign(0 * layer.moving_variance + 1)
+    moving, unset = accuracy(predict(model, x, False)), accuracy(predict(copy, x, False))
+    single = accuracy(single_stats)
     run.verdict(
         "Testing one example at a time needs the moving averages of μ and σ kept during training: "
         "without them (or with one example's own statistics) the predictions break",
@@ -349,34 +364,32 @@ def single_example_demo(run, model, test):
         f"with one example's own statistics (first 32) {single:.3f}",
         bool(moving > max(unset, single) + 0.1),
     )
+    gap = np.abs(one_by_one - predict(model, x[:32], False)).max()
+    distinct = len(np.unique(single_stats.argmax(-1)))
+    rows = [
+        ("moving averages", len(x), moving, f"same outputs one by one (max diff {gap:.1e})"),
+        (
+            "test-batch statistics",
+            256,
+            accuracy(batch_stats),
+            f"example 0's logits move by {np.abs(moved).max():.3f} when its batch-mates change",
+        ),
+        (
+            "batch statistics of one example",
+            1,
+            single,
+            f"variance 0, all give beta: {distinct} distinct prediction(s)",
+        ),
+        (
+            "no moving averages (mu=0, sigma^2=1)",
+            len(x),
+            unset,
+            "never tracked: wrong shift and scale",
+        ),
+    ]
+    columns = ("inference uses", "batch", "test accuracy", "note")
     run.table(
-        "Part 5: testing one example at a time",
-        [
-            {
-                "inference uses": "moving averages",
-                "batch": len(x),
-                "test accuracy": accuracy(predict(model, x, False)),
-                "note": f"same outputs one by one (max diff {np.abs(one_by_one - predict(model, x[:32], False)).max():.1e})",
-            },
-            {
-                "inference uses": "test-batch statistics",
-                "batch": 256,
-                "test accuracy": accuracy(batch_stats),
-                "note": f"example 0's logits move by {np.abs(moved).max():.3f} when its batch-mates change",
-            },
-            {
-                "inference uses": "batch statistics of one example",
-                "batch": 1,
-                "test accuracy": accuracy(single_stats),
-                "note": f"variance 0, all give beta: {len(np.unique(single_stats.argmax(-1)))} distinct prediction(s)",
-            },
-            {
-                "inference uses": "no moving averages (mu=0, sigma^2=1)",
-                "batch": len(x),
-                "test accuracy": accuracy(predict(copy, x, False)),
-                "note": "never tracked: wrong shift and scale",
-            },
-        ],
+        "Part 5: testing one example at a time", [dict(zip(columns, r, strict=True)) for r in rows]
     )
 
 

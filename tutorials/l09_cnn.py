@@ -9,8 +9,9 @@
    (multiply-adds per image, training seconds per epoch).
 3. Invariance, measured: test accuracy on test images rotated, scaled and shifted, for a CNN without
    augmentation, with augmentation (RandomRotation, RandomZoom, RandomTranslation) and with a
-   SpatialTransformer in front (trained on the same augmented images: it learns to undo what it sees).
-   The notes' own claim that a CNN handles shifts is judged too: with a Flatten head it does not.
+   SpatialTransformer in front (trained on the same augmented images: it learns to undo what it
+   sees). The notes' own claim that a CNN handles shifts is judged too: with a Flatten head it does
+   not.
 
 TensorBoard: Scalars (loss/accuracy per model), Images (filters/conv1 and feature_maps/conv1 of the
 CNN per epoch; the invariance plot), Text (the tables).
@@ -229,8 +230,9 @@ def judge_invariance(run, accuracy):
         theirs = [drop(model, t) for t in (rotation, scale)]
         run.verdict(
             f"We need {what}: it reduces the accuracy lost to rotation and scaling",
-            f"mean accuracy lost over rotation 45° and scale 0.7: plain CNN "
-            f"{verdicts.spread(np.mean(both, axis=0))}, {model} {verdicts.spread(np.mean(theirs, axis=0))}",
+            "mean accuracy lost over rotation 45° and scale 0.7: plain CNN "
+            f"{verdicts.spread(np.mean(both, axis=0))}, {model} "
+            f"{verdicts.spread(np.mean(theirs, axis=0))}",
             verdicts.exceeds(np.mean(both, axis=0), np.mean(theirs, axis=0)),
             seeds=seeds,
         )
@@ -245,99 +247,93 @@ def judge_invariance(run, accuracy):
     )
 
 
+def fc_vs_cnn(run, config, data, x_test):
+    """Part 1: fully connected vs CNN over seeds, judged; returns the trained CNNs."""
+    rows, accuracy, cnns = [], {"fc": [], "cnn": []}, []
+    for seed in run.seeds(config.seeds):
+        keras.utils.set_random_seed(seed)
+        _, fc_row = train(run, f"fc-seed{seed}", fully_connected, data, config.epochs, config)
+        keras.utils.set_random_seed(seed)
+        images = FilterImages(run.variant_dir(f"cnn-seed{seed}") / "images", "conv1", x_test[:4])
+        reused = run.is_done(f"cnn-seed{seed}")  # finished before a kill: reloaded, not trained
+        cnn, cnn_row = train(
+            run, f"cnn-seed{seed}", CNNS[config.cnn], data, config.epochs, config, [images]
+        )
+        if reused:
+            images.set_model(cnn)
+            images.write_now(config.epochs)
+        cnns.append(cnn)
+        accuracy["fc"].append(fc_row["test accuracy"])
+        accuracy["cnn"].append(cnn_row["test accuracy"])
+        rows += [fc_row, cnn_row]
+    run.table(f"Fully connected vs CNN ({len(x_test)} test images)", rows)
+    run.verdict(
+        "A CNN (receptive fields + parameter sharing) beats a fully connected network on "
+        "images, with fewer parameters",
+        f"test accuracy CNN {verdicts.spread(accuracy['cnn'])} with {rows[1]['params']:,} "
+        f"parameters, fully connected {verdicts.spread(accuracy['fc'])} with "
+        f"{rows[0]['params']:,}",
+        verdicts.all_of(
+            [
+                verdicts.exceeds(accuracy["cnn"], accuracy["fc"]),
+                rows[1]["params"] < rows[0]["params"],
+            ]
+        ),
+        seeds=config.seeds,
+    )
+    if config.full:
+        best = max(accuracy["cnn"])
+        met = "met" if best >= 0.91 else "NOT met"
+        run.text("best_cnn", f"Best CNN: test accuracy {best:.2%}; target >= 91%: {met}.")
+    return cnns
+
+
+def stride_padding_pooling(run, config, data):
+    """Part 2: the small CNN with other strides, paddings and poolings, one table."""
+    rows = [
+        train(run, name, lambda o=options: small_cnn(**o), data, config.variant_epochs, config)[1]
+        for name, options in VARIANTS.items()
+    ]
+    run.table(f"Stride, padding and pooling ({config.variant_epochs} epochs each)", rows)
+
+
+def invariance_part(run, config, data, test, cnns):
+    """Part 3: accuracy under rotation, scale and shift for each model and seed, judged."""
+    x_test, y_test = test
+    trained = {"cnn": cnns} if config.cnn == "small" else {}
+    builds = (
+        INVARIANCE_MODELS.items() if trained else [("cnn", small_cnn), *INVARIANCE_MODELS.items()]
+    )
+    for name, build in builds:
+        trained[name] = []
+        for seed in run.seeds(config.seeds):
+            keras.utils.set_random_seed(seed)
+            variant = f"invariance-{name}-seed{seed}"
+            model, _ = train(run, variant, build, data, config.invariance_epochs, config)
+            trained[name].append(model)
+    measured = {name: {t: [] for t in TRANSFORMS} for name in trained}
+    for index in range(config.seeds):
+        models = {name: seeded[index] for name, seeded in trained.items()}
+        for row in invariance.accuracy_under_transforms(models, x_test, y_test, TRANSFORMS):
+            for name in trained:
+                measured[name][(row["transform"], row["amount"])].append(row[name])
+    table = invariance.accuracy_under_transforms(
+        {name: seeded[0] for name, seeded in trained.items()}, x_test, y_test
+    )
+    run.table("Test accuracy on transformed test images (first seed)", table)
+    run.figure("invariance", invariance.plot_invariance(table, list(trained)))
+    judge_invariance(run, measured)
+
+
 def main(config):
     split = fashion_mnist.split(config.train_size, 2000, test=config.test_size, shape="channel")
     data = tuple(split)
-    x_test, y_test = split.test
     with runner.Run(TUTORIAL, config) as run:
-        # 1. Fully connected vs CNN, over seeds; then the CNN's convolutions told as neurons.
-        rows, accuracy, models = [], {"fc": [], "cnn": []}, {}
-        for seed in run.seeds(config.seeds):
-            keras.utils.set_random_seed(seed)
-            _, fc_row = train(run, f"fc-seed{seed}", fully_connected, data, config.epochs, config)
-            keras.utils.set_random_seed(seed)
-            images = FilterImages(
-                run.variant_dir(f"cnn-seed{seed}") / "images", "conv1", x_test[:4]
-            )
-            reused = run.is_done(f"cnn-seed{seed}")  # finished before a kill: reloaded, not trained
-            cnn, cnn_row = train(
-                run, f"cnn-seed{seed}", CNNS[config.cnn], data, config.epochs, config, [images]
-            )
-            if reused:
-                images.set_model(cnn)
-                images.write_now(config.epochs)
-            models.setdefault("cnn", []).append(cnn)
-            accuracy["fc"].append(fc_row["test accuracy"])
-            accuracy["cnn"].append(cnn_row["test accuracy"])
-            rows += [fc_row, cnn_row]
-        run.table(f"Fully connected vs CNN ({len(x_test)} test images)", rows)
-        run.verdict(
-            "A CNN (receptive fields + parameter sharing) beats a fully connected network on "
-            "images, with fewer parameters",
-            f"test accuracy CNN {verdicts.spread(accuracy['cnn'])} with {rows[1]['params']:,} "
-            f"parameters, fully connected {verdicts.spread(accuracy['fc'])} with "
-            f"{rows[0]['params']:,}",
-            verdicts.all_of(
-                [
-                    verdicts.exceeds(accuracy["cnn"], accuracy["fc"]),
-                    rows[1]["params"] < rows[0]["params"],
-                ]
-            ),
-            seeds=config.seeds,
-        )
-        if config.full:
-            best = max(accuracy["cnn"])
-            run.text(
-                "best_cnn",
-                f"Best CNN: test accuracy {best:.2%}; target >= 91%: {'met' if best >= 0.91 else 'NOT met'}.",
-            )
-        neuron_version(run, models["cnn"][0], config, x_test)
-
-        # 2. Stride, padding and pooling.
+        cnns = fc_vs_cnn(run, config, data, split.test[0])
+        neuron_version(run, cnns[0], config, split.test[0])
         if config.variants:
-            rows = [
-                train(
-                    run, name, lambda o=options: small_cnn(**o), data, config.variant_epochs, config
-                )[1]
-                for name, options in VARIANTS.items()
-            ]
-            run.table(f"Stride, padding and pooling ({config.variant_epochs} epochs each)", rows)
-
-        # 3. Invariance to rotation, scale and shift, measured.
-        plain = {"cnn": models["cnn"]} if config.cnn == "small" else {}
-        trained = dict(plain)
-        for name, build in (
-            INVARIANCE_MODELS.items() if plain else [("cnn", small_cnn), *INVARIANCE_MODELS.items()]
-        ):
-            trained[name] = []
-            for seed in run.seeds(config.seeds):
-                keras.utils.set_random_seed(seed)
-                model, _ = train(
-                    run,
-                    f"invariance-{name}-seed{seed}",
-                    build,
-                    data,
-                    config.invariance_epochs,
-                    config,
-                )
-                trained[name].append(model)
-        measured = {name: {t: [] for t in TRANSFORMS} for name in trained}
-        for index in range(config.seeds):
-            rows = invariance.accuracy_under_transforms(
-                {name: seeded[index] for name, seeded in trained.items()},
-                x_test,
-                y_test,
-                TRANSFORMS,
-            )
-            for row in rows:
-                for name in trained:
-                    measured[name][(row["transform"], row["amount"])].append(row[name])
-        table = invariance.accuracy_under_transforms(
-            {name: seeded[0] for name, seeded in trained.items()}, x_test, y_test
-        )
-        run.table("Test accuracy on transformed test images (first seed)", table)
-        run.figure("invariance", invariance.plot_invariance(table, list(trained)))
-        judge_invariance(run, measured)
+            stride_padding_pooling(run, config, data)
+        invariance_part(run, config, data, split.test, cnns)
 
 
 if __name__ == "__main__":

@@ -35,7 +35,7 @@ TUTORIAL = {
 }
 OPTIONS = {
     "epochs": {"kind": "count", "smoke": 1, "lecture": 8, "full": 12, "help": "epochs per tagger"},
-    "width": {"kind": "count", "smoke": 16, "default": 64, "help": "embedding / hidden width"},
+    "units": {"kind": "count", "smoke": 16, "default": 64, "help": "embedding / hidden width"},
     "learning_rate": {"kind": "positive", "default": 3e-3, "help": "Adam's step size"},
     "dropout": {"kind": "rate", "default": 0.3, "help": "dropout for the real corpora"},
     "cue_sentences": {
@@ -113,7 +113,7 @@ def train_tagger(run, config, variant, spec, train, test, maps_of=None, **option
             len(train.tags),
             train.x.shape[1],
             train.x.shape[2],
-            width=config.width,
+            units=config.units,
             window=int(window or 2),
             embedding=embedding or "learned",
             **options,
@@ -194,7 +194,8 @@ def synthetic_part(run, config):
         "A window of ±k tokens cannot see a deciding word farther away; self-attention, which "
         "looks at the whole sequence, can",
         f"accuracy on the ambiguous words whose cue is more than {window} token(s) away: "
-        f"{windowed} {verdicts.spread(far[windowed])}, {attention} {verdicts.spread(far[attention])}",
+        f"{windowed} {verdicts.spread(far[windowed])}, {attention} "
+        f"{verdicts.spread(far[attention])}",
         verdicts.exceeds(far[attention], far[windowed]),
         seeds=config.seeds,
     )
@@ -319,7 +320,8 @@ def wsj_part(run, config):
             f"On real text, {method} tags the words that take several tags better than the "
             "per-token tagger (method 1)",
             f"accuracy on test words seen with more than one tag: {spec} "
-            f"{verdicts.spread(ambiguous[spec])}, per_token {verdicts.spread(ambiguous['per_token'])}",
+            f"{verdicts.spread(ambiguous[spec])}, per_token "
+            f"{verdicts.spread(ambiguous['per_token'])}",
             verdicts.exceeds(ambiguous[spec], ambiguous["per_token"]),
             seeds=n,
             reason="on 900 training sentences self-attention uses the context only weakly; local "

@@ -1,14 +1,16 @@
-"""Lecture 11: what self-attention costs as the sequence grows — softmax vs linear attention, measured.
+"""Lecture 11: what self-attention costs as the sequence grows — softmax vs linear attention,
+measured.
 
-The lecture ends with "how to make self-attention faster" (Efficient Transformers): softmax attention
-builds a T × T attention matrix, so one step should grow like T² in time and memory; linear attention
-(Katharopoulos et al. 2020, φ(x) = elu(x) + 1) regroups φ(q)ᵀ(Σ φ(k) vᵀ) and never builds it, so it
-should grow like T. Here that is measured, not assumed: one causal training step (forward + gradients
-of all weights and the inputs) of ``MultiHeadSelfAttention``, of ``LinearAttention`` in its parallel
-form, and of its recurrent ("Transformers are RNNs") form, timed (median process CPU time, or wall
-time, of a step after a warm-up) and its memory read from TensorFlow's CPU allocator (peak bytes
-allocated during the step; see ``mlcourse.analysis.attention_cost``). Slopes are fitted on log–log
-axes over the longer half of the lengths.
+The lecture ends with "how to make self-attention faster" (Efficient Transformers): softmax
+attention builds a T × T attention matrix, so one step should grow like T² in time and memory;
+linear attention (Katharopoulos et al. 2020, φ(x) = elu(x) + 1) regroups φ(q)ᵀ(Σ φ(k) vᵀ) and never
+builds it, so it should grow like T. Here that is measured, not assumed: one causal training step
+(forward + gradients of all weights and the inputs) of ``MultiHeadSelfAttention``, of
+``LinearAttention`` in its parallel form, and of its recurrent ("Transformers are RNNs") form, timed
+(median process CPU time, or wall time, of a step after a warm-up) and its memory read from
+TensorFlow's CPU allocator (peak bytes allocated during the step; see
+``mlcourse.analysis.attention_cost``). Slopes are fitted on log–log axes over the longer half of the
+lengths.
 
 Full mode: T = 64 … 4096 (softmax, linear; 5 timed steps each) and 16 … 512 (recurrent), width 64,
 4 heads, batch 1 (a few minutes on 2 CPU cores; softmax at T = 4096 allocates about 0.8 GB). Quick:
@@ -46,7 +48,7 @@ OPTIONS = {
         "full": 512,
         "help": "longest T for the recurrent form",
     },
-    "width": {"kind": "count", "default": 64, "help": "model width"},
+    "units": {"kind": "count", "default": 64, "help": "model width"},
     "heads": {"kind": "count", "default": 4, "help": "attention heads"},
     "batch": {"kind": "count", "default": 1, "help": "sequences per step (per replica)"},
     "repeats": {"kind": "count", "smoke": 3, "default": 5, "help": "timed steps per T"},
@@ -65,7 +67,9 @@ def powers_of_two(low, high):
 
 
 def slopes(rows, min_length, clock):
-    """Fitted log–log slopes of time and memory for one kind (memory: the non-zero readings only)."""
+    """Fitted log–log slopes of time and memory for one kind (memory:
+    the non-zero readings only).
+    """
     long = [r for r in rows if r["length"] >= min_length]
     memory = [r for r in long if r["peak_bytes"] > 0]
     time_slope = fit_slope([r["length"] for r in long], [r[clock] for r in long])
@@ -116,14 +120,16 @@ def cost_figure(results, fits, clock):
 
 
 def measure_kind(run, config, kind, lengths, clock):
-    """Measure one kind at every length, log seconds and MiB against T as scalars, fit the slopes."""
+    """Measure one kind at every length, log seconds and MiB against T as scalars,
+    fit the slopes.
+    """
     rows = run.result(
         f"cost/{kind}",
         lambda: measure(
             kind,
             lengths,
             batch=config.batch,
-            width=config.width,
+            units=config.units,
             heads=config.heads,
             repeats=config.repeats,
             backward=not config.forward_only,
@@ -185,8 +191,8 @@ def rnn_form(run, config):
     """ "Transformers are RNNs": the recurrent form of causal linear attention gives the outputs
     of its parallel form, one position at a time with a fixed-size state."""
     keras.utils.set_random_seed(config.seed)
-    layer = LinearAttention(config.width, config.heads, causal=True)
-    inputs = np.random.default_rng(config.seed).normal(size=(2, 24, config.width)).astype("float32")
+    layer = LinearAttention(config.units, config.heads, causal=True)
+    inputs = np.random.default_rng(config.seed).normal(size=(2, 24, config.units)).astype("float32")
     parallel = keras.ops.convert_to_numpy(layer(inputs))
     recurrent = keras.ops.convert_to_numpy(layer.recurrent(inputs))
     gap = float(np.abs(parallel - recurrent).max())
@@ -194,7 +200,7 @@ def rnn_form(run, config):
         "Self-attention plus a little becomes an RNN (Katharopoulos et al.): causal linear "
         "attention computed step by step with a fixed-size state gives the outputs of its "
         "parallel form",
-        f"LinearAttention({config.width}, {config.heads} heads) on 2 random sequences of 24 "
+        f"LinearAttention({config.units}, {config.heads} heads) on 2 random sequences of 24 "
         f"vectors: largest difference between the two forms {gap:.1e} (outputs of size about "
         f"{np.abs(parallel).mean():.2f})",
         bool(gap < 1e-4 * max(1.0, float(np.abs(parallel).max()))),

@@ -12,8 +12,9 @@ scored on every other labelled node (mean ± std over the draws).
 
 Full mode: both graphs; MLP, attention 1-hop, 1-hop × 2 layers, 2-hop and 3-hop; 1/2/4 labels per
 class × 10 draws × 200 full-graph updates (about 10 min on 2 CPU cores). Lecture run: both graphs,
-MLP / 1-hop / 2-hop, 1 and 2 labels per class, 5 draws. Judged, paired over the draws of both graphs: edges help (1-hop
-attention vs the MLP) and the notes' idea (2-hop heads vs 1-hop). TensorBoard: training curves
+MLP / 1-hop / 2-hop, 1 and 2 labels per class, 5 draws. Judged, paired over the draws of both
+graphs: edges help (1-hop attention vs the MLP) and the notes' idea (2-hop heads vs 1-hop).
+    TensorBoard: training curves
 of one showcase model per graph and kind (Scalars; validation = the unlabelled nodes), the results
 table and the attention of one node (Text), accuracy against labels, the graph coloured by the
 predictions and the attention weights (Images).
@@ -125,7 +126,8 @@ def compare(config, graph):
                 }
             )
             print(
-                f"  {graph.name} {key} {row['per_class']}/class: {row['mean']:.3f} ± {row['std']:.3f}"
+                f"  {graph.name} {key} {row['per_class']}/class: {row['mean']:.3f} ± "
+                f"{row['std']:.3f}"
             )
     return rows
 
@@ -182,7 +184,9 @@ def accuracy_figure(rows):
 
 
 def prediction_figure(graph, probabilities, train, title):
-    """The graph coloured by predicted class; thick outline = trained on, red = wrong, grey = no label."""
+    """The graph coloured by predicted class; thick outline = trained on, red = wrong, grey = no
+    label.
+    """
     g = graph.to_networkx()
     layout = nx.spring_layout(g, seed=1)
     predicted = probabilities.argmax(-1)
@@ -247,15 +251,16 @@ def judge(run, config, rows):
         "On a graph, attention over the edges (each node attends to its neighbours) classifies "
         "nodes better than the node alone (the MLP sees no edges)",
         f"accuracy on the unlabelled nodes over {pairs} draws of {len(config.graphs)} graph(s): "
-        f"1-hop attention {verdicts.spread(accuracies('1-hop'))}, MLP {verdicts.spread(accuracies('mlp'))}",
+        f"1-hop attention {verdicts.spread(accuracies('1-hop'))}, MLP "
+        f"{verdicts.spread(accuracies('mlp'))}",
         verdicts.exceeds(accuracies("1-hop"), accuracies("mlp")),
         seeds=pairs,
     )
     run.verdict(
         "The notes' idea: an attention matrix per hop distance (1-hop and 2-hop heads) classifies "
         "nodes better than attention over direct neighbours only",
-        f"accuracy on the unlabelled nodes, same draws: 2-hop {verdicts.spread(accuracies('2-hop'))}, "
-        f"1-hop {verdicts.spread(accuracies('1-hop'))}",
+        "accuracy on the unlabelled nodes, same draws: 2-hop "
+        f"{verdicts.spread(accuracies('2-hop'))}, 1-hop {verdicts.spread(accuracies('1-hop'))}",
         verdicts.exceeds(accuracies("2-hop"), accuracies("1-hop")),
         seeds=pairs,
         reason="on these small graphs one hop already reaches most of a node's community",

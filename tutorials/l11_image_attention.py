@@ -11,12 +11,12 @@ comparable size (parameter counts printed; within 25 % of each other) from mlcou
 
 Each is trained on nested, seeded, class-stratified subsets of the training pool (55 000 images;
 the last 5 000 training images are held out: 2 000 of them validate every epoch, the best epoch by
-validation accuracy is kept) and tested on the 10 000 test images. Every run makes the same number of
-updates (--epochs passes over 100 %, i.e. 10× as many epochs at 10 %), AdamW with warm-up + cosine
-decay, so a change across fractions comes from the data, not from more training. Full mode: 3 × 3
-runs of 1 290 updates (batch 128; 30 / 10 / 3 epochs at 10 / 30 / 100 %): 31 min wall measured on 2
-CPU cores shared with other jobs (19 CPU-minutes). Quick: 600 training / 300 validation / 300 test
-images, 1 epoch per run. One seed: the verdict uses only the test set's binomial noise.
+validation accuracy is kept) and tested on the 10 000 test images. Every run makes the same number
+of updates (--epochs passes over 100 %, i.e. 10× as many epochs at 10 %), AdamW with warm-up +
+cosine decay, so a change across fractions comes from the data, not from more training. Full mode: 3
+× 3 runs of 1 290 updates (batch 128; 30 / 10 / 3 epochs at 10 / 30 / 100 %): 31 min wall measured
+on 2 CPU cores shared with other jobs (19 CPU-minutes). Quick: 600 training / 300 validation / 300
+test images, 1 epoch per run. One seed: the verdict uses only the test set's binomial noise.
 
 TensorBoard: Scalars (loss/accuracy per run; attention_gate/image_attention = γ per epoch of the
 CNN+attention runs), Images (attention/<layer>: where three query pixels attend over four test
@@ -184,10 +184,8 @@ def judge(run, config, accuracy, test_count):
     run.text("verdict", "\n\n".join(lines))
 
 
-def main(config):
-    split = fashion_mnist.split(config.pool, config.validation, test=config.test, shape="channel")
-    (x, y), validation, (x_test, y_test) = split
-    shown = x_test[[int(np.flatnonzero(y_test == c)[0]) for c in (0, 3, 7, 8)]]  # shirt, dress, ...
+def map_callbacks(shown):
+    """The callbacks of a model with attention: its gate γ and its maps over ``shown`` images."""
 
     def callbacks(folder, model, epochs):
         extra = []
@@ -200,60 +198,80 @@ def main(config):
             )
         return extra
 
+    return callbacks
+
+
+def parameter_table(run, config):
+    counts = {name: vision.build(name).count_params() for name in config.models}
+    rows = [
+        {"model": m, "parameters": c, "vs cnn": f"{c / counts['cnn']:.2f}×"}
+        for m, c in counts.items()
+    ]
+    run.table("Parameters", rows)
+
+
+def data_hunger(run, config, split, shown):
+    """Every model on nested fractions of the pool, per seed: ``accuracy[seed][model][fraction]``
+    and one row per trained model."""
+    (x, y), validation, (x_test, y_test) = split
+    rows, accuracy = [], []
+    for seed in run.seeds(config.seeds):
+        subsets = nested_stratified_subsets(y, config.fractions, seed=seed)
+        accuracy.append({name: {} for name in config.models})
+        maps = map_callbacks(shown) if seed == run.seeds(1)[0] else no_callbacks
+        for fraction in config.fractions:
+            subset = (x[subsets[fraction]], y[subsets[fraction]])
+            for name in config.models:
+                model, epochs, variant = train(
+                    run, config, name, fraction, subset, validation, maps, seed
+                )
+                score = float(model.evaluate(x_test, y_test, verbose=0, batch_size=512)[1])
+                accuracy[-1][name][fraction] = score
+                gate = attention_gates(model).get(vision.ATTENTION_LAYER)
+                rows.append(
+                    {
+                        "model": name,
+                        "seed": seed,
+                        "fraction": f"{fraction:.0%}",
+                        "train images": len(subset[0]),
+                        "epochs": epochs,
+                        "updates": run.updates(variant),
+                        "test accuracy": score,
+                        "gate γ": "-" if gate is None else round(gate, 4),
+                        "train s": run.seconds(variant),
+                    }
+                )
+    run.table(f"Test accuracy ({len(x_test)} test images), model × training fraction", rows)
+    return accuracy
+
+
+def learning_curves(run, config, accuracy, test_count):
+    """Mean accuracy over seeds against the training fraction: a table and a figure."""
+    mean = {
+        m: {f: float(np.mean([a[m][f] for a in accuracy])) for f in config.fractions}
+        for m in config.models
+    }
+    rows = [
+        {
+            "model": m,
+            **{f"{f:.0%}": a for f, a in curve.items()},
+            "gain": curve[config.fractions[-1]] - curve[config.fractions[0]],
+        }
+        for m, curve in mean.items()
+    ]
+    run.table("Test accuracy by training fraction (mean over seeds)", rows)
+    run.figure("accuracy_vs_fraction", plot_learning_curves(mean, test_count))
+
+
+def main(config):
+    split = fashion_mnist.split(config.pool, config.validation, test=config.test, shape="channel")
+    x_test, y_test = split.test
+    shown = x_test[[int(np.flatnonzero(y_test == c)[0]) for c in (0, 3, 7, 8)]]  # shirt, dress, ...
     with runner.Run(TUTORIAL, config) as run:
         conv_is_attention(run, shown)
-        counts = {name: vision.build(name).count_params() for name in config.models}
-        run.table(
-            "Parameters",
-            [
-                {"model": m, "parameters": c, "vs cnn": f"{c / counts['cnn']:.2f}×"}
-                for m, c in counts.items()
-            ],
-        )
-        rows, accuracy = [], []
-        for seed in run.seeds(config.seeds):
-            subsets = nested_stratified_subsets(y, config.fractions, seed=seed)
-            accuracy.append({name: {} for name in config.models})
-            for fraction in config.fractions:
-                subset = (x[subsets[fraction]], y[subsets[fraction]])
-                for name in config.models:
-                    maps = callbacks if seed == run.seeds(1)[0] else no_callbacks
-                    model, epochs, variant = train(
-                        run, config, name, fraction, subset, validation, maps, seed
-                    )
-                    score = float(model.evaluate(x_test, y_test, verbose=0, batch_size=512)[1])
-                    accuracy[-1][name][fraction] = score
-                    gate = attention_gates(model).get(vision.ATTENTION_LAYER)
-                    rows.append(
-                        {
-                            "model": name,
-                            "seed": seed,
-                            "fraction": f"{fraction:.0%}",
-                            "train images": len(subset[0]),
-                            "epochs": epochs,
-                            "updates": run.updates(variant),
-                            "test accuracy": score,
-                            "gate γ": "-" if gate is None else round(gate, 4),
-                            "train s": run.seconds(variant),
-                        }
-                    )
-        run.table(f"Test accuracy ({len(x_test)} test images), model × training fraction", rows)
-        mean = {
-            m: {f: float(np.mean([a[m][f] for a in accuracy])) for f in config.fractions}
-            for m in config.models
-        }
-        run.table(
-            "Test accuracy by training fraction (mean over seeds)",
-            [
-                {
-                    "model": m,
-                    **{f"{f:.0%}": a for f, a in curve.items()},
-                    "gain": curve[config.fractions[-1]] - curve[config.fractions[0]],
-                }
-                for m, curve in mean.items()
-            ],
-        )
-        run.figure("accuracy_vs_fraction", plot_learning_curves(mean, len(x_test)))
+        parameter_table(run, config)
+        accuracy = data_hunger(run, config, split, shown)
+        learning_curves(run, config, accuracy, len(x_test))
         judge(run, config, accuracy, len(x_test))
 
 

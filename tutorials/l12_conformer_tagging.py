@@ -1,18 +1,21 @@
-"""Lecture 12 / homework 4: Conformer vs Transformer encoder vs the lecture 10-11 taggers on real tags.
+"""Lecture 12 / homework 4: Conformer vs Transformer encoder vs the lecture 10-11 taggers on real
+tags.
 
 ML2021 L12 (Transformer encoder) and homework 4 (the hint: use a Conformer, which has both a CNN and
-self-attention). Every token of the Turkish Web Treebank gets a universal POS tag, with the same data,
-features and seeded 90/10 sentence split as the real part of ``l10-self-attention``. Compared: a
-window MLP (±2 tokens), a BiLSTM, one multi-head self-attention layer, a stack of Transformer encoder
-blocks and a stack of Conformer blocks (self-attention plus a depthwise convolution over ±2 tokens),
-all with the same embeddings, width and output head, next to the most-frequent-tag baseline: token
-accuracy (all tokens, and tokens whose dependency head is 5 or more words away), parameters and
+self-attention). Every token of the Turkish Web Treebank gets a universal POS tag, with the same
+data, features and seeded 90/10 sentence split as the real part of ``l10-self-attention``. Compared:
+a window MLP (±2 tokens), a BiLSTM, one multi-head self-attention layer, a stack of Transformer
+encoder blocks and a stack of Conformer blocks (self-attention plus a depthwise convolution over ±2
+tokens), all with the same embeddings, width and output head, next to the most-frequent-tag
+baseline: token accuracy (all tokens, and tokens whose dependency head is 5 or more words away),
+    parameters and
 training seconds in one table.
 
-Full mode (6 minutes measured on 2 shared CPU cores): width 64, 2 blocks per stack, 12 epochs per tagger.
-Lecture run: the Transformer and the Conformer stacks (width 32) over three seeds, the homework's
-claim judged from their accuracies. Smoke: 100 sentences, width 16, 1 epoch. TensorBoard: scalars for every tagger,
-Images ``attention/sentence_0`` (the first Transformer block's self-attention on a test sentence),
+Full mode (6 minutes measured on 2 shared CPU cores): width 64, 2 blocks per stack, 12 epochs per
+tagger. Lecture run: the Transformer and the Conformer stacks (width 32) over three seeds, the
+homework's claim judged from their accuracies. Smoke: 100 sentences, width 16, 1 epoch. TensorBoard:
+scalars for every tagger, Images ``attention/sentence_0`` (the first Transformer block's
+self-attention on a test sentence),
 Text: the result table.
 """
 
@@ -44,7 +47,7 @@ OPTIONS = {
         "help": "Turkish Web Treebank sentences used (at most all, 2,541)",
     },
     "epochs": {"kind": "count", "smoke": 1, "lecture": 5, "full": 12, "help": "epochs per tagger"},
-    "width": {"kind": "count", "smoke": 16, "lecture": 32, "full": 64, "help": "model width"},
+    "units": {"kind": "count", "smoke": 16, "lecture": 32, "full": 64, "help": "model width"},
     "layers": {"kind": "count", "default": 2, "help": "Transformer / Conformer blocks"},
     "learning_rate": {"kind": "positive", "default": 3e-3, "help": "Adam's step size"},
     "dropout": {"kind": "rate", "default": 0.3, "help": "dropout (as in l10-self-attention)"},
@@ -64,7 +67,7 @@ def train_and_score(run, config, spec, train, test, seed):
             len(train.tags),
             train.x.shape[1],
             train.x.shape[2],
-            width=config.width,
+            units=config.units,
             window=int(window or 2),
             num_heads=4,
             num_layers=config.layers,

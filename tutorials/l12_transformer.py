@@ -1,14 +1,15 @@
-"""Lecture 12: an encoder–decoder Transformer turns Turkish words into their lemmas, letter by letter.
+"""Lecture 12: an encoder–decoder Transformer turns Turkish words into their lemmas, letter by
+letter.
 
 ML2021 L12, Transformer. The Turkish treebanks' FORM and LEMMA columns give ~18,000 word types
-(``kuyruğa`` → ``kuyruk``, ``olmuştu`` → ``ol``); a tenth of the types is held out, so every test word
-is unseen. The encoder (``TransformerEncoderBlock``s) reads the word's characters; the decoder
-(``TransformerDecoderBlock``s: masked self-attention, then cross-attention to the encoder) writes the
-lemma. Training uses teacher forcing (the decoder sees the gold lemma shifted right), testing greedy
-decoding (it sees its own previous outputs). Exact match is compared with three baselines fitted on
-the training words: copy the word, strip the longest known suffix, and the most frequent edit rule of
-the longest known word ending. Also: a check that the decoder never looks ahead (changing a later
-target letter leaves earlier outputs unchanged) and a table of examples.
+(``kuyruğa`` → ``kuyruk``, ``olmuştu`` → ``ol``); a tenth of the types is held out, so every test
+word is unseen. The encoder (``TransformerEncoderBlock``s) reads the word's characters; the decoder
+(``TransformerDecoderBlock``s: masked self-attention, then cross-attention to the encoder) writes
+the lemma. Training uses teacher forcing (the decoder sees the gold lemma shifted right), testing
+greedy decoding (it sees its own previous outputs). Exact match is compared with three baselines
+fitted on the training words: copy the word, strip the longest known suffix, and the most frequent
+edit rule of the longest known word ending. Also: a check that the decoder never looks ahead
+(changing a later target letter leaves earlier outputs unchanged) and a table of examples.
 
 Full mode (16 minutes measured on 2 busy shared CPU cores): words up to 16 letters, 2 + 2 blocks of
 width 64, 24 epochs in batches of 128 words, XLA-compiled, Adam with warm-up and cosine decay (L06).
@@ -16,8 +17,8 @@ Lecture run: the same words, one block each of width 32, a few epochs, three see
 Transformer against the copy and suffix baselines, and the masked decoder's blindness to the
 future. Smoke: 400 words, 1 epoch, one block each of width 16, run eagerly.
 TensorBoard: scalars (loss, next-letter accuracy under teacher forcing, learning rate), Images
-``cross_attention/word_N`` (rows: the letters the decoder wrote, columns: the input letters, one panel
-per head; a few snapshots during training), Text: the result and example tables.
+``cross_attention/word_N`` (rows: the letters the decoder wrote, columns: the input letters, one
+panel per head; a few snapshots during training), Text: the result and example tables.
 """
 
 import keras
@@ -37,7 +38,7 @@ TUTORIAL = {
 }
 OPTIONS = {
     "epochs": {"kind": "count", "smoke": 1, "lecture": 5, "full": 24, "help": "epochs"},
-    "model_dim": {"kind": "count", "smoke": 16, "lecture": 32, "full": 64, "help": "model width"},
+    "units": {"kind": "count", "smoke": 16, "lecture": 32, "full": 64, "help": "model width"},
     "layers": {
         "kind": "count",
         "smoke": 1,
@@ -90,7 +91,9 @@ def baselines(train, words):
 
 
 def causal_check(run, model, source, decoder_in, seed):
-    """The decoder's mask, measured: change target letters from position k on, compare the outputs."""
+    """The decoder's mask, measured: change target letters from position k on,
+    compare the outputs.
+    """
     rng = np.random.default_rng(seed)
     rows = []
     before = keras.ops.convert_to_numpy(model([source, decoder_in], training=False))
@@ -152,9 +155,9 @@ def train_transformer(run, config, seed, train, test, vocabulary, maps=()):
             len(vocabulary),
             MAX_LETTERS,
             MAX_LETTERS,
-            model_dim=config.model_dim,
+            units=config.units,
             num_heads=4,
-            ff_dim=2 * config.model_dim,
+            ff_dim=2 * config.units,
             num_layers=config.layers,
             dropout=config.dropout,
         )
@@ -181,80 +184,101 @@ def train_transformer(run, config, seed, train, test, vocabulary, maps=()):
     return model
 
 
+def first_seed_maps(run, seed, words, gold, shown, vocabulary, config):
+    """The cross-attention maps of a few words whose lemma differs, drawn during training."""
+    return CrossAttentionMaps(
+        run.variant_dir(f"transformer-seed{seed}"),
+        [words[i] for i in shown],
+        vocabulary,
+        MAX_LETTERS,
+        gold=[gold[i] for i in shown],
+        every=max(1, config.epochs // 5),
+    )
+
+
+def train_seeds(run, config, train, test, vocabulary):
+    """One Transformer per seed, each scored by exact match on the unseen words.
+
+    The first seed also draws its cross-attention maps; returns the models, their scores and
+    the first seed's predicted lemmas.
+    """
+    words, gold = [w for w, _ in test], [lemma for _, lemma in test]
+    x_test, _, _ = seq2seq.seq2seq_arrays(test, vocabulary, MAX_LETTERS, MAX_LETTERS)
+    start, end = vocabulary.index(seq2seq.START), vocabulary.index(seq2seq.END)
+    shown = [i for i, w in enumerate(words) if gold[i] != w and len(w) >= 6]
+    shown = shown[: 2 if run.smoke else 4]
+    models, scores, first = [], [], None
+    for seed in run.seeds(config.seeds):
+        maps = (
+            [] if models else [first_seed_maps(run, seed, words, gold, shown, vocabulary, config)]
+        )
+        model = train_transformer(run, config, seed, train, test, vocabulary, maps)
+        decoded = seq2seq.greedy_decode(model, x_test, MAX_LETTERS, start, end)
+        predicted = seq2seq.decode(decoded, vocabulary)
+        first = first or predicted
+        scores.append(seq2seq.exact_match(predicted, gold))
+        models.append(model)
+    return models, scores, first
+
+
+def results_table(run, train, test, guesses, models, scores):
+    """Exact match of every method, on all unseen words and on those whose lemma differs."""
+    words, gold = [w for w, _ in test], [lemma for _, lemma in test]
+    changed = [i for i in range(len(test)) if gold[i] != words[i]]
+    rows = [
+        {
+            "method": name,
+            "exact match": seq2seq.exact_match(p, gold),
+            "words whose lemma differs": seq2seq.exact_match(
+                [p[i] for i in changed], [gold[i] for i in changed]
+            ),
+        }
+        for name, p in guesses.items()
+    ]
+    rows[-1].update(
+        {
+            "exact match, every seed": verdicts.spread(scores),
+            "parameters": models[0].count_params(),
+            "train s": run.seconds(f"transformer-seed{run.seeds(1)[0]}"),
+        }
+    )
+    run.table(
+        f"Word -> lemma: exact match on {len(test)} unseen words ({len(train)} training words)",
+        rows,
+    )
+
+
+def judge(run, test, guesses, scores):
+    """The Transformer against the two simplest rules, over seeds."""
+    gold = [lemma for _, lemma in test]
+    simple = {
+        name: seq2seq.exact_match(p, gold)
+        for name, p in guesses.items()
+        if name in ("copy the word", "strip the longest known suffix")
+    }
+    run.verdict(
+        "The Transformer (encoder reads the word, decoder writes the lemma letter by letter) "
+        "beats copying the word and stripping the longest known suffix",
+        f"exact match on {len(test)} unseen words: Transformer {verdicts.spread(scores)}; "
+        + ", ".join(f"{name} {score:.3f}" for name, score in simple.items()),
+        verdicts.exceeds(scores, max(simple.values())),
+        seeds=len(scores),
+        reason="a few epochs of a small model are not enough here: see --full",
+    )
+
+
 def main(config):
     train, test = load_data(config)
     words, gold = [w for w, _ in test], [lemma for _, lemma in test]
     vocabulary = seq2seq.char_vocabulary([c for pair in train for c in pair])
     x_test, in_test, _ = seq2seq.seq2seq_arrays(test, vocabulary, MAX_LETTERS, MAX_LETTERS)
-    start, end = vocabulary.index(seq2seq.START), vocabulary.index(seq2seq.END)
-    changed = [i for i in range(len(test)) if gold[i] != words[i]]
     with runner.Run(TUTORIAL, config) as run:
         guesses = baselines(train, words)
-        scores, models = [], []
-        for seed in run.seeds(config.seeds):
-            maps = []
-            if not models:  # the first seed's cross-attention maps
-                shown = [i for i in changed if len(words[i]) >= 6][: 2 if run.smoke else 4]
-                maps = [
-                    CrossAttentionMaps(
-                        run.variant_dir(f"transformer-seed{seed}"),
-                        [words[i] for i in shown],
-                        vocabulary,
-                        MAX_LETTERS,
-                        gold=[gold[i] for i in shown],
-                        every=max(1, config.epochs // 5),
-                    )
-                ]
-            model = train_transformer(run, config, seed, train, test, vocabulary, maps)
-            decoded = seq2seq.greedy_decode(model, x_test, MAX_LETTERS, start, end)
-            predicted = seq2seq.decode(decoded, vocabulary)
-            if not models:
-                guesses[METHOD] = predicted
-            scores.append(seq2seq.exact_match(predicted, gold))
-            models.append(model)
-        rows = [
-            {
-                "method": name,
-                "exact match": seq2seq.exact_match(p, gold),
-                "words whose lemma differs": seq2seq.exact_match(
-                    [p[i] for i in changed], [gold[i] for i in changed]
-                ),
-            }
-            for name, p in guesses.items()
-        ]
-        rows[-1].update(
-            {
-                "exact match, every seed": verdicts.spread(scores),
-                "parameters": models[0].count_params(),
-                "train s": run.seconds(f"transformer-seed{run.seeds(1)[0]}"),
-            }
-        )
-        run.table(
-            f"Word -> lemma: exact match on {len(test)} unseen words ({len(train)} training words)",
-            rows,
-        )
-        simple = {
-            name: seq2seq.exact_match(p, gold)
-            for name, p in guesses.items()
-            if name in ("copy the word", "strip the longest known suffix")
-        }
-        bar = max(simple.values())
-        run.verdict(
-            "The Transformer (encoder reads the word, decoder writes the lemma letter by letter) "
-            "beats copying the word and stripping the longest known suffix",
-            f"exact match on {len(test)} unseen words: Transformer {verdicts.spread(scores)}; "
-            + ", ".join(f"{name} {score:.3f}" for name, score in simple.items()),
-            verdicts.exceeds(scores, bar),
-            seeds=len(scores),
-            reason="a few epochs of a small model are not enough here: see --full",
-        )
-        examples(
-            run,
-            words,
-            gold,
-            guesses[METHOD],
-            guesses["most frequent rule of the longest known ending"],
-        )
+        models, scores, guesses[METHOD] = train_seeds(run, config, train, test, vocabulary)
+        results_table(run, train, test, guesses, models, scores)
+        judge(run, test, guesses, scores)
+        rules = guesses["most frequent rule of the longest known ending"]
+        examples(run, words, gold, guesses[METHOD], rules)
         causal_check(run, models[0], x_test[:256], in_test[:256], config.seed)
 
 

@@ -1,41 +1,42 @@
 """Sums of hard sigmoids approximate continuous functions, built by hand (ML2021 L02, slides 23-30).
 
 The lecture's model is ``y = b + Σ_i c_i·H(b_i + Σ_j w_ij x_j)`` with the hard sigmoid
-``H(z) = clip(z, 0, 1) = relu(z) − relu(z − 1)`` (flat, ramp, flat). Slides 23-26 argue in 1-D that a
-piecewise-linear curve is a constant plus a sum of such units; slide 30 simply extends the formula to
-n features. The student's question: does the n-D model still approximate *any* continuous function?
-This module answers by construction, with weights written down rather than trained, as NumPy
-functions and as weights for ``mlcourse.layers.SigmoidSum`` (so the construction *is* the lecture's
-model). Three constructions:
+``H(z) = clip(z, 0, 1) = relu(z) − relu(z − 1)`` (flat, ramp, flat). Slides 23-26 argue in 1-D that
+a piecewise-linear curve is a constant plus a sum of such units; slide 30 simply extends the formula
+to n features. The student's question: does the n-D model still approximate *any* continuous
+function? This module answers by construction, with weights written down rather than trained, as
+NumPy functions and as weights for ``mlcourse.layers.SigmoidSum`` (so the construction *is* the
+lecture's model). Three constructions:
 
 **1-D, one hidden layer, n units (slides 23-26)** — ``piecewise_linear``. Knots
 ``t_0 < t_1 < … < t_n`` with spacing ``h``; unit ``i`` ramps from 0 at ``t_{i−1}`` to 1 at ``t_i``::
 
     R_i(x) = H((x − t_{i−1}) / h)                        w_i = 1/h,  b_i = −t_{i−1}/h
-    F(x)   = f(t_0) + Σ_{i=1..n} (f(t_i) − f(t_{i−1})) · R_i(x)      b = f(t_0),  c_i = f(t_i) − f(t_{i−1})
+    F(x)   = f(t_0) + Σ_{i=1..n} (f(t_i) − f(t_{i−1})) · R_i(x)      b = f(t_0),  c_i = f(t_i) −
+    f(t_{i−1})
 
 At ``x = t_k`` the first k ramps are 1 and the rest 0, so the sum telescopes to ``f(t_k)``; between
 knots it is linear: F is the piecewise-linear interpolant, ``|f − F| ≤ h²/8 · max|f''|``.
 
 **n-D, local bumps from two hidden layers of hard sigmoids ("peel the apple")** — ``local_bumps``.
 The hint says: build it locally. Put knots ``t_0 … t_m`` on every axis (spacing ``h``), first-layer
-ramps ``R_{d,i}(x) = H((x_d − t_{i−1})/h)`` (``d·m`` units, all ridge units of the lecture's form), and
-``R_{d,0} ≡ 1``. In 2-D the *bilinear* interpolant of f on the knot grid is, by summation by parts
-(peeling off, knot by knot, what the knots below and to the left already explain)::
+ramps ``R_{d,i}(x) = H((x_d − t_{i−1})/h)`` (``d·m`` units, all ridge units of the lecture's form),
+and ``R_{d,0} ≡ 1``. In 2-D the *bilinear* interpolant of f on the knot grid is, by summation by
+parts (peeling off, knot by knot, what the knots below and to the left already explain)::
 
     F(x, y) = Σ_{i,j=0..m} Δ_ij · R_i(x)·R_j(y)
     Δ_ij = f_ij − f_{i−1,j} − f_{i,j−1} + f_{i−1,j−1}   (mixed differences; f_{−1,·} = f_{·,−1} = 0)
 
 One layer of ridge units cannot multiply. A second hard sigmoid that *thresholds a sum* can: for
-``u, v ∈ [0, 1]``, ``H(u + v − 1) = max(0, u + v − 1)`` is an AND that equals ``u·v`` whenever u or v
-is 0 or 1. So each product becomes a second-layer unit ``Q_ij = H(R_i(x) + R_j(y) − 1)`` — a soft
-quadrant ``{x ≥ t_{i−1}, y ≥ t_{j−1}}`` (``Q_i0 = R_i(x)``, ``Q_0j = R_j(y)``, ``Q_00 = 1``). The network
-computes ``G = Σ_ij Δ_ij·Q_ij``; regrouped by knots, ``G = Σ_ij f_ij·B_ij`` with the local bump
-``B_ij = Q_ij − Q_{i+1,j} − Q_{i,j+1} + Q_{i+1,j+1}`` (a box cut out of a quadrant by inclusion–exclusion,
-support 2h × 2h, value 1 at its knot, and Σ B_ij ≡ 1: a partition of unity).
+``u, v ∈ [0, 1]``, ``H(u + v − 1) = max(0, u + v − 1)`` is an AND that equals ``u·v`` whenever u or
+v is 0 or 1. So each product becomes a second-layer unit ``Q_ij = H(R_i(x) + R_j(y) − 1)`` — a soft
+quadrant ``{x ≥ t_{i−1}, y ≥ t_{j−1}}`` (``Q_i0 = R_i(x)``, ``Q_0j = R_j(y)``, ``Q_00 = 1``). The
+network computes ``G = Σ_ij Δ_ij·Q_ij``; regrouped by knots, ``G = Σ_ij f_ij·B_ij`` with the local
+bump ``B_ij = Q_ij − Q_{i+1,j} − Q_{i,j+1} + Q_{i+1,j+1}`` (a box cut out of a quadrant by
+inclusion–exclusion, support 2h × 2h, value 1 at its knot, and Σ B_ij ≡ 1: a partition of unity).
 Error, for f twice continuously differentiable (bilinear interpolation error, plus: a point lies in
-the ramp of one x-unit and one y-unit, so only one ``Q_ij`` differs from ``R_i·R_j``, by at most 1/4,
-and ``|Δ_ij| ≤ h² max|f_xy|``)::
+the ramp of one x-unit and one y-unit, so only one ``Q_ij`` differs from ``R_i·R_j``, by at most
+1/4, and ``|Δ_ij| ≤ h² max|f_xy|``)::
 
     |f − G| ≤ h²/8 · (max|f_xx| + max|f_yy|)  +  h²/4 · max|f_xy|   = O(h²) → 0.
 
@@ -50,13 +51,14 @@ the second layer cuts the arms off (``tests/test_approximation.py`` checks that 
 error stops falling).
 
 **n-D, one hidden layer: ridge units along many directions** — ``ridge_sum``. The lecture's model
-exactly: D directions ``θ_k`` (evenly spaced angles in 2-D), on each the 1-D ramps ``R_{k,i}(x) =
-H((θ_k·x − s_{k,i−1})/h_k)`` on m knots over the box's projection. Hidden weights are fixed by this
+exactly: D directions ``θ_k`` (evenly spaced angles in 2-D), on each the 1-D ramps
+    ``R_{k,i}(x) = H((θ_k·x − s_{k,i−1})/h_k)`` on m knots over the box's projection. Hidden weights
+    are fixed by this
 construction; the output weights ``c, b`` come from one linear least-squares solve on samples of f
 (a projection, no gradient descent). Why it converges: every polynomial of degree p in 2-D is a sum
 of p + 1 ridge polynomials ``g_k(θ_k·x)`` along any p + 1 distinct directions, so f ≈ polynomial
-(Weierstrass) ≈ Σ_k g_k(θ_k·x) ≈ Σ_k (1-D construction of g_k); the ridge functions' span is dense in
-C(box) (Vostrecov and Kreines 1961; Leshno et al. 1993 for any non-polynomial unit, the hard
+(Weierstrass) ≈ Σ_k g_k(θ_k·x) ≈ Σ_k (1-D construction of g_k); the ridge functions' span is dense
+in C(box) (Vostrecov and Kreines 1961; Leshno et al. 1993 for any non-polynomial unit, the hard
 sigmoid included). No rate is claimed for it, and least squares controls the mean, not the max,
 error: ``errors`` measures what it reaches.
 
@@ -74,7 +76,10 @@ from __future__ import annotations
 import dataclasses
 import itertools
 
+import keras
 import numpy as np
+
+from mlcourse.layers import SigmoidSum
 
 __all__ = [
     "SigmoidSumWeights",
@@ -124,18 +129,18 @@ class SigmoidSumWeights:
         return (hidden @ self.output_kernel + self.output_bias)[:, 0]
 
     def as_list(self):
-        """``[kernel, hidden_bias, output_kernel, output_bias]`` as float32, for ``layer.set_weights``."""
+        """``[kernel, hidden_bias, output_kernel, output_bias]`` as float32, for
+        ``layer.set_weights``.
+        """
         return [
             np.asarray(w, dtype="float32")
             for w in (self.kernel, self.hidden_bias, self.output_kernel, self.output_bias)
         ]
 
     def keras_model(self):
-        """A Keras model ``Input → SigmoidSum(units, unit="hard_sigmoid")`` holding these weights."""
-        import keras
-
-        from mlcourse.layers import SigmoidSum
-
+        """A Keras model ``Input → SigmoidSum(units, unit="hard_sigmoid")`` holding these
+        weights.
+        """
         layer = SigmoidSum(self.units, unit="hard_sigmoid")
         model = keras.Sequential([keras.Input((self.kernel.shape[0],)), layer])
         layer.set_weights(self.as_list())
@@ -148,7 +153,8 @@ class TwoLayerWeights:
 
     Attributes:
         kernel, bias: the first layer, shapes ``(features, ramps)`` and ``(ramps,)``.
-        second: the second hidden layer and the read-out, as ``SigmoidSumWeights`` on ``ramps`` inputs.
+        second: the second hidden layer and the read-out, as ``SigmoidSumWeights`` on ``ramps``
+            inputs.
     """
 
     kernel: np.ndarray
@@ -168,11 +174,9 @@ class TwoLayerWeights:
         return self.second(hard_sigmoid(np.asarray(x, dtype=float) @ self.kernel + self.bias))
 
     def keras_model(self):
-        """``Input → Dense → ReLU(max_value=1) → SigmoidSum(unit="hard_sigmoid")`` with these weights."""
-        import keras
-
-        from mlcourse.layers import SigmoidSum
-
+        """``Input → Dense → ReLU(max_value=1) → SigmoidSum(unit="hard_sigmoid")`` with these
+        weights.
+        """
         dense = keras.layers.Dense(self.kernel.shape[1])
         head = SigmoidSum(self.second.units, unit="hard_sigmoid")
         model = keras.Sequential(
@@ -214,10 +218,12 @@ def _values(f, x):
 
 
 def box_grid(low, high, dim, points):
-    """All ``points**dim`` points of a regular grid on the box ``[low, high]^dim``, shape ``(N, dim)``."""
+    """All ``points**dim`` points of a regular grid on the box ``[low, high]^dim``, shape
+    ``(N, dim)``.
+    """
     low, high, dim = _box(low, high, dim)
     points = _positive_int("points", points)
-    axes = [np.linspace(lo, hi, points) for lo, hi in zip(low, high)]
+    axes = [np.linspace(lo, hi, points) for lo, hi in zip(low, high, strict=True)]
     return np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, dim)
 
 
@@ -244,8 +250,8 @@ def _ramps(low, high, knots):
 def piecewise_linear(f, units, low=-1.0, high=1.0):
     """The 1-D piecewise-linear interpolant of f on ``units + 1`` knots, as ``units`` hard sigmoids.
 
-    ML2021 L02 slides 23-26: ``F(x) = f(t_0) + Σ_i (f(t_i) − f(t_{i−1}))·H((x − t_{i−1})/h)``; see the
-    module docstring. Outside ``[low, high]`` F stays flat.
+    ML2021 L02 slides 23-26: ``F(x) = f(t_0) + Σ_i (f(t_i) − f(t_{i−1}))·H((x − t_{i−1})/h)``; see
+    the module docstring. Outside ``[low, high]`` F stays flat.
 
     Args:
         f: a function of ``(N, 1)`` points returning N values.
@@ -280,7 +286,8 @@ def local_bumps(f, cells, low=-1.0, high=1.0, dim=2):
         dim: number of features (positive int).
 
     Returns:
-        ``TwoLayerWeights`` with ``dim·cells`` first-layer and ``(cells + 1)**dim − 1`` second-layer units.
+        ``TwoLayerWeights`` with ``dim·cells`` first-layer and ``(cells + 1)**dim − 1`` second-layer
+        units.
     """
     cells = _positive_int("cells", cells)
     low, high, dim = _box(low, high, dim)
@@ -334,8 +341,8 @@ def ridge_sum(f, directions, knots, low=-1.0, high=1.0, dim=2, samples=None, see
     """One hidden layer: 1-D ramps along many directions, output weights by least squares.
 
     ``directions·knots`` units ``H((θ_k·x − s_{k,i−1})/h_k)``, the knots ``s_k`` spanning the box's
-    projection on ``θ_k``; then ``c, b`` minimise ``Σ_samples (f − F)²`` (``numpy.linalg.lstsq``). The
-    lecture's model exactly; see the module docstring for why it converges and what it costs.
+    projection on ``θ_k``; then ``c, b`` minimise ``Σ_samples (f − F)²`` (``numpy.linalg.lstsq``).
+    The lecture's model exactly; see the module docstring for why it converges and what it costs.
 
     Args:
         f: a function of ``(N, dim)`` points returning N values.

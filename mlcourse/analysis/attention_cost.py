@@ -13,11 +13,11 @@ Kinds (all causal by default, so the three compute comparable things):
 * ``"recurrent"``: ``LinearAttention.recurrent``, the RNN form (a Python loop over positions,
   unrolled in the traced step, so tracing time and graph size grow with ``T``: keep ``T`` small).
 
-What is measured, per length ``T`` (inputs ``(batch, T, width)``, fresh random normal, float32):
+What is measured, per length ``T`` (inputs ``(batch, T, units)``, fresh random normal, float32):
 
 * ``seconds``: the median over ``repeats`` calls of the wall-clock time of one step — the
-  layer's forward pass and, with ``backward=True``, the gradients of ``sum(outputs)`` with respect to
-  the inputs and every weight — inside one ``tf.function`` traced beforehand (``warmup`` untimed
+  layer's forward pass and, with ``backward=True``, the gradients of ``sum(outputs)`` with respect
+  to the inputs and every weight — inside one ``tf.function`` traced beforehand (``warmup`` untimed
   calls, the first of which traces). ``cpu_seconds``: the same for process CPU time (all threads).
 * ``peak_bytes``: memory = the peak number of bytes held by TensorFlow's CPU allocator during one
   step, minus what it held just before the step (the inputs and weights, which exist already);
@@ -38,29 +38,29 @@ import gc
 import statistics
 import time
 
+import keras
 import numpy as np
+import tensorflow as tf
+
+from mlcourse.layers import LinearAttention, MultiHeadSelfAttention
 
 __all__ = ["KINDS", "attention_layer", "fit_slope", "measure"]
 
 KINDS = ("softmax", "linear", "recurrent")
 
 
-def attention_layer(kind, width, heads, causal=True):
+def attention_layer(kind, units, heads, causal=True):
     """The layer that ``measure`` times: ``MultiHeadSelfAttention`` or ``LinearAttention``."""
-    from mlcourse.layers import LinearAttention, MultiHeadSelfAttention
-
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
     if kind == "softmax":
-        return MultiHeadSelfAttention(width, heads, score="scaled_dot", causal=causal)
+        return MultiHeadSelfAttention(units, heads, score="scaled_dot", causal=causal)
     if kind == "recurrent" and not causal:
         raise ValueError("kind 'recurrent' needs causal=True (the RNN form is causal)")
-    return LinearAttention(width, heads, causal=causal)
+    return LinearAttention(units, heads, causal=causal)
 
 
 def _step(layer, kind, backward):
-    import tensorflow as tf
-
     forward = layer.recurrent if kind == "recurrent" else layer
 
     @tf.function(reduce_retracing=False)
@@ -79,7 +79,7 @@ def measure(
     kind,
     lengths,
     batch=1,
-    width=64,
+    units=64,
     heads=4,
     repeats=5,
     warmup=1,
@@ -93,7 +93,7 @@ def measure(
     Args:
         kind: ``"softmax"``, ``"linear"`` or ``"recurrent"`` (see the module docstring).
         lengths: the sequence lengths ``T`` to try.
-        batch, width, heads: inputs ``(batch, T, width)``; ``width`` is also the attention width
+        batch, units, heads: inputs ``(batch, T, units)``; ``units`` is also the attention units
             (``heads × d``).
         repeats: timed calls per length (the median is reported); at least 1.
         warmup: untimed calls first (the first traces the step); at least 1.
@@ -104,12 +104,9 @@ def measure(
 
     Returns:
         one dict per length: ``kind``, ``length``, ``seconds`` (median wall time of a step),
-        ``cpu_seconds`` (median process CPU time), ``peak_bytes`` (median; see the module docstring),
-        ``repeats``, and every timed call's ``all_seconds`` and ``all_cpu_seconds``.
+        ``cpu_seconds`` (median process CPU time), ``peak_bytes`` (median; see the module
+        docstring), ``repeats``, and every timed call's ``all_seconds`` and ``all_cpu_seconds``.
     """
-    import keras
-    import tensorflow as tf
-
     lengths = [int(t) for t in lengths]
     if not lengths or min(lengths) < 1:
         raise ValueError(f"lengths must be positive integers, got {lengths!r}")
@@ -120,11 +117,11 @@ def measure(
     keras.utils.set_random_seed(seed)
     rows = []
     with tf.device(device):
-        layer = attention_layer(kind, width, heads, causal=causal)
-        layer.build((batch, None, width))
+        layer = attention_layer(kind, units, heads, causal=causal)
+        layer.build((batch, None, units))
         step = _step(layer, kind, backward)
         for length in lengths:
-            inputs = tf.random.stateless_normal((batch, length, width), seed=[seed, length])
+            inputs = tf.random.stateless_normal((batch, length, units), seed=[seed, length])
             for _ in range(warmup):
                 step(inputs)
             gc.collect()  # no garbage collection (freeing older tensors) in the middle of a step

@@ -9,12 +9,13 @@ ML2021 L07, "the loss can matter too". The smallest classifier with a softmax th
     e_CE  = −Σ_i ŷ_i ln y'_i                  e_MSE = ½ Σ_i (ŷ_i − y'_i)²
 
 Class 0 sits at ``x ≈ −1`` and class 1 at ``x ≈ +1``, so the good region is ``w > 0``. Start with a
-large negative ``w`` and every logit is large and wrong. There ``y'`` is saturated: the MSE surface is
-a flat plateau (its gradient carries a factor ``y'_i (1 − y'_i) ≈ 0``) while the cross-entropy
+large negative ``w`` and every logit is large and wrong. There ``y'`` is saturated: the MSE surface
+is a flat plateau (its gradient carries a factor ``y'_i (1 − y'_i) ≈ 0``) while the cross-entropy
 surface still slopes down toward the good region (its gradient is ``y' − ŷ ≈ ±1``).
 ``tutorials/l07_classification_loss.py`` trains from such a start with each loss.
 """
 
+import keras
 import numpy as np
 from matplotlib.figure import Figure
 
@@ -39,7 +40,8 @@ LOSSES = {
 
 
 def two_class_data(n=200, spread=0.5, seed=0):
-    """``n`` points on a line: class 0 around ``x = −1``, class 1 around ``x = +1`` (std ``spread``).
+    """``n`` points on a line: class 0 around ``x = −1``, class 1 around ``x = +1`` (std
+    ``spread``).
 
     Returns:
         ``(x, y)``: ``x`` float32 ``(n, 1)``, ``y`` one-hot float32 ``(n, 2)``.
@@ -61,10 +63,9 @@ def build_classifier(w, b):
         w, b: the starting weight and bias (e.g. a bad start ``w = −6``).
 
     Returns:
-        An uncompiled ``keras.Model`` whose trainable weights are exactly ``[w]`` (kernel) and ``[b]``.
+        An uncompiled ``keras.Model`` whose trainable weights are exactly ``[w]`` (kernel) and
+        ``[b]``.
     """
-    import keras
-
     return keras.Sequential(
         [
             keras.Input((1,)),
@@ -102,17 +103,19 @@ def loss_surface(loss, x, y, w_grid, b_grid):
 
     Returns:
         An array ``(len(b_grid), len(w_grid))`` (rows: ``b``, columns: ``w``, as ``imshow`` wants).
-        ``"mse"`` averages over the two classes (``½ Σ_i``), as ``keras.losses.MeanSquaredError`` does.
+        ``"mse"`` averages over the two classes (``½ Σ_i``), as ``keras.losses.MeanSquaredError``
+        does.
     """
     ww, bb = np.meshgrid(np.asarray(w_grid, "float32"), np.asarray(b_grid, "float32"))
     return loss_along(loss, ww, bb, x, y)
 
 
 def loss_along(loss, ws, bs, x, y):
-    """The mean loss at each point ``(ws[...], bs[...])``: a path (a training trajectory) or a grid."""
+    """The mean loss at each point ``(ws[...], bs[...])``:
+    a path (a training trajectory) or a grid.
+    """
     if loss not in LOSSES:
         raise ValueError(f"loss must be one of {sorted(LOSSES)}, got {loss!r}")
-    import keras
 
     ws, bs = np.asarray(ws, "float32"), np.asarray(bs, "float32")
     per_sample = LOSSES[loss](np.broadcast_to(y, ws.shape + y.shape), _logits(ws, bs, x))
@@ -120,13 +123,16 @@ def loss_along(loss, ws, bs, x, y):
 
 
 def accuracy(w, b, x, y):
-    """Fraction of points classified correctly by ``(w, b)``; ``w``, ``b`` may be arrays (a trajectory)."""
+    """Fraction of points classified correctly by ``(w, b)``; ``w``, ``b`` may be arrays (a
+    trajectory).
+    """
     predicted = _logits(w, b, x).argmax(-1)
     return (predicted == y.argmax(-1)).mean(-1)
 
 
 def steps_to_accuracy(accuracies, threshold):
-    """The first update count at which ``accuracies`` (one per update, from update 1) reaches ``threshold``.
+    """The first update count at which ``accuracies`` (one per update, from update 1) reaches
+    ``threshold``.
 
     Returns ``None`` if it never does.
     """
@@ -150,7 +156,7 @@ def plot_surfaces(surfaces, w_grid, b_grid, trajectories=None):
     figure = Figure(figsize=(5.5 * len(surfaces), 4.5))
     axes = figure.subplots(1, len(surfaces), squeeze=False)
     extent = (w_grid[0], w_grid[-1], b_grid[0], b_grid[-1])
-    for axis, (name, surface) in zip(axes[0], surfaces.items()):
+    for axis, (name, surface) in zip(axes[0], surfaces.items(), strict=False):
         image = axis.imshow(surface, origin="lower", extent=extent, aspect="auto", cmap="viridis")
         axis.contour(w_grid, b_grid, surface, levels=12, colors="white", linewidths=0.5, alpha=0.6)
         figure.colorbar(image, ax=axis, label="mean loss")

@@ -5,12 +5,12 @@ ML2021 L11, "CNN is a special case of self-attention". A ``K×K`` convolution wi
 
     y_i = Σ_{a,b} W[a, b]ᵀ x_{i + Δ_{ab}} + c        Δ_{ab} = (a − p, b − p),  p = (K − 1)/2
 
-Multi-head self-attention with ``K²`` heads computes ``y_i = Σ_h W^{o,h} Σ_j A^h_{ij} W^{v,h} x_j + c``.
-Choose head ``h = (a, b)`` to attend only to the pixel ``i + Δ_{ab}`` (``A^h_{ij} = 1`` there, 0
-elsewhere), its value matrix ``W^{v,h} = W[a, b]`` and ``W^{o,h} = I``: the two sums become the same.
-The one-hot ``A^h`` comes from relative-position scores ``−α ‖(p_j − p_i) − Δ_h‖²`` with zero
-content scores (``W^q = W^k = 0``) and a large ``α`` — see
-``mlcourse.layers.RelativePositionConvAttention``.
+Multi-head self-attention with ``K²`` heads computes
+``y_i = Σ_h W^{o,h} Σ_j A^h_{ij} W^{v,h} x_j + c``. Choose head ``h = (a, b)`` to attend only to the
+pixel ``i + Δ_{ab}`` (``A^h_{ij} = 1`` there, 0 elsewhere), its value matrix ``W^{v,h} = W[a, b]``
+and ``W^{o,h} = I``: the two sums become the same. The one-hot ``A^h`` comes from relative-position
+scores ``−α ‖(p_j − p_i) − Δ_h‖²`` with zero content scores (``W^q = W^k = 0``) and a large ``α`` —
+see ``mlcourse.layers.RelativePositionConvAttention``.
 """
 
 import keras

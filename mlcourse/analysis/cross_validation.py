@@ -1,8 +1,9 @@
-"""N-fold cross-validation to choose among models, with scikit-learn's ``KFold`` doing the splitting.
+"""N-fold cross-validation to choose among models, with scikit-learn's ``KFold`` doing the
+splitting.
 
-ML2021 L03, "N-fold cross validation": split the training set into ``N`` folds; for each fold train on
-the other ``N − 1`` and validate on it; choose the model with the lowest mean validation loss, then
-retrain it on all the training data. The public test set is never used to choose::
+ML2021 L03, "N-fold cross validation": split the training set into ``N`` folds; for each fold train
+on the other ``N − 1`` and validate on it; choose the model with the lowest mean validation loss,
+then retrain it on all the training data. The public test set is never used to choose::
 
     for model m, fold k:   L_va(m, k) = loss of m trained on D∖D_k, measured on D_k
     mean(m) = (1/N) Σ_k L_va(m, k)        m* = argmin_m mean(m)
@@ -14,7 +15,9 @@ only trains and tabulates.
 import dataclasses
 import statistics
 
+import keras
 import numpy as np
+from sklearn.model_selection import KFold
 
 __all__ = ["CrossValidation", "cross_validate"]
 
@@ -94,24 +97,22 @@ def cross_validate(
 
     Args:
         builders: ``{name: build}``; ``build()`` returns a fresh *compiled* Keras model. Each
-            (model, fold) pair starts from ``keras.utils.set_random_seed(seed + fold)``, so all models
-            see the same initial randomness on a given fold.
+            (model, fold) pair starts from ``keras.utils.set_random_seed(seed + fold)``, so all
+            models see the same initial randomness on a given fold.
         x, y: the training data (arrays with the samples on the first axis).
         n_folds: ``N`` (at least 2).
         epochs, batch_size: passed to the trainer.
         seed: shuffles the folds (``KFold(shuffle=True, random_state=seed)``) and seeds the models.
-        fit: the trainer, called as ``fit(variant, model, x, y, epochs=..., batch_size=...,
-            validation_data=..., **fit_kwargs)`` and returning a ``History``; default ``model.fit``.
-            Pass ``run.fit`` to log every fold to TensorBoard (variant ``"<name>-fold<k>"``).
+        fit: the trainer, called as
+            ``fit(variant, model, x, y, epochs=..., batch_size=..., validation_data=...,
+            **fit_kwargs)`` and returning a ``History``; default ``model.fit``. Pass ``run.fit`` to
+            log every fold to TensorBoard (variant ``"<name>-fold<k>"``).
         score: the history key to rank by (lower is better), default ``"val_loss"``.
         **fit_kwargs: more arguments for the trainer (e.g. ``verbose=0``).
 
     Returns:
         A ``CrossValidation``.
     """
-    import keras
-    from sklearn.model_selection import KFold
-
     if not builders:
         raise ValueError("builders must name at least one model, got none")
     if isinstance(n_folds, bool) or not isinstance(n_folds, int) or not 2 <= n_folds <= len(x):

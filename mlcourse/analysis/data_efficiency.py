@@ -1,4 +1,5 @@
-"""Learning curves (test accuracy against the amount of training data) and what they say about a claim.
+"""Learning curves (test accuracy against the amount of training data) and what they say about a
+claim.
 
 ML2021 L11: "self-attention is more flexible than a CNN (a CNN is self-attention restricted to a
 receptive field), so it overfits on little data and needs more data to do well". Measured, the claim
@@ -16,7 +17,9 @@ __all__ = ["accuracy_standard_error", "data_hunger_verdict", "plot_learning_curv
 
 
 def accuracy_standard_error(accuracy, count):
-    """The binomial standard error ``sqrt(p (1 − p) / n)`` of an accuracy ``p`` measured on ``n`` examples."""
+    """The binomial standard error ``sqrt(p (1 − p) / n)`` of an accuracy ``p`` measured on ``n``
+    examples.
+    """
     if not 0 <= accuracy <= 1:
         raise ValueError(f"accuracy must be in [0, 1], got {accuracy!r}")
     if isinstance(count, bool) or not isinstance(count, int) or count < 1:
@@ -28,8 +31,8 @@ def data_hunger_verdict(accuracy, baseline, challenger, test_count, z=2.0):
     """Does ``challenger`` need more data than ``baseline``? Decided from two learning curves.
 
     With ``gap(f) = acc_baseline(f) − acc_challenger(f)`` at the smallest and the largest training
-    fraction, ``shrink = gap(small) − gap(large)`` is how much of its deficit the challenger makes up
-    when given more data. Its noise is ``σ = sqrt(Σ se²)`` over the four accuracies (binomial, on
+    fraction, ``shrink = gap(small) − gap(large)`` is how much of its deficit the challenger makes
+    up when given more data. Its noise is ``σ = sqrt(Σ se²)`` over the four accuracies (binomial, on
     ``test_count`` test examples; one training seed, so seed-to-seed variation is not included).
 
     * ``"supported"``: the challenger trails on the small set (``gap(small) > z σ_small``) and the

@@ -1,4 +1,5 @@
-"""Which branch of lecture 3's flow chart applies? Read it off the histories of a small and a large model.
+"""Which branch of lecture 3's flow chart applies? Read it off the histories of a small and a large
+model.
 
 ML2021 L03, "the training-strategy playbook" (機器學習任務攻略). The lecture's flow chart::
 
@@ -7,18 +8,20 @@ ML2021 L03, "the training-strategy playbook" (機器學習任務攻略). The lec
     │        ├─ yes, but still large ............ model bias    → a more flexible model
     │        └─ no, the larger one is WORSE ..... optimization  → a better optimiser (L04-L08)
     └─ no ── loss on the VALIDATION data large?
-             ├─ yes, and the gap grows with size . overfitting   → more data, augmentation, constraints
-             ├─ yes, even the small model's gap .. mismatch      → the data, not the model (HW11)
-             └─ no ............................... good fit
+             ├─ yes, and the gap grows with size . overfitting   → more data, augmentation,
+             constraints ├─ yes, even the small model's gap .. mismatch      → the data, not the
+             model (HW11) └─ no ............................... good fit
 
 The comparisons, with ``L_tr``, ``L_va`` the best training loss and the final validation loss of a
-model, ``s`` / ``ℓ`` the small / large model, ``τ`` the acceptable loss and ``ε`` a relative tolerance:
+model, ``s`` / ``ℓ`` the small / large model, ``τ`` the acceptable loss and ``ε`` a relative
+tolerance:
 
     optimization  L_tr(ℓ) > (1 + ε) · L_tr(s)           a larger model can express everything the
                                                          smaller one can, so only training failed it
     model bias    L_tr(ℓ) > τ                            still too high after growing the model
     overfitting   L_va(ℓ) > τ  and  gap(s) < ½ gap(ℓ)    gap = L_va − L_tr grows with capacity
-    mismatch      L_va(ℓ) > τ  and  gap(s) ≥ ½ gap(ℓ)    the small model cannot overfit much, yet its
+    mismatch      L_va(ℓ) > τ  and  gap(s) ≥ ½ gap(ℓ)    the small model cannot overfit much, yet
+    its
                                                          gap is as large: the val data differ
     good fit      otherwise
 
@@ -36,8 +39,12 @@ BRANCHES = ("model bias", "optimization", "overfitting", "mismatch", "good fit")
 
 REMEDIES = {
     "model bias": "make the model more flexible: more features, more units or layers",
-    "optimization": "train better, not bigger: normalisation, residual connections, adaptive optimisers",
-    "overfitting": "more (or augmented) data, fewer parameters / sharing, early stopping, L2, dropout",
+    "optimization": (
+        "train better, not bigger: normalisation, residual connections, adaptive optimisers"
+    ),
+    "overfitting": (
+        "more (or augmented) data, fewer parameters / sharing, early stopping, L2, dropout"
+    ),
     "mismatch": "check that training and validation data come from the same distribution; "
     "more training will not help",
     "good fit": "nothing to fix: keep this model and look at the test data once",

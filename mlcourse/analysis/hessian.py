@@ -44,6 +44,8 @@ import dataclasses
 
 import keras
 import numpy as np
+import tensorflow as tf
+from scipy.sparse.linalg import LinearOperator, eigsh
 
 __all__ = [
     "CriticalPoint",
@@ -96,8 +98,6 @@ class LossSurface:
     """
 
     def __init__(self, model, x, y, loss=None):
-        import tensorflow as tf
-
         if not model.built or not model.trainable_variables:
             raise ValueError("model must be built and have trainable weights")
         if loss is None:
@@ -131,34 +131,21 @@ class LossSurface:
         theta = np.asarray(theta)
         if theta.shape != (self.num_parameters,):
             raise ValueError(f"theta must have shape ({self.num_parameters},), got {theta.shape}")
-        for variable, part in zip(self.variables, self._split(theta)):
+        for variable, part in zip(self.variables, self._split(theta), strict=True):
             variable.assign(np.reshape(part, variable.shape).astype(variable.dtype))
 
     def _split(self, flat):
         return np.split(flat, np.cumsum(self.sizes)[:-1])
 
     def _flatten(self, tensors):
-        import tensorflow as tf
-
         return tf.concat([tf.reshape(t, [-1]) for t in tensors], axis=0)
-
-    def _unflatten(self, flat):
-        import tensorflow as tf
-
-        return [
-            tf.reshape(part, shape) for part, shape in zip(tf.split(flat, self.sizes), self.shapes)
-        ]
 
     # ---- L, g, Hv, H -----------------------------------------------------------------------------
     def _value_eager(self):
-        import tensorflow as tf
-
         y_pred = tf.cast(self.model(self.x, training=False), self.dtype)
         return tf.reduce_mean(self.loss_fn(self.y, y_pred))
 
     def _gradient_eager(self):
-        import tensorflow as tf
-
         with tf.GradientTape() as tape:
             value = self._value_eager()
         grads = tape.gradient(
@@ -168,8 +155,6 @@ class LossSurface:
 
     def _hvp_eager(self, v):
         # Hv = ∇_θ (g(θ) · v), v held constant: double backprop, never forming H
-        import tensorflow as tf
-
         with tf.GradientTape() as outer:
             _, g = self._gradient_eager()
             g_dot_v = tf.reduce_sum(g * tf.stop_gradient(v))
@@ -180,8 +165,6 @@ class LossSurface:
 
     def _hessian_eager(self):
         # H[i, :] = ∂gᵢ/∂θ: the Jacobian of the flat gradient, one block of columns per variable
-        import tensorflow as tf
-
         with tf.GradientTape() as outer:
             _, g = self._gradient_eager()
         blocks = outer.jacobian(
@@ -209,11 +192,15 @@ class LossSurface:
         return self._hvp(v).numpy().astype("float64")
 
     def hessian(self, max_parameters=5000):
-        """The exact, symmetric n × n Hessian (float64). Memory n²: refuses n > ``max_parameters``."""
+        """The exact, symmetric n × n Hessian (float64).
+
+        Memory n²: refuses n > ``max_parameters``.
+        """
         if self.num_parameters > max_parameters:
             raise ValueError(
-                f"max_parameters ({max_parameters}) is below the model's {self.num_parameters} weights; "
-                "use extreme_eigenpairs() (Lanczos on Hessian-vector products) for large models"
+                f"max_parameters ({max_parameters}) is below the model's {self.num_parameters} "
+                "weights; use extreme_eigenpairs() (Lanczos on Hessian-vector products) for large "
+                "models"
             )
         h = self._hessian().numpy().astype("float64")
         return 0.5 * (h + h.T)  # H is symmetric; average away float32 round-off
@@ -222,21 +209,21 @@ class LossSurface:
         """The ``k`` smallest and ``k`` largest eigenvalues of H, by Lanczos on H·v.
 
         Only Hessian-vector products are used (``scipy.sparse.linalg.eigsh`` with a
-        ``LinearOperator``), so the cost is (number of Lanczos steps) × (two gradients): linear in the
-        number of weights, with no n × n matrix.
+        ``LinearOperator``), so the cost is (number of Lanczos steps) × (two gradients): linear in
+        the number of weights, with no n × n matrix.
 
         Args:
             k: eigenpairs wanted at each end of the spectrum (positive int, 2k < n).
-            tol: relative accuracy of the eigenvalues (H·v is computed in float32, so not below ~1e-6).
+            tol: relative accuracy of the eigenvalues (H·v is computed in float32, so not below
+                ~1e-6).
             max_iterations: Lanczos restarts limit (None: scipy's default, 10n).
             seed: seed of the Lanczos start vector, so that results are reproducible.
 
         Returns:
             ``(eigenvalues, eigenvectors)``: ``2k`` eigenvalues in ascending order (the k smallest,
-            then the k largest) and the matching unit eigenvectors as columns of an ``(n, 2k)`` array.
+            then the k largest) and the matching unit eigenvectors as columns of an ``(n, 2k)``
+            array.
         """
-        from scipy.sparse.linalg import LinearOperator, eigsh
-
         if int(k) != k or k < 1 or 2 * k >= self.num_parameters:
             raise ValueError(
                 f"k must be a positive integer with 2k < {self.num_parameters}, got {k}"
@@ -252,9 +239,11 @@ class LossSurface:
         order = np.argsort(values)
         return values[order], vectors[:, order]
 
-    # ---- moving in weight space --------------------------------------------------------------------
+    # ---- moving in weight space ------------------------------------------------------------------
     def loss_along(self, direction, steps):
-        """L(θ + t·u) for each t in ``steps``, u = ``direction``; the weights are restored afterwards."""
+        """L(θ + t·u) for each t in ``steps``, u = ``direction``; the weights are restored
+        afterwards.
+        """
         direction = np.asarray(direction, dtype="float64")
         theta = self.weights()
         try:
@@ -271,9 +260,9 @@ class LossSurface:
     ):
         """Drive ‖g‖ towards 0 by minimising ½‖g(θ)‖² itself, as the homework did.
 
-        Gradient descent on L slows down near any critical point but rarely reaches ‖g‖ ≈ 0. Here the
-        objective is ½‖g‖², whose gradient is H·g, so the search lands on the nearest critical point
-        of *any* kind — minimum, maximum or saddle — which is what we want to classify.
+        Gradient descent on L slows down near any critical point but rarely reaches ‖g‖ ≈ 0. Here
+        the objective is ½‖g‖², whose gradient is H·g, so the search lands on the nearest critical
+        point of *any* kind — minimum, maximum or saddle — which is what we want to classify.
 
         * ``"levenberg-marquardt"`` (small models; one exact Hessian a step): Gauss–Newton on the
           residual g with Jacobian H, damped by μ:
@@ -329,8 +318,6 @@ class LossSurface:
         return np.array(norms)
 
     def _adam_step(self, learning_rate):
-        import tensorflow as tf
-
         optimizer = keras.optimizers.Adam(learning_rate)
         optimizer.build(self.variables)
 
@@ -342,7 +329,7 @@ class LossSurface:
             grads = outer.gradient(
                 squared_norm, self.variables, unconnected_gradients=tf.UnconnectedGradients.ZERO
             )
-            optimizer.apply_gradients(zip(grads, self.variables))
+            optimizer.apply_gradients(zip(grads, self.variables, strict=True))
 
         return step
 
@@ -378,7 +365,7 @@ class CriticalPoint:
 
 
 def classify_critical_point(
-    eigenvalues, grad_norm, grad_tol=1e-3, ratio_threshold=0.5, zero_tol=1e-6
+    eigenvalues, gradient_norm, gradient_tol=1e-3, ratio_threshold=0.5, zero_tol=1e-6
 ):
     """Classify a point from the Hessian's eigenvalues and the gradient norm (ML2021 L04).
 
@@ -387,8 +374,8 @@ def classify_critical_point(
 
     Args:
         eigenvalues: all eigenvalues of H (1-D).
-        grad_norm: ‖g‖ at the point.
-        grad_tol: the point is critical when ‖g‖ < grad_tol (homework: 1e-3).
+        gradient_norm: ‖g‖ at the point.
+        gradient_tol: the point is critical when ‖g‖ < gradient_tol (homework: 1e-3).
         ratio_threshold: minimum ratio above which the homework calls it a local minimum (0.5).
         zero_tol: relative size below which an eigenvalue is treated as zero.
 
@@ -400,16 +387,16 @@ def classify_critical_point(
         raise ValueError(
             f"eigenvalues must be a non-empty 1-D array, got shape {eigenvalues.shape}"
         )
-    if not grad_norm >= 0:
-        raise ValueError(f"grad_norm must be a non-negative number, got {grad_norm}")
-    if not grad_tol > 0:
-        raise ValueError(f"grad_tol must be positive, got {grad_tol}")
+    if not gradient_norm >= 0:
+        raise ValueError(f"gradient_norm must be a non-negative number, got {gradient_norm}")
+    if not gradient_tol > 0:
+        raise ValueError(f"gradient_tol must be positive, got {gradient_tol}")
     if not 0 <= ratio_threshold < 1:
         raise ValueError(f"ratio_threshold must be in [0, 1), got {ratio_threshold}")
     if not 0 <= zero_tol < 1:
         raise ValueError(f"zero_tol must be in [0, 1), got {zero_tol}")
     ratio = minimum_ratio(eigenvalues)
-    critical = grad_norm < grad_tol
+    critical = gradient_norm < gradient_tol
     scale = np.max(np.abs(eigenvalues))
     zero = np.abs(eigenvalues) <= zero_tol * scale
     positive, negative = np.any((eigenvalues > 0) & ~zero), np.any((eigenvalues < 0) & ~zero)
@@ -421,7 +408,9 @@ def classify_critical_point(
         kind = "flat (second order cannot tell)"
     else:
         kind = "local minimum" if positive else "local maximum"
-    return CriticalPoint(kind, ratio, float(grad_norm), bool(critical and ratio > ratio_threshold))
+    return CriticalPoint(
+        kind, ratio, float(gradient_norm), bool(critical and ratio > ratio_threshold)
+    )
 
 
 def escape_direction(eigenvalues, eigenvectors):
@@ -431,12 +420,14 @@ def escape_direction(eigenvalues, eigenvectors):
 
     Args:
         eigenvalues: shape (m,).
-        eigenvectors: shape (n, m), column i belongs to eigenvalue i (as ``np.linalg.eigh`` returns).
+        eigenvectors: shape (n, m), column i belongs to eigenvalue i (as ``np.linalg.eigh``
+            returns).
     """
     eigenvalues, eigenvectors = np.asarray(eigenvalues), np.asarray(eigenvectors)
     if eigenvectors.ndim != 2 or eigenvectors.shape[1] != eigenvalues.shape[0]:
         raise ValueError(
-            f"eigenvectors must have one column per eigenvalue, got shapes {eigenvalues.shape} and {eigenvectors.shape}"
+            f"eigenvectors must have one column per eigenvalue, got shapes {eigenvalues.shape} and "
+            f"{eigenvectors.shape}"
         )
     i = int(np.argmin(eigenvalues))
     if eigenvalues[i] >= 0:

@@ -41,8 +41,8 @@ def transform_images(images, kind, amount, batch_size=2048):
 
     Args:
         images: ``(N, H, W, C)`` float array.
-        kind, amount: ``"rotation"`` (degrees, counter-clockwise), ``"scale"`` (factor, > 1 enlarges)
-            or ``"shift"`` (pixels right and down).
+        kind, amount: ``"rotation"`` (degrees, counter-clockwise), ``"scale"`` (factor, > 1
+            enlarges) or ``"shift"`` (pixels right and down).
 
     Returns:
         a float32 NumPy array of the same shape.
@@ -65,7 +65,8 @@ def accuracy_under_transforms(models, images, labels, transforms=ISSUE_TRANSFORM
         transforms: ``(kind, amount)`` pairs.
 
     Returns:
-        one row (a dict) per transform: ``{"transform": kind, "amount": amount, name: accuracy, ...}``.
+        one row (a dict) per transform:
+        ``{"transform": kind, "amount": amount, name: accuracy, ...}``.
     """
     labels = np.asarray(labels)
     warped = np.concatenate([transform_images(images, kind, amount) for kind, amount in transforms])
@@ -73,7 +74,7 @@ def accuracy_under_transforms(models, images, labels, transforms=ISSUE_TRANSFORM
     for name, model in models.items():  # one predict per model over every transformed copy
         predicted = np.argmax(model.predict(warped, batch_size=batch_size, verbose=0), axis=-1)
         correct = (predicted.reshape(len(transforms), len(labels)) == labels).mean(axis=1)
-        for row, accuracy in zip(rows, correct):
+        for row, accuracy in zip(rows, correct, strict=False):
             row[name] = float(accuracy)
     return rows
 
@@ -84,7 +85,7 @@ def plot_invariance(rows, model_names):
     units = {"rotation": "degrees", "scale": "factor", "shift": "pixels (right and down)"}
     figure = Figure(figsize=(4.2 * len(kinds), 3.4))
     axes = figure.subplots(1, len(kinds), sharey=True, squeeze=False)
-    for axis, kind in zip(axes[0], kinds):
+    for axis, kind in zip(axes[0], kinds, strict=False):
         mine = [row for row in rows if row["transform"] == kind]
         for name in model_names:
             axis.plot([r["amount"] for r in mine], [r[name] for r in mine], marker="o", label=name)

@@ -7,18 +7,21 @@ fixes both. This module gives such surfaces as functions L(θ) of θ = (θ₀, �
 optimizer on them from one start, and draws the paths over the contours:
 
 * `elongated_bowl`: L(θ) = ½ (a θ₀² + b θ₁²), curvatures a ≪ b (the lecture's picture);
-* `network_slice`: the mean squared error of a small tanh network with all but two weights frozen at a
-  "teacher" network's values; the data are the teacher's outputs, so L = 0 at the teacher's two weights
-  and the surface around it is curved and non-quadratic.
+* `network_slice`: the mean squared error of a small tanh network with all but two weights frozen at
+  a "teacher" network's values; the data are the teacher's outputs, so L = 0 at the teacher's two
+  weights and the surface around it is curved and non-quadratic.
 
-Both loss functions use `keras.ops` and broadcast over leading axes (θ of shape ``(..., 2)``), so one
-call gives the contour grid and the same code gives the gradient for the optimizer.
+Both loss functions use `keras.ops` and broadcast over leading axes (θ of shape ``(..., 2)``), so
+one call gives the contour grid and the same code gives the gradient for the optimizer.
 """
 
 import dataclasses
 from collections.abc import Callable
 
+import keras
 import numpy as np
+import tensorflow as tf
+from keras import ops
 
 __all__ = [
     "Surface",
@@ -55,14 +58,14 @@ class Surface:
 
     def __call__(self, theta):
         """L at θ (a NumPy array or tensor of shape (..., 2)), as a NumPy array."""
-        import keras
-
         return keras.ops.convert_to_numpy(
             self.loss(keras.ops.convert_to_tensor(np.asarray(theta, "float32")))
         )
 
     def target_loss(self, fraction=1e-3):
-        """The loss reached after removing all but ``fraction`` of the start's excess over the minimum."""
+        """The loss reached after removing all but ``fraction`` of the start's excess over the
+        minimum.
+        """
         start_loss = float(self(self.start))
         return self.minimum_loss + fraction * (start_loss - self.minimum_loss)
 
@@ -76,8 +79,9 @@ class Surface:
 def elongated_bowl(flat=1.0, steep=100.0, start=(-9.0, 0.9)):
     """L(θ) = ½ (flat · θ₀² + steep · θ₁²): curvature ``flat`` along θ₀, ``steep`` along θ₁.
 
-    Gradient descent is stable only for η < 2/steep and then needs about (1/(η·flat))·ln(1/tolerance)
-    steps along the flat direction: the condition number steep/flat is the number of steps it wastes.
+    Gradient descent is stable only for η < 2/steep and then needs about
+    (1/(η·flat))·ln(1/tolerance) steps along the flat direction: the condition number steep/flat is
+    the number of steps it wastes.
 
     Args:
         flat: curvature along θ₀ (> 0).
@@ -89,7 +93,6 @@ def elongated_bowl(flat=1.0, steep=100.0, start=(-9.0, 0.9)):
     """
     if not flat > 0 or not steep > 0:
         raise ValueError(f"flat and steep must be > 0, got flat={flat}, steep={steep}")
-    from keras import ops
 
     def loss(theta):
         return 0.5 * (flat * ops.square(theta[..., 0]) + steep * ops.square(theta[..., 1]))
@@ -109,17 +112,18 @@ def elongated_bowl(flat=1.0, steep=100.0, start=(-9.0, 0.9)):
 def network_slice(
     units=4, samples=64, seed=0, start=(3.8, -1.5), extent=((-3.0, 4.5), (-2.0, 2.5))
 ):
-    """The MSE of a small tanh network along two of its weights, all others frozen at a teacher's values.
+    """The MSE of a small tanh network along two of its weights, all others frozen at a teacher's
+    values.
 
     The teacher f(x) = Σₕ cₕ tanh(wₕ x + bₕ) with ``units`` hidden units and random weights labels
-    ``samples`` points x ∈ [−2, 2]. The surface moves unit 0's input weight w₀ (θ₀) and output weight
-    c₀ (θ₁):
+    ``samples`` points x ∈ [−2, 2]. The surface moves unit 0's input weight w₀ (θ₀) and output
+    weight c₀ (θ₁):
 
         L(θ) = mean over x of (θ₁ tanh(θ₀ x + b₀) + Σₕ₌₁ cₕ tanh(wₕ x + bₕ) − f(x))²
 
     Its minimum L = 0 is at the teacher's (w₀, c₀) = (1.5, 1.0); along θ₀ the curvature shrinks as
-    tanh saturates, so the valley bends and flattens (the default start sits on that plateau). Near the
-    mirror image (−w₀, −c₀) there is a second, local minimum (L ≈ 0.05 for the default seed).
+    tanh saturates, so the valley bends and flattens (the default start sits on that plateau). Near
+    the mirror image (−w₀, −c₀) there is a second, local minimum (L ≈ 0.05 for the default seed).
 
     Args:
         units: hidden units of the teacher (≥ 1).
@@ -131,8 +135,6 @@ def network_slice(
     Returns:
         A `Surface`.
     """
-    from keras import ops
-
     rng = np.random.default_rng(seed)
     w = rng.normal(0.0, 1.5, units).astype("float32")
     b = rng.normal(0.0, 0.5, units).astype("float32")
@@ -168,7 +170,9 @@ class Trajectory:
     losses: np.ndarray
 
     def steps_to(self, target):
-        """The first step at which the loss is ≤ ``target`` and stays there; None if it never does."""
+        """The first step at which the loss is ≤ ``target`` and stays there;
+        None if it never does.
+        """
         above = np.nonzero(~(self.losses <= target))[0]
         if len(above) == 0:
             return 0
@@ -186,9 +190,6 @@ def descend(surface, optimizer, steps, label=None):
     The whole loop runs in one `tf.function` (one trace per optimizer), so a thousand steps take
     milliseconds. Any `keras.optimizers.Optimizer` works, with or without a learning-rate schedule.
     """
-    import keras
-    import tensorflow as tf
-
     theta = keras.Variable(np.asarray(surface.start, "float32"), name="theta", dtype="float32")
     optimizer.build([theta])
 
@@ -224,11 +225,10 @@ def log_losses(folder, trajectory, learning_rate=None, points=200):
     Args:
         folder: the event-file folder.
         trajectory: a `Trajectory`.
-        learning_rate: the float or `LearningRateSchedule` the optimizer used; logged as ``learning_rate``.
+        learning_rate: the float or `LearningRateSchedule` the optimizer used; logged as
+            ``learning_rate``.
         points: log about this many steps (every k-th step of a long path).
     """
-    import tensorflow as tf
-
     stride = max(1, len(trajectory.losses) // points)
     writer = tf.summary.create_file_writer(str(folder))
     with writer.as_default():

@@ -1,8 +1,8 @@
 """``mlcourse bench``: every custom-vs-Keras comparison, timed side by side in one process.
 
-Each comparison builds two compiled steps, *ours* and a *reference* (Keras's twin, or the other side of
-a lecture's story: softmax vs linear attention, an exact Hessian vs Lanczos). The harness warms both
-up (tracing, first allocations), picks a number of calls so that one measurement lasts at least
+Each comparison builds two compiled steps, *ours* and a *reference* (Keras's twin, or the other side
+of a lecture's story: softmax vs linear attention, an exact Hessian vs Lanczos). The harness warms
+both up (tracing, first allocations), picks a number of calls so that one measurement lasts at least
 ``--min-seconds``, then measures them in alternating order (ours first on even rounds, the reference
 first on odd ones), so that load from the rest of the machine falls on both alike. Each round gives
 one ratio ours / reference; the table shows its min / median / max and compares the median with the
@@ -42,6 +42,13 @@ import statistics
 import sys
 import time
 from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from mlcourse import options
+from mlcourse.tables import format_table
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -86,9 +93,8 @@ class Comparison:
 
 
 def forward_backward(call, sources):
-    """A compiled training-like step: ``L = Σ call()²`` and its gradients with respect to ``sources``
-    (variables, or an input tensor, which is watched)."""
-    import tensorflow as tf
+    """A compiled training-like step: ``L = Σ call()²`` and its gradients with respect to
+    ``sources`` (variables, or an input tensor, which is watched)."""
 
     @tf.function
     def step():
@@ -108,9 +114,6 @@ def forward_backward(call, sources):
 
 def _finish(output):
     """Wait for a step's work: read its first result back."""
-    import numpy as np
-    import tensorflow as tf
-
     flat = tf.nest.flatten(output)
     if flat:
         np.asarray(flat[0])
@@ -143,7 +146,7 @@ def measure(
         order = ("ours", "reference") if round_ % 2 == 0 else ("reference", "ours")
         for side in order:
             times[side].append(_seconds(ours if side == "ours" else reference, calls, clock))
-    ratios = [a / b for a, b in zip(times["ours"], times["reference"])]
+    ratios = [a / b for a, b in zip(times["ours"], times["reference"], strict=True)]
     return {**times, "ratios": ratios, "calls": calls}
 
 
@@ -193,13 +196,13 @@ def _parser():
     )
     parser.add_argument(
         "--rounds",
-        type=_positive_int,
+        type=options.argument_type("--rounds", "count"),
         default=None,
         help="alternating rounds (default 15, smoke 3)",
     )
     parser.add_argument(
         "--min-seconds",
-        type=_positive_float,
+        type=options.argument_type("--min-seconds", "positive"),
         default=None,
         help="shortest single measurement (default 0.2, smoke 0.01)",
     )
@@ -208,7 +211,7 @@ def _parser():
     )
     parser.add_argument(
         "--threads",
-        type=_nonnegative_int,
+        type=options.argument_type("--threads", "natural"),
         default=1,
         help="TensorFlow intra/inter-op threads, 0 for its default (default 1)",
     )
@@ -228,31 +231,7 @@ def _groups(text):
     return chosen
 
 
-def _number(kind, low, text, what):
-    try:
-        value = kind(text)
-    except ValueError:
-        value = None
-    if value is None or value < low or (low == 0 and kind is float and value == 0):
-        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
-    return value
-
-
-def _positive_int(text):
-    return _number(int, 1, text, "a positive integer")
-
-
-def _nonnegative_int(text):
-    return _number(int, 0, text, "an integer >= 0")
-
-
-def _positive_float(text):
-    return _number(float, 0, text, "a positive number")
-
-
 def _set_threads(threads):
-    import tensorflow as tf
-
     if not threads:
         return "default"
     try:
@@ -263,21 +242,28 @@ def _set_threads(threads):
         return "default (TensorFlow had already started)"
 
 
+COLUMNS = [
+    "group",
+    "comparison",
+    "ours / reference",
+    "ours ms",
+    "reference ms",
+    "ratio min",
+    "ratio median",
+    "ratio max",
+    "target",
+    "verdict",
+    "note",
+]
+
+
 def main(argv=None):
     """Run the chosen groups, print one table, write JSON; returns 1 if a target was missed."""
     args = _parser().parse_args(argv)
-    import keras
-    import tensorflow as tf
-
-    from mlcourse.options import default_logdir
-    from mlcourse.tables import format_table
-
     threads = _set_threads(args.threads)
-    rounds = args.rounds or (
-        3 if args.smoke else 15
-    )  # fewer, shorter rounds left identical graphs 1.08x apart
+    # Fewer, shorter rounds left identical graphs 1.08x apart.
+    rounds = args.rounds or (3 if args.smoke else 15)
     min_seconds = args.min_seconds or (0.01 if args.smoke else 0.2)
-    clock = CLOCKS[args.clock]
     environment = {
         "tensorflow": tf.__version__,
         "keras": keras.__version__,
@@ -290,60 +276,58 @@ def main(argv=None):
         "date": datetime.datetime.now().isoformat(timespec="seconds"),
     }
     print(
-        f"[mlcourse] bench: {', '.join(args.only)}; {rounds} alternating rounds of >= {min_seconds} s; "
-        f"{args.clock} clock, threads {threads}; tensorflow {tf.__version__}, keras {keras.__version__}, "
-        f"devices {environment['devices']}",
+        f"[mlcourse] bench: {', '.join(args.only)}; {rounds} alternating rounds of >= "
+        f"{min_seconds} s; {args.clock} clock, threads {threads}; tensorflow {tf.__version__}, "
+        f"keras {keras.__version__}, devices {environment['devices']}",
         flush=True,
     )
     rows = []
     for group in args.only:
-        module = importlib.import_module(f"mlcourse.bench.{GROUPS[group]}")
-        for comparison in module.comparisons(args.smoke):
-            keras.backend.clear_session()
-            ours, reference, *note = comparison.build()
-            timing = measure(
-                ours,
-                reference,
-                min(rounds, comparison.rounds or rounds),
-                min_seconds,
-                comparison.calls,
-                clock,
-            )
-            rows.append(_row(comparison, timing, *note))
-            row = rows[-1]
-            print(
-                f"  {group:<15} {comparison.name:<44} median {row['ratio median']:.3f}  {row['verdict']}",
-                flush=True,
-            )
-    columns = [
-        "group",
-        "comparison",
-        "ours / reference",
-        "ours ms",
-        "reference ms",
-        "ratio min",
-        "ratio median",
-        "ratio max",
-        "target",
-        "verdict",
-        "note",
-    ]
-    print("\n" + format_table(rows, columns, digits=3))
+        rows += _run_group(group, args.smoke, rounds, min_seconds, CLOCKS[args.clock])
+    stamp = f"bench-{datetime.datetime.now():%Y%m%d-%H%M%S}.json"
+    path = args.json or options.default_logdir() / "bench" / stamp
+    return _report(rows, environment, path)
+
+
+def _run_group(group, smoke, rounds, min_seconds, clock):
+    """Time every comparison of one group; one printed line and one row each."""
+    rows = []
+    module = importlib.import_module(f"mlcourse.bench.{GROUPS[group]}")
+    for comparison in module.comparisons(smoke):
+        keras.backend.clear_session()
+        ours, reference, *note = comparison.build()
+        timing = measure(
+            ours,
+            reference,
+            min(rounds, comparison.rounds or rounds),
+            min_seconds,
+            comparison.calls,
+            clock,
+        )
+        row = _row(comparison, timing, *note)
+        rows.append(row)
+        print(
+            f"  {group:<15} {comparison.name:<44} median {row['ratio median']:.3f}  "
+            f"{row['verdict']}",
+            flush=True,
+        )
+    return rows
+
+
+def _report(rows, environment, path):
+    """Print the table and the misses, write the JSON; 1 if a target was missed, else 0."""
+    print("\n" + format_table(rows, COLUMNS, digits=3))
     missed = [row for row in rows if row["verdict"] == "MISS"]
-    path = (
-        args.json
-        or default_logdir() / "bench" / f"bench-{datetime.datetime.now():%Y%m%d-%H%M%S}.json"
-    )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"environment": environment, "rows": rows}, indent=1))
-    print(
-        f"\n{len(rows)} comparisons, {sum(r['verdict'] == 'ok' for r in rows)} on target, {len(missed)} missed"
-        + "".join(
-            f"\n  MISS: {r['group']} / {r['comparison']}: median {r['ratio median']:.3f}, target {r['target']}"
-            for r in missed
+    on_target = sum(r["verdict"] == "ok" for r in rows)
+    print(f"\n{len(rows)} comparisons, {on_target} on target, {len(missed)} missed")
+    for r in missed:
+        print(
+            f"  MISS: {r['group']} / {r['comparison']}: median {r['ratio median']:.3f}, "
+            f"target {r['target']}"
         )
-        + f"\nJSON: {path}"
-    )
+    print(f"JSON: {path}")
     return 1 if missed else 0
 
 

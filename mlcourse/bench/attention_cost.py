@@ -15,10 +15,10 @@ from mlcourse.bench import Comparison, forward_backward
 from mlcourse.layers import LinearAttention, MultiHeadSelfAttention
 
 
-def _build(batch, length, width, heads):
-    x = tf.constant(np.random.default_rng(0).normal(size=(batch, length, width)).astype("float32"))
-    softmax = MultiHeadSelfAttention(width, heads, causal=True)
-    linear = LinearAttention(width, heads, causal=True)
+def _build(batch, length, units, heads):
+    x = tf.constant(np.random.default_rng(0).normal(size=(batch, length, units)).astype("float32"))
+    softmax = MultiHeadSelfAttention(units, heads, causal=True)
+    linear = LinearAttention(units, heads, causal=True)
     softmax.build(x.shape)
     linear.build(x.shape)
     linear.set_weights(softmax.get_weights())
@@ -29,12 +29,12 @@ def _build(batch, length, width, heads):
 
 
 def comparisons(smoke=False):
-    width, heads, batch = 64, 4, 4
+    units, heads, batch = 64, 4, 4
     for length in (64, 256) if smoke else (128, 512, 2048):
         yield Comparison(
             "attention-cost",
-            f"causal attention fwd+bwd, T = {length}, width {width}, {heads} heads",
-            lambda length=length: _build(batch, length, width, heads),
+            f"causal attention fwd+bwd, T = {length}, units {units}, {heads} heads",
+            lambda length=length: _build(batch, length, units, heads),
             ours="LinearAttention",
             reference="softmax MultiHeadSelfAttention",
         )

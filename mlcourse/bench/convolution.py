@@ -1,4 +1,5 @@
-"""ReceptiveFieldConv2D (the lecture's neuron version) against keras.layers.Conv2D (ML2021 L09): a story.
+"""ReceptiveFieldConv2D (the lecture's neuron version) against keras.layers.Conv2D (ML2021 L09): a
+story.
 
 Both hold the same weights (checked before timing); the step is forward + backward. Ours cuts every
 receptive field out of the image with k_h·k_w strided slices and stacks them — a k_h·k_w-fold copy

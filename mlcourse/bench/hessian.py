@@ -1,4 +1,5 @@
-"""Hessian-vector products and Lanczos against the exact Hessian, by parameter count (ML2021 L04): a story.
+"""Hessian-vector products and Lanczos against the exact Hessian, by parameter count (ML2021 L04): a
+story.
 
 Models are MLPs 784-h-10 on Fashion-MNIST images (the cost does not depend on the labels' meaning,
 but the spectrum, and so the number of Lanczos steps, does).
@@ -6,8 +7,8 @@ but the spectrum, and so the number of Lanczos steps, does).
 * ``H·v / gradient``: one Hessian-vector product by double backprop against one gradient. If H·v
   costs O(n), like the gradient, the ratio stays about constant (≈ 2-4) as n grows.
 * ``Lanczos / exact``: the extreme eigenvalues by Lanczos (scipy ``eigsh`` on H·v) against forming
-  the n × n Hessian and ``eigvalsh``. The exact way grows like n² memory and n³ time; the ratio falls
-  as n grows.
+  the n × n Hessian and ``eigvalsh``. The exact way grows like n² memory and n³ time; the ratio
+  falls as n grows.
 """
 
 import keras

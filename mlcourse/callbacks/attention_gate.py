@@ -1,4 +1,5 @@
-"""Log the residual gate γ of every ``ImageSelfAttention`` layer once an epoch (TensorBoard Scalars).
+"""Log the residual gate γ of every ``ImageSelfAttention`` layer once an epoch (TensorBoard
+Scalars).
 
 ML2021 L11, self-attention for images (SAGAN): ``y = γ · attention(x) + x`` with ``γ = 0`` at the
 start, so a CNN with the block begins as the plain CNN. How far ``|γ|`` moves from 0 is the
@@ -16,7 +17,9 @@ __all__ = ["AttentionGateLogger", "attention_gates"]
 
 
 def attention_gates(model):
-    """``{layer name: γ}`` for every ``ImageSelfAttention`` in ``model`` (nested models included)."""
+    """``{layer name: γ}`` for every ``ImageSelfAttention`` in ``model`` (nested models
+    included).
+    """
     gates, stack = {}, list(model.layers)
     while stack:
         layer = stack.pop(0)
@@ -35,15 +38,15 @@ class AttentionGateLogger(SummaryCallback):
         every: epochs between two writes (positive int).
 
     Attributes:
-        values: ``{layer name: [(epoch, γ), …]}`` as logged.
+        history: ``{layer name: [(epoch, γ), …]}`` as logged.
     """
 
     def __init__(self, log_dir, every=1):
         super().__init__(log_dir, every, write_first=True)
-        self.values = {}
+        self.history = {}
 
     def write(self, step):
         with self.writer.as_default():
             for name, gamma in attention_gates(self.model).items():
-                self.values.setdefault(name, []).append((step, gamma))
+                self.history.setdefault(name, []).append((step, gamma))
                 tf.summary.scalar(f"attention_gate/{name}", gamma, step=step)

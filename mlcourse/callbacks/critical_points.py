@@ -16,20 +16,22 @@ MAX_HESSIAN_PARAMETERS = 20000
 class CriticalPointLogger(SummaryCallback):
     """Every ``every`` epochs, log the Hessian's view of where training is, with ``tf.summary``.
 
-    On the fixed data ``(x, y)`` it measures ‖g‖ and the Hessian H's extreme eigenvalues (ML2021 L04:
-    ‖g‖ ≈ 0 with λ_min < 0 is a saddle point, with λ_min > 0 a local minimum):
+    On the fixed data ``(x, y)`` it measures ‖g‖ and the Hessian H's extreme eigenvalues (ML2021
+    L04: ‖g‖ ≈ 0 with λ_min < 0 is a saddle point, with λ_min > 0 a local minimum):
 
     * ``critical/gradient_norm``: ‖g‖₂ over all trainable weights;
     * ``critical/min_eigenvalue``, ``critical/max_eigenvalue``: the extremes of H's spectrum;
-    * ``critical/minimum_ratio``: share of positive eigenvalues (the homework's minimum ratio) — only
-      when the model has at most ``exact_max_parameters`` weights, since it needs the whole spectrum.
+    * ``critical/minimum_ratio``: share of positive eigenvalues (the homework's minimum ratio) —
+      only when the model has at most ``exact_max_parameters`` weights, since it needs the whole
+      spectrum.
 
     Small models use the exact Hessian; larger ones Lanczos on Hessian-vector products
     (``mlcourse.analysis.hessian.LossSurface``). A plain Keras callback: add it to any ``fit``.
 
     Args:
         log_dir: folder for the event file (e.g. ``run.variant_dir(variant) / "train"``).
-        x, y: the probe data (the cost is one Hessian, or a few dozen Hessian-vector products, on it).
+        x, y: the probe data (the cost is one Hessian, or a few dozen Hessian-vector products, on
+            it).
         every: epochs between two writes (positive int).
         loss: the loss to analyse; None uses the model's compiled loss.
         exact_max_parameters: up to this many weights (at most 20,000: the exact Hessian's memory

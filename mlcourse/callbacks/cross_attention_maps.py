@@ -1,4 +1,5 @@
-"""Cross-attention maps of an encoder–decoder (output characters × input characters) as TensorBoard images.
+"""Cross-attention maps of an encoder–decoder (output characters × input characters) as TensorBoard
+images.
 
 ML2021 L12, Transformer: the decoder's cross-attention is where each output token reads the
 encoder's outputs; row ``i`` of a map is the distribution over input positions that output ``i``
@@ -9,6 +10,8 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from mlcourse.callbacks.figures import FigureSnapshots, log_figure
+from mlcourse.models import seq2seq
+from mlcourse.models.seq2seq import END
 
 __all__ = ["CrossAttentionMaps", "cross_attention_figure"]
 
@@ -73,9 +76,9 @@ class CrossAttentionMaps(FigureSnapshots):
         self.source_length, self.gold, self.block = source_length, gold, block
 
     def maps(self):
-        """``(predictions, weights)``: the greedy outputs and their ``(N, heads, T_y, T_x)`` maps."""
-        from mlcourse.models import seq2seq
-
+        """``(predictions, weights)``: the greedy outputs and their ``(N, heads, T_y, T_x)``
+        maps.
+        """
         start, end = self.vocabulary.index(seq2seq.START), self.vocabulary.index(seq2seq.END)
         source = seq2seq.encode_chars(self.words, self.vocabulary, self.source_length)
         length = self.model.inputs[1].shape[1]
@@ -87,10 +90,8 @@ class CrossAttentionMaps(FigureSnapshots):
         return predicted, weights
 
     def write(self, step):
-        from mlcourse.models.seq2seq import END
-
         predicted, weights = self.maps()
-        for n, (word, output) in enumerate(zip(self.words, predicted)):
+        for n, (word, output) in enumerate(zip(self.words, predicted, strict=False)):
             outputs = list(output) + [END]
             title = f"{word} → {output}" + (
                 f" (gold {self.gold[n]})" if self.gold is not None else ""

@@ -17,16 +17,18 @@ class EpochTimer(SummaryCallback):
     """Measure the training time of each epoch and divide it by the updates the epoch made.
 
     An epoch's time runs from ``on_epoch_begin`` to the end of its last training batch, so the
-    validation pass is not counted. Updates are counted from ``optimizer.iterations``, which stays right
-    with ``steps_per_execution > 1``. The first epoch includes tracing the train step; ``summary()``
-    leaves it out when there are later epochs and takes the fastest of the rest (other programs on
-    the machine can only slow an epoch down, so the minimum is the least disturbed measurement).
+    validation pass is not counted. Updates are counted from ``optimizer.iterations``, which stays
+    right with ``steps_per_execution > 1``. The first epoch includes tracing the train step;
+    ``summary()`` leaves it out when there are later epochs and takes the fastest of the rest (other
+    programs on the machine can only slow an epoch down, so the minimum is the least disturbed
+    measurement).
 
     Args:
-        log_dir: optional folder; if given, ``timing/seconds_per_epoch`` and ``timing/seconds_per_update``
-            are written there with ``tf.summary`` each epoch, and the measurements are kept in
-            ``timing.json`` there, so a resumed fit (``BackupAndRestore``, ``runner.Run.fit``) or a
-            finished variant that is not trained again still has every epoch's timing.
+        log_dir: optional folder; if given, ``timing/seconds_per_epoch`` and
+            ``timing/seconds_per_update`` are written there with ``tf.summary`` each epoch, and the
+            measurements are kept in ``timing.json`` there, so a resumed fit (``BackupAndRestore``,
+            ``runner.Run.fit``) or a finished variant that is not trained again still has every
+            epoch's timing.
 
     Attributes:
         seconds: training seconds of each epoch.

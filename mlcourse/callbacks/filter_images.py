@@ -1,9 +1,11 @@
-"""A convolution layer's filters and feature maps as TensorBoard images (ML2021 L09, filter version).
+"""A convolution layer's filters and feature maps as TensorBoard images (ML2021 L09, filter
+version).
 
-The filter-version story: each filter is a small ``k × k`` pattern detector; sliding it over the image
-gives a *feature map* that is bright where the pattern is. This callback shows both: the first input
-channel of every filter, and every filter's feature map for a few fixed images, each tiled into one
-grid image (every tile scaled to [0, 1] on its own, so weak and strong filters are both visible).
+The filter-version story: each filter is a small ``k × k`` pattern detector; sliding it over the
+image gives a *feature map* that is bright where the pattern is. This callback shows both: the first
+input channel of every filter, and every filter's feature map for a few fixed images, each tiled
+into one grid image (every tile scaled to [0, 1] on its own, so weak and strong filters are both
+visible).
 """
 
 import math
@@ -19,7 +21,9 @@ __all__ = ["FilterImages", "tile_images"]
 
 
 def tile_images(tiles, columns=None, gap=1):
-    """Tile ``(n, h, w)`` arrays into one ``(rows·(h+gap), columns·(w+gap))`` grey image in [0, 1]."""
+    """Tile ``(n, h, w)`` arrays into one ``(rows·(h+gap), columns·(w+gap))`` grey image in [0,
+    1].
+    """
     tiles = np.asarray(tiles, dtype="float32")
     count, height, width = tiles.shape
     columns = columns or math.ceil(math.sqrt(count))
@@ -39,8 +43,9 @@ def tile_images(tiles, columns=None, gap=1):
 
 class FilterImages(SummaryCallback):
     """Every ``every`` epochs, write ``filters/<layer>`` (the first input channel of every filter)
-    and ``feature_maps/<layer>/<i>`` (the layer's output for probe image ``i``, one tile per filter).
-    Works for ``keras.layers.Conv2D`` and ``mlcourse.layers.ReceptiveFieldConv2D`` (same kernel layout).
+    and ``feature_maps/<layer>/<i>`` (the layer's output for probe image ``i``, one tile per
+    filter). Works for ``keras.layers.Conv2D`` and ``mlcourse.layers.ReceptiveFieldConv2D`` (same
+    kernel layout).
 
     Args:
         log_dir: folder for the event file (e.g. ``run.variant_dir(name) / "images"``).

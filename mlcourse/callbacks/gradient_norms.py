@@ -1,4 +1,6 @@
-"""Per-layer gradient norms in TensorBoard (ML2021 L02: one backward pass gives every layer's gradient)."""
+"""Per-layer gradient norms in TensorBoard (ML2021 L02: one backward pass gives every layer's
+gradient).
+"""
 
 import numpy as np
 import tensorflow as tf
@@ -18,7 +20,7 @@ def layer_gradient_norms(model, x, y, training=True):
         loss = model.compute_loss(x=x, y=y, y_pred=y_pred, training=training)
     variables = model.trainable_variables
     gradients = tape.gradient(loss, variables)
-    by_id = {id(v): g for v, g in zip(variables, gradients)}
+    by_id = {id(v): g for v, g in zip(variables, gradients, strict=True)}
     norms = {}
     for layer in model.layers:
         grads = [by_id.get(id(v)) for v in layer.trainable_variables]

@@ -72,7 +72,9 @@ def image_attention(model, layer_name, images, queries, head=None):
 
 
 def image_attention_figure(images, maps, queries, title=""):
-    """A figure: one row per image; the image with the query pixels, then each query's map over it."""
+    """A figure: one row per image; the image with the query pixels,
+    then each query's map over it.
+    """
     images = np.asarray(images)
     count, columns = len(images), 1 + len(queries)
     figure = Figure(figsize=(2.0 * columns + 1.0, 2.0 * count + 0.5), layout="constrained")
@@ -100,7 +102,8 @@ def image_attention_figure(images, maps, queries, title=""):
 
 
 class ImageAttentionMaps(FigureSnapshots):
-    """Every few epochs, draw where chosen query pixels attend over a few images (TensorBoard Images).
+    """Every few epochs, draw where chosen query pixels attend over a few images (TensorBoard
+    Images).
 
     Args:
         log_dir: the TensorBoard run folder (e.g. ``run.variant_dir(variant)``); images go to

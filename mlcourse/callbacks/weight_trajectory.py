@@ -31,7 +31,8 @@ class WeightTrajectory(SummaryCallback):
     Attributes:
         names: one name per recorded scalar: the variable's path without the model's name (e.g.
             ``dense/kernel``; ``[i]`` for vectors).
-        points: list of ``[step, θ_1, θ_2, …]``; the first point is the starting parameters (step 0).
+        history: list of ``[step, θ_1, θ_2, …]``; the first point is the starting parameters (step
+            0).
     """
 
     unit = "update"
@@ -42,7 +43,7 @@ class WeightTrajectory(SummaryCallback):
         self.path = Path(path)
         saved = json.loads(self.path.read_text()) if self.path.exists() else {}
         self.names = saved.get("names", [])
-        self.points = saved.get("points", [])
+        self.history = saved.get("history", [])
 
     def _parameters(self):
         names, values = [], []
@@ -64,12 +65,12 @@ class WeightTrajectory(SummaryCallback):
                 "WeightTrajectory is for drawing small models"
             )
         step = update_count(self.model)
-        self.points = [p for p in self.points if p[0] < step]  # drop what a restored backup undid
+        self.history = [p for p in self.history if p[0] < step]  # drop what a restored backup undid
         self._write(step)
 
     def write(self, step):
         values = self._parameters()[1]
-        self.points.append([step, *values])
+        self.history.append([step, *values])
         if self.writer is not None:
             with self.writer.as_default():
                 for name, value in zip(self.names, values, strict=True):
@@ -83,8 +84,8 @@ class WeightTrajectory(SummaryCallback):
         super().on_train_end(logs)
 
     def _save(self):
-        write_json(self.path, {"names": self.names, "points": self.points})
+        write_json(self.path, {"names": self.names, "history": self.history})
 
     def array(self):
         """The path as an array ``(updates + 1, 1 + parameters)``: column 0 is the update count."""
-        return np.asarray(self.points, dtype="float64")
+        return np.asarray(self.history, dtype="float64")

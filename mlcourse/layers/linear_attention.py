@@ -6,16 +6,18 @@ feature map ``φ(x) = elu(x) + 1`` (always positive). Then the sum over keys fac
 
     b^i = Σ_j φ(q^i)ᵀ φ(k^j) v^j / Σ_j φ(q^i)ᵀ φ(k^j)
         = φ(q^i)ᵀ (Σ_j φ(k^j) v^jᵀ)  /  φ(q^i)ᵀ (Σ_j φ(k^j))
-        = φ(q^i)ᵀ S  /  φ(q^i)ᵀ z                       S = Σ_j φ(k^j) v^jᵀ  (d × d),  z = Σ_j φ(k^j)
+        = φ(q^i)ᵀ S  /  φ(q^i)ᵀ z                       S = Σ_j φ(k^j) v^jᵀ  (d × d),  z = Σ_j
+        φ(k^j)
 
-``S`` and ``z`` are computed once, so the cost is ``O(T d²)`` instead of ``O(T² d)``. With the causal
-mask (``j <= i``) the sums become running sums, which is an RNN whose state is ``(S_t, z_t)``::
+``S`` and ``z`` are computed once, so the cost is ``O(T d²)`` instead of ``O(T² d)``. With the
+causal mask (``j <= i``) the sums become running sums, which is an RNN whose state is
+``(S_t, z_t)``::
 
     S_t = S_{t−1} + φ(k^t) v^tᵀ       z_t = z_{t−1} + φ(k^t)       b^t = φ(q^t)ᵀ S_t / φ(q^t)ᵀ z_t
 
-``LinearAttention.call`` computes all positions at once (parallel form, cumulative sums for the causal
-case); ``LinearAttention.recurrent`` steps through time with the state above. Both give the same
-outputs (``tests/test_linear_attention.py``).
+``LinearAttention.call`` computes all positions at once (parallel form, cumulative sums for the
+causal case); ``LinearAttention.recurrent`` steps through time with the state above. Both give the
+same outputs (``tests/test_linear_attention.py``).
 """
 
 import keras
@@ -28,7 +30,9 @@ __all__ = ["LinearAttention", "elu_feature_map"]
 
 
 def elu_feature_map(x):
-    """φ(x) = elu(x) + 1: positive, so ``φ(q)ᵀ φ(k) > 0`` acts as an unnormalised attention weight."""
+    """φ(x) = elu(x) + 1: positive, so ``φ(q)ᵀ φ(k) > 0`` acts as an unnormalised attention
+    weight.
+    """
     return ops.elu(x) + ops.cast(1.0, x.dtype)
 
 
@@ -36,11 +40,11 @@ def elu_feature_map(x):
 class LinearAttention(MultiHeadSelfAttention):
     """Multi-head linear attention (Katharopoulos et al. 2020), causal or not.
 
-    ML2021 L11, self-attention variants: ``b^i = φ(q^i)ᵀ S_i / φ(q^i)ᵀ z_i`` with ``φ(x) = elu(x) + 1``,
-    ``S_i = Σ_{j∈V(i)} φ(k^j) v^jᵀ`` and ``z_i = Σ_{j∈V(i)} φ(k^j)``, where ``V(i)`` is all positions
-    (non-causal) or ``j <= i`` (causal). The heads, projections and output matrix are those of
-    ``MultiHeadSelfAttention`` (same weights, same layout); only the softmax is replaced by the
-    kernel ``φ(q)ᵀ φ(k)``.
+    ML2021 L11, self-attention variants: ``b^i = φ(q^i)ᵀ S_i / φ(q^i)ᵀ z_i`` with
+    ``φ(x) = elu(x) + 1``, ``S_i = Σ_{j∈V(i)} φ(k^j) v^jᵀ`` and ``z_i = Σ_{j∈V(i)} φ(k^j)``, where
+    ``V(i)`` is all positions (non-causal) or ``j <= i`` (causal). The heads, projections and output
+    matrix are those of ``MultiHeadSelfAttention`` (same weights, same layout); only the softmax is
+    replaced by the kernel ``φ(q)ᵀ φ(k)``.
 
     Args:
         units: total width of the queries (``heads × d``); must be divisible by ``num_heads``.
@@ -53,7 +57,8 @@ class LinearAttention(MultiHeadSelfAttention):
 
     Call arguments:
         inputs: ``(batch, T, features)``.
-        mask: optional ``(batch, T)`` boolean padding mask; padding tokens are left out of ``S`` and ``z``.
+        mask: optional ``(batch, T)`` boolean padding mask; padding tokens are left out of ``S`` and
+            ``z``.
         training: unused (no dropout on kernel weights).
 
     Returns:
@@ -87,7 +92,9 @@ class LinearAttention(MultiHeadSelfAttention):
         self.epsilon = check_positive("epsilon", epsilon)
 
     def _features(self, inputs, mask):
-        """``φ(q)``, ``φ(k)``, ``v`` as ``(batch, heads, T, d)``; padding keys and values are zeroed."""
+        """``φ(q)``, ``φ(k)``, ``v`` as ``(batch, heads, T, d)``; padding keys and values are
+        zeroed.
+        """
         query = elu_feature_map(self.project(inputs, "query"))
         key = elu_feature_map(self.project(inputs, "key"))
         value = self.project(inputs, "value")
@@ -116,7 +123,8 @@ class LinearAttention(MultiHeadSelfAttention):
     def recurrent(self, inputs, mask=None):
         """RNN form: step through time with the state ``(S_t, z_t)`` (causal layers only).
 
-        ``S_t = S_{t−1} + φ(k^t) v^tᵀ``, ``z_t = z_{t−1} + φ(k^t)``, ``b^t = φ(q^t)ᵀ S_t / φ(q^t)ᵀ z_t``.
+        ``S_t = S_{t−1} + φ(k^t) v^tᵀ``, ``z_t = z_{t−1} + φ(k^t)``,
+        ``b^t = φ(q^t)ᵀ S_t / φ(q^t)ᵀ z_t``.
 
         Args:
             inputs: ``(batch, T, features)``.

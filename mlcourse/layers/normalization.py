@@ -1,9 +1,11 @@
-r"""Normalization layers from scratch: batch norm and its relatives (ML2021 L08, batch normalization).
+r"""Normalization layers from scratch: batch norm and its relatives (ML2021 L08, batch
+normalization).
 
 Every layer here standardises some slice of the activations and then lets the network choose its own
 scale and shift again:
 
-$$\tilde z = \frac{z - \mu}{\sqrt{\sigma^2 + \epsilon}}, \qquad \hat z = \gamma \odot \tilde z + \beta.$$
+$$\tilde z = \frac{z - \mu}{\sqrt{\sigma^2 + \epsilon}}, \qquad \hat z = \gamma \odot \tilde z +
+\beta.$$
 
 They differ only in *which* values share one $\mu$ and $\sigma$ (for an input of shape
 `(N, H, W, C)`):
@@ -15,12 +17,13 @@ They differ only in *which* values share one $\mu$ and $\sigma$ (for an input of
 | `InstanceNorm` | spatial axes `H, W` | example and channel |
 | `GroupNorm` | `H, W` and the channels of one group | example and group |
 
-`BatchRenorm` corrects batch norm's training-time statistics towards the moving averages, and the two
-wrappers normalise *weights* instead of activations: `WeightNorm` (direction and length learnt apart)
-and `SpectralNorm` (the kernel divided by its largest singular value, found by power iteration).
+`BatchRenorm` corrects batch norm's training-time statistics towards the moving averages, and the
+two wrappers normalise *weights* instead of activations: `WeightNorm` (direction and length learnt
+apart) and `SpectralNorm` (the kernel divided by its largest singular value, found by power
+iteration).
 
-The statistics are computed in float32 even under `mixed_float16` (as Keras does): a float16 variance
-of activations overflows easily.
+The statistics are computed in float32 even under `mixed_float16` (as Keras does): a float16
+variance of activations overflows easily.
 """
 
 import numbers
@@ -28,7 +31,13 @@ import numbers
 import keras
 from keras import ops
 
-from mlcourse.validation import check_bool, check_positive, check_positive_int, check_unit_interval
+from mlcourse.validation import (
+    check_bool,
+    check_float,
+    check_positive,
+    check_positive_int,
+    check_unit_interval,
+)
 
 __all__ = [
     "BatchNorm",
@@ -41,7 +50,7 @@ __all__ = [
 ]
 
 
-# --- argument checks -------------------------------------------------------------------------------
+# --- argument checks ------------------------------------------------------------------------------
 
 
 def _check_axis(axis):
@@ -57,13 +66,15 @@ def _check_axis(axis):
 
 
 def _resolve_axes(axis, ndim):
-    """Turn `axis` (int or list, may be negative) into sorted axes of a rank-`ndim` input, never the batch axis."""
+    """Turn `axis` (int or list, may be negative) into sorted axes of a rank-`ndim` input, never the
+    batch axis.
+    """
     axes = axis if isinstance(axis, (list, tuple)) else [axis]
     resolved = sorted({a % ndim for a in axes if -ndim < a < ndim and a % ndim != 0})
     if len(resolved) != len(axes):
         raise ValueError(
-            f"axis must be in 1..{ndim - 1} or {1 - ndim}..-1 (not the batch axis 0) for inputs of rank {ndim}, "
-            f"got {axis!r}"
+            f"axis must be in 1..{ndim - 1} or {1 - ndim}..-1 (not the batch axis 0) for inputs of "
+            f"rank {ndim}, got {axis!r}"
         )
     return resolved
 
@@ -71,7 +82,7 @@ def _resolve_axes(axis, ndim):
 def _broadcast_shape(ndim, axes, sizes):
     """Shape that puts per-`axes` parameters in place for broadcasting: e.g. (1, 1, 1, C)."""
     shape = [1] * ndim
-    for axis, size in zip(axes, sizes):
+    for axis, size in zip(axes, sizes, strict=True):
         shape[axis] = size
     return shape
 
@@ -93,7 +104,8 @@ def _moments(x, axes):
 
 
 def _scale_and_shift(x, mean, inv_std, gamma, beta):
-    r"""$\gamma \frac{x - \mu}{\sigma} + \beta$ written as $x a + b$: one multiply, one add per element.
+    r"""$\gamma \frac{x - \mu}{\sigma} + \beta$ written as $x a + b$: one multiply, one add per
+    element.
 
     $a = \gamma / \sigma$ and $b = \beta - \mu a$ are per-channel, so they are cheap.
     """
@@ -102,12 +114,13 @@ def _scale_and_shift(x, mean, inv_std, gamma, beta):
     return x * a + b
 
 
-# --- batch normalization ---------------------------------------------------------------------------
+# --- batch normalization --------------------------------------------------------------------------
 
 
 @keras.saving.register_keras_serializable(package="mlcourse")
 class BatchNorm(keras.layers.Layer):
-    r"""Batch normalization, written out: normalise each channel with the batch's own mean and variance.
+    r"""Batch normalization, written out: normalise each channel with the batch's own mean and
+    variance.
 
     ML2021 L08, batch normalization. For a batch $\{z^1, \dots, z^m\}$ of one channel's values:
 
@@ -136,6 +149,9 @@ class BatchNorm(keras.layers.Layer):
         scale: bool, learn $\gamma$ (else $\gamma = 1$).
         beta_initializer: initializer for $\beta$.
         gamma_initializer: initializer for $\gamma$.
+        synchronized: bool; under a `tf.distribute` strategy, compute $\mu, \sigma^2$ over the
+            whole global batch (all replicas) instead of each replica's share. TensorFlow backend
+            only, as in `keras.layers.BatchNormalization(synchronized=True)`.
         **kwargs: base `Layer` arguments (`name`, `dtype`, ...).
 
     Call arguments:
@@ -155,9 +171,16 @@ class BatchNorm(keras.layers.Layer):
         scale=True,
         beta_initializer="zeros",
         gamma_initializer="ones",
+        synchronized=False,
         **kwargs,
     ):
         super().__init__(**kwargs)
+        self.synchronized = check_bool("synchronized", synchronized)
+        if self.synchronized and keras.backend.backend() != "tensorflow":
+            raise ValueError(
+                "synchronized=True needs the TensorFlow backend (it all-reduces the statistics "
+                f"across tf.distribute replicas); the backend is {keras.backend.backend()}"
+            )
         if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
             raise ValueError(f"axis must be an int (the channel axis), got {axis!r}")
         self.axis = axis
@@ -216,11 +239,18 @@ class BatchNorm(keras.layers.Layer):
         x = ops.cast(inputs, _stats_dtype(inputs))
         gamma, beta = self._per_channel(self.gamma, x.dtype), self._per_channel(self.beta, x.dtype)
         if training and self.trainable:
-            mean, variance = _moments(x, self._reduction_axes)
+            mean, variance = self._batch_moments(x)
             outputs = self._normalize_training(x, mean, variance, gamma, beta)
         else:
             outputs = self._normalize_inference(x, gamma, beta)
         return ops.cast(outputs, self.compute_dtype)
+
+    def _batch_moments(self, x):
+        """μ and σ² of this batch; with ``synchronized``, of the global batch over all replicas
+        (sums and counts all-reduced, as Keras does)."""
+        if self.synchronized:
+            return ops.moments(x, self._reduction_axes, keepdims=True, synchronized=True)
+        return _moments(x, self._reduction_axes)
 
     def _normalize_training(self, x, mean, variance, gamma, beta):
         self._update_moving_average(self.moving_mean, mean)
@@ -250,12 +280,14 @@ class BatchNorm(keras.layers.Layer):
             "scale": self.scale,
             "beta_initializer": keras.initializers.serialize(self.beta_initializer),
             "gamma_initializer": keras.initializers.serialize(self.gamma_initializer),
+            "synchronized": self.synchronized,
         }
 
 
 @keras.saving.register_keras_serializable(package="mlcourse")
 class BatchRenorm(BatchNorm):
-    r"""Batch renormalization: batch norm whose training output is pulled towards the moving statistics.
+    r"""Batch renormalization: batch norm whose training output is pulled towards the moving
+    statistics.
 
     ML2021 L08, batch normalization ("to learn more": Ioffe 2017, https://arxiv.org/abs/1702.03275).
     Small or non-i.i.d. batches give noisy $\mu_B, \sigma_B$, and a network trained on them sees
@@ -267,11 +299,12 @@ class BatchRenorm(BatchNorm):
       d = \operatorname{clip}_{[-d_{max},\, d_{max}]}\Big(\frac{\mu_B - \mu}{\sigma}\Big),$$
     $$\hat z = \gamma \Big(\frac{z - \mu_B}{\sigma_B} r + d\Big) + \beta,$$
 
-    with $r, d$ treated as constants in backpropagation. Without clipping the training output equals the
-    inference output $\gamma (z - \mu)/\sigma + \beta$; with $r_{max} = 1, d_{max} = 0$ it is plain
-    batch norm. The moving mean and the moving *standard deviation* $\sigma$ (as in the paper; batch
-    norm averages the variance) follow $\sigma \leftarrow m \sigma + (1 - m) \sigma_B$; `moving_stddev` starts at 1.
-    The paper ramps $r_{max}$ from 1 and $d_{max}$ from 0 up over training; here they are fixed.
+    with $r, d$ treated as constants in backpropagation. Without clipping the training output equals
+    the inference output $\gamma (z - \mu)/\sigma + \beta$; with $r_{max} = 1, d_{max} = 0$ it is
+    plain batch norm. The moving mean and the moving *standard deviation* $\sigma$ (as in the paper;
+    batch norm averages the variance) follow $\sigma \leftarrow m \sigma + (1 - m) \sigma_B$;
+    `moving_stddev` starts at 1. The paper ramps $r_{max}$ from 1 and $d_{max}$ from 0 up over
+    training; here they are fixed.
 
     Equal to `keras.layers.BatchNormalization(renorm=True, renorm_momentum=momentum,
     renorm_clipping={"rmin": 1 / rmax, "rmax": rmax, "dmax": dmax})`.
@@ -294,15 +327,8 @@ class BatchRenorm(BatchNorm):
 
     def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, rmax=3.0, dmax=5.0, **kwargs):
         super().__init__(axis=axis, momentum=momentum, epsilon=epsilon, **kwargs)
-        if isinstance(rmax, bool) or not isinstance(rmax, numbers.Real) or rmax < 1:
-            raise ValueError(
-                f"rmax must be a float >= 1 (r is clipped to [1/rmax, rmax]), got {rmax!r}"
-            )
-        if isinstance(dmax, bool) or not isinstance(dmax, numbers.Real) or dmax < 0:
-            raise ValueError(
-                f"dmax must be a float >= 0 (d is clipped to [-dmax, dmax]), got {dmax!r}"
-            )
-        self.rmax, self.dmax = float(rmax), float(dmax)
+        self.rmax = check_float("rmax", rmax, low=1)  # r is clipped to [1/rmax, rmax]
+        self.dmax = check_float("dmax", dmax, low=0)  # d is clipped to [-dmax, dmax]
 
     def _build_moving_statistics(self, channels):
         self.moving_mean = self._add_channel_weight(
@@ -320,7 +346,8 @@ class BatchRenorm(BatchNorm):
         d = ops.stop_gradient(ops.clip((mean - moving_mean) / moving_stddev, -self.dmax, self.dmax))
         self._update_moving_average(self.moving_mean, mean)
         self._update_moving_average(self.moving_stddev, batch_stddev)
-        # gamma * ((x - mu_B) / sigma_B * r + d) + beta  ==  (x - mu_B) * (gamma r / sigma_B) + (beta + gamma d)
+        # gamma * ((x - mu_B) / sigma_B * r + d) + beta  ==  (x - mu_B) * (gamma r / sigma_B) +
+        # (beta + gamma d)
         gamma_r = r if gamma is None else gamma * r
         beta_d = d if gamma is None else gamma * d
         beta_d = beta_d if beta is None else beta_d + beta
@@ -335,7 +362,7 @@ class BatchRenorm(BatchNorm):
         return {**super().get_config(), "rmax": self.rmax, "dmax": self.dmax}
 
 
-# --- per-example normalizations --------------------------------------------------------------------
+# --- per-example normalizations -------------------------------------------------------------------
 
 
 class _PerExampleNorm(keras.layers.Layer):
@@ -397,8 +424,9 @@ class _PerExampleNorm(keras.layers.Layer):
 class LayerNorm(_PerExampleNorm):
     r"""Layer normalization: each example normalised over its own features, no batch needed.
 
-    ML2021 L08, batch normalization ("to learn more": Ba et al. 2016, https://arxiv.org/abs/1607.06450);
-    the norm used in the Transformer (L12). For each example, over the features on `axis`:
+    ML2021 L08, batch normalization ("to learn more": Ba et al. 2016,
+    https://arxiv.org/abs/1607.06450); the norm used in the Transformer (L12). For each example,
+    over the features on `axis`:
 
     $$\mu = \frac{1}{H}\sum_{j} z_j, \quad \sigma^2 = \frac{1}{H}\sum_j (z_j - \mu)^2, \quad
       \hat z_j = \gamma_j \frac{z_j - \mu}{\sqrt{\sigma^2 + \epsilon}} + \beta_j.$$
@@ -450,15 +478,15 @@ class LayerNorm(_PerExampleNorm):
 class GroupNorm(_PerExampleNorm):
     r"""Group normalization: channels split into groups; each example normalised within each group.
 
-    ML2021 L08, batch normalization ("to learn more": Wu & He 2018, https://arxiv.org/abs/1803.08494).
-    For `(N, H, W, C)` inputs and $G$ groups of $C/G$ channels, with $S_{n,g}$ all positions and
-    channels of group $g$ in example $n$:
+    ML2021 L08, batch normalization ("to learn more": Wu & He 2018,
+    https://arxiv.org/abs/1803.08494). For `(N, H, W, C)` inputs and $G$ groups of $C/G$ channels,
+    with $S_{n,g}$ all positions and channels of group $g$ in example $n$:
 
     $$\mu_{n,g} = \frac{1}{|S_{n,g}|}\sum_{i \in S_{n,g}} z_i, \quad
       \hat z_i = \gamma_c \frac{z_i - \mu_{n,g}}{\sqrt{\sigma^2_{n,g} + \epsilon}} + \beta_c.$$
 
-    $G = 1$ is layer norm over `(H, W, C)`; $G = C$ is instance norm. Independent of the batch size, so it
-    works with batches of 1 or 2. Equal to `keras.layers.GroupNormalization`.
+    $G = 1$ is layer norm over `(H, W, C)`; $G = C$ is instance norm. Independent of the batch size,
+    so it works with batches of 1 or 2. Equal to `keras.layers.GroupNormalization`.
 
     Args:
         groups: positive int that divides the number of channels.
@@ -529,13 +557,15 @@ class InstanceNorm(_PerExampleNorm):
     r"""Instance normalization: each example's each channel normalised over its own positions.
 
     ML2021 L08, batch normalization ("to learn more": Ulyanov et al. 2016,
-    https://arxiv.org/abs/1607.08022); used in style transfer, where each image's contrast should not
-    leak into the others. For `(N, H, W, C)` inputs:
+    https://arxiv.org/abs/1607.08022); used in style transfer, where each image's contrast should
+    not leak into the others. For `(N, H, W, C)` inputs:
 
     $$\mu_{n,c} = \frac{1}{HW}\sum_{h,w} z_{n,h,w,c}, \quad
-      \hat z_{n,h,w,c} = \gamma_c \frac{z_{n,h,w,c} - \mu_{n,c}}{\sqrt{\sigma^2_{n,c} + \epsilon}} + \beta_c.$$
+      \hat z_{n,h,w,c} = \gamma_c \frac{z_{n,h,w,c} - \mu_{n,c}}{\sqrt{\sigma^2_{n,c} + \epsilon}} +
+      \beta_c.$$
 
-    It is group norm with one channel per group: equal to `keras.layers.GroupNormalization(groups=C)`.
+    It is group norm with one channel per group: equal to
+    `keras.layers.GroupNormalization(groups=C)`.
 
     Args:
         axis: int, the channel axis.
@@ -584,14 +614,14 @@ class InstanceNorm(_PerExampleNorm):
         )
 
 
-# --- weight normalizations (wrappers) --------------------------------------------------------------
+# --- weight normalizations (wrappers) -------------------------------------------------------------
 
 
 class _KernelWrapper(keras.layers.Wrapper):
     """Calls the wrapped layer with its `kernel` replaced by a tensor computed from it.
 
-    The substitution uses `keras.StatelessScope`, so gradients flow through the computed kernel back to
-    the wrapped layer's own `kernel` variable (and to any new weights of the wrapper).
+    The substitution uses `keras.StatelessScope`, so gradients flow through the computed kernel back
+    to the wrapped layer's own `kernel` variable (and to any new weights of the wrapper).
     """
 
     def __init__(self, layer, **kwargs):
@@ -605,19 +635,25 @@ class _KernelWrapper(keras.layers.Wrapper):
         super().build(input_shape)
         if getattr(self.layer, "kernel", None) is None:
             raise ValueError(
-                f"layer must have a `kernel` weight (Dense, Conv2D, ...), got {type(self.layer).__name__}"
+                "layer must have a `kernel` weight (Dense, Conv2D, ...), got "
+                f"{type(self.layer).__name__}"
             )
 
     def _call_with_kernel(self, inputs, kernel):
+        kernel = ops.cast(kernel, self.layer.kernel.dtype)
         with keras.StatelessScope(state_mapping=[(self.layer.kernel, kernel)]):
-            return self.layer(inputs)
+            outputs = self.layer(inputs)
+        # The wrapped layer keeps its own policy; the wrapper's output follows the wrapper's
+        # (as keras.layers.SpectralNormalization does).
+        return ops.cast(outputs, self.compute_dtype)
 
     def compute_output_shape(self, input_shape):
         return self.layer.compute_output_shape(input_shape)
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        # keras.layers.Wrapper.from_config pops "layer" from the dict it is given: leave the caller's intact.
+        # keras.layers.Wrapper.from_config pops "layer" from the dict it is given: leave the
+        # caller's intact.
         return super().from_config(dict(config), custom_objects=custom_objects)
 
 
@@ -626,8 +662,8 @@ class WeightNorm(_KernelWrapper):
     r"""Weight normalization: each output unit's weight vector learnt as a direction and a length.
 
     ML2021 L08, batch normalization ("to learn more": Salimans & Kingma 2016,
-    https://arxiv.org/abs/1602.07868). For output unit $k$ with incoming weights $\mathbf v_k$ (a column
-    of a Dense kernel, or one Conv2D filter):
+    https://arxiv.org/abs/1602.07868). For output unit $k$ with incoming weights $\mathbf v_k$ (a
+    column of a Dense kernel, or one Conv2D filter):
 
     $$\mathbf w_k = g_k \frac{\mathbf v_k}{\lVert \mathbf v_k \rVert}.$$
 
@@ -668,7 +704,8 @@ class WeightNorm(_KernelWrapper):
         )
 
     def call(self, inputs):
-        # Under mixed precision `.value` is the float16 copy the wrapped layer would use; the maths runs in float32.
+        # Under mixed precision `.value` is the float16 copy the wrapped layer would use; the maths
+        # runs in float32.
         v = ops.cast(self.layer.kernel.value, "float32")
         kernel = v * (ops.cast(self.g, "float32") / ops.maximum(self._column_norms(v), 1e-12))
         return self._call_with_kernel(inputs, kernel)
@@ -679,8 +716,8 @@ class SpectralNorm(_KernelWrapper):
     r"""Spectral normalization: the kernel divided by its largest singular value (power iteration).
 
     ML2021 L08, batch normalization ("to learn more": Yoshida & Miyato 2017,
-    https://arxiv.org/abs/1705.10941; Miyato et al. 2018, https://arxiv.org/abs/1802.05957). With the
-    kernel reshaped to a matrix $W$ (inputs x outputs), the layer uses $W / \sigma(W)$, where
+    https://arxiv.org/abs/1705.10941; Miyato et al. 2018, https://arxiv.org/abs/1802.05957). With
+    the kernel reshaped to a matrix $W$ (inputs x outputs), the layer uses $W / \sigma(W)$, where
     $\sigma(W) = \max_{\lVert x \rVert = 1} \lVert x W \rVert$ is the spectral norm, so each
     layer is 1-Lipschitz: it cannot stretch any input difference (used to stabilise GAN
     discriminators, L17-18). $\sigma$ is estimated by power iteration with a persistent vector
@@ -689,9 +726,10 @@ class SpectralNorm(_KernelWrapper):
     $$v \leftarrow \frac{u W^\top}{\lVert u W^\top \rVert}, \quad
       u \leftarrow \frac{v W}{\lVert v W \rVert}, \quad \sigma \approx v W u^\top.$$
 
-    $u$ is updated only in training. Unlike `keras.layers.SpectralNormalization`, which overwrites the
-    kernel with $W / \sigma$ at each training call, this keeps $W$ as the weight and differentiates
-    through $W / \sigma(W)$ (the paper's reparametrisation); the training outputs and $u$ are the same.
+    $u$ is updated only in training. Unlike `keras.layers.SpectralNormalization`, which overwrites
+    the kernel with $W / \sigma$ at each training call, this keeps $W$ as the weight and
+    differentiates through $W / \sigma(W)$ (the paper's reparametrisation); the training outputs and
+    $u$ are the same.
 
     Args:
         layer: a layer with a `kernel` whose last axis is the output units (`Dense`, `Conv2D`, ...).

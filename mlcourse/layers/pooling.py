@@ -1,4 +1,5 @@
-"""Pooling told the same way as convolution: cut every receptive field, reduce it (ML2021 L09, pooling).
+"""Pooling told the same way as convolution: cut every receptive field, reduce it (ML2021 L09,
+pooling).
 
 Pooling has no weights. Each channel's receptive field (``pool_size``, moved by ``strides``) is
 reduced to one number — its maximum or its mean:
@@ -9,8 +10,8 @@ y_{ijc} = \\frac{1}{|F_{ij}|} \\sum_{(u,v) \\in F_{ij}} x_{s_h i + u,\\, s_w j +
 With a 2 × 2 field moved by 2 the image shrinks to a quarter, cutting the compute of the layers
 after it; the lecture notes that it can hurt when fine detail matters (AlphaGo uses none).
 
-With "same" padding the border cells are not real pixels: max pooling pads with $-\\infty$ (never the
-maximum) and mean pooling divides by the number of real pixels $|F_{ij}|$ in the field, as
+With "same" padding the border cells are not real pixels: max pooling pads with $-\\infty$ (never
+the maximum) and mean pooling divides by the number of real pixels $|F_{ij}|$ in the field, as
 ``keras.layers.MaxPooling2D`` / ``AveragePooling2D`` do.
 """
 
@@ -45,7 +46,7 @@ class _ReceptiveFieldPooling2D(keras.layers.Layer):
         check_fits(input_shape, self.pool_size, self.padding, argument="pool_size")
         height, width = (
             output_length(n, k, s, self.padding)
-            for n, k, s in zip(input_shape[1:3], self.pool_size, self.strides)
+            for n, k, s in zip(input_shape[1:3], self.pool_size, self.strides, strict=True)
         )
         return (input_shape[0], height, width, input_shape[3])
 
@@ -62,7 +63,8 @@ class ReceptiveFieldMaxPooling2D(_ReceptiveFieldPooling2D):
     Same numbers as ``keras.layers.MaxPooling2D`` configured alike.
 
     Args:
-        pool_size: receptive field size, an integer or a pair of positive integers; default ``(2, 2)``.
+        pool_size: receptive field size, an integer or a pair of positive integers; default
+            ``(2, 2)``.
         strides: how far the field moves, an integer or a pair; default ``pool_size``.
         padding: "valid" or "same" (border padded with $-\\infty$).
 
@@ -82,12 +84,14 @@ class ReceptiveFieldMaxPooling2D(_ReceptiveFieldPooling2D):
 
 @keras.saving.register_keras_serializable(package="mlcourse")
 class ReceptiveFieldAveragePooling2D(_ReceptiveFieldPooling2D):
-    """Mean pooling: the mean of each channel's receptive field, real pixels only (ML2021 L09, pooling).
+    """Mean pooling: the mean of each channel's receptive field, real pixels only (ML2021 L09,
+    pooling).
 
     Same numbers as ``keras.layers.AveragePooling2D`` configured alike.
 
     Args:
-        pool_size: receptive field size, an integer or a pair of positive integers; default ``(2, 2)``.
+        pool_size: receptive field size, an integer or a pair of positive integers; default
+            ``(2, 2)``.
         strides: how far the field moves, an integer or a pair; default ``pool_size``.
         padding: "valid" or "same" (padded cells are left out of the mean).
 

@@ -102,7 +102,8 @@ class PositionEmbedding(keras.layers.Layer):
     def build(self, input_shape):
         if input_shape[1] is not None and input_shape[1] > self.sequence_length:
             raise ValueError(
-                f"sequence_length={self.sequence_length} is shorter than the inputs ({input_shape[1]} positions)"
+                f"sequence_length={self.sequence_length} is shorter than the inputs "
+                f"({input_shape[1]} positions)"
             )
         self.table = self.add_weight(
             name="table",

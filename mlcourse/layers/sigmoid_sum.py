@@ -20,8 +20,9 @@ def hard_sigmoid(z):
         hard_sigmoid(z) = relu(z) - relu(z - 1) = clip(z, 0, 1)
 
     This is *not* ``keras.activations.hard_sigmoid``, whose ramp runs from -3 to 3 with slope 1/6
-    (``relu6(z + 3) / 6``); the two are related by ``keras_hard_sigmoid(z) = hard_sigmoid(z / 6 + 0.5)``.
-    The lecture's form keeps the ramp's position and steepness entirely in ``b_i`` and ``w_ij``.
+    (``relu6(z + 3) / 6``); the two are related by
+    ``keras_hard_sigmoid(z) = hard_sigmoid(z / 6 + 0.5)``. The lecture's form keeps the ramp's
+    position and steepness entirely in ``b_i`` and ``w_ij``.
     """
     return ops.relu(z) - ops.relu(z - 1.0)
 

@@ -1,4 +1,5 @@
-"""Spatial transformer: a layer that learns to rotate, scale and shift its input (ML2021 L09, to learn more).
+"""Spatial transformer: a layer that learns to rotate, scale and shift its input (ML2021 L09, to
+learn more).
 
 A CNN is not invariant to scaling and rotation (the lecture; translation it handles). Jaderberg et
 al. (2015, https://arxiv.org/abs/1506.02025) put a learnable, differentiable warp in front of it:
@@ -8,7 +9,8 @@ al. (2015, https://arxiv.org/abs/1506.02025) put a learnable, differentiable war
 2. a *grid generator* sends each output pixel's normalised coordinates $(x^t, y^t) \\in [-1, 1]^2$
    to the source point $\\begin{pmatrix} x^s \\\\ y^s \\end{pmatrix} = \\theta
    \\begin{pmatrix} x^t \\\\ y^t \\\\ 1 \\end{pmatrix}$;
-3. a *bilinear sampler* reads $U$ there, $V_{ij} = \\sum_{n,m} U_{nm}\\, \\max(0, 1 - |x^s_{ij} - m|)
+3. a *bilinear sampler* reads $U$ there, $V_{ij} = \\sum_{n,m} U_{nm}\\, \\max(0, 1 - |x^s_{ij} -
+m|)
    \\max(0, 1 - |y^s_{ij} - n|)$ (pixel units, zero outside the image), which is differentiable in
    $\\theta$, so the whole thing trains by back-propagation with the network after it.
 
@@ -28,16 +30,18 @@ IDENTITY_THETA = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
 
 
 def affine_theta(rotation_degrees=0.0, scale=1.0, shift=(0.0, 0.0), image_size=(28, 28)):
-    """The ``θ`` (6 numbers, row-major ``2 × 3``) that rotates, scales and shifts an image's content.
+    """The ``θ`` (6 numbers, row-major ``2 × 3``) that rotates, scales and shifts an image's
+    content.
 
     Rotation is counter-clockwise as seen on screen (rows grow downwards), about the image centre;
-    ``scale`` > 1 enlarges the content; ``shift = (dx, dy)`` moves it right/down by pixels. ``θ`` maps
-    output coordinates to source coordinates, so it is the *inverse* of the content's motion. The
-    rotation is in normalised coordinates, a true rotation for square images.
+    ``scale`` > 1 enlarges the content; ``shift = (dx, dy)`` moves it right/down by pixels. ``θ``
+    maps output coordinates to source coordinates, so it is the *inverse* of the content's motion.
+    The rotation is in normalised coordinates, a true rotation for square images.
     """
     height, width = image_size
     angle = math.radians(rotation_degrees)
-    # Content motion in normalised coordinates: p' = s R p + t; the sampler needs p = (p' - t) R^T / s.
+    # Content motion in normalised coordinates: p' = s R p + t; the sampler needs p = (p' - t) R^T /
+    # s.
     cos, sin = math.cos(angle), math.sin(angle)
     inverse = np.array([[cos, -sin], [sin, cos]]) / scale  # R(-angle) / s, with y pointing down
     t = np.array([2.0 * shift[0] / max(width - 1, 1), 2.0 * shift[1] / max(height - 1, 1)])
@@ -47,7 +51,9 @@ def affine_theta(rotation_degrees=0.0, scale=1.0, shift=(0.0, 0.0), image_size=(
 
 
 def _sampling_grid(theta, height, width):
-    """Source coordinates in pixels, ``(batch, height * width)`` each, for output pixels row by row."""
+    """Source coordinates in pixels, ``(batch, height * width)`` each,
+    for output pixels row by row.
+    """
     ys, xs = np.meshgrid(
         np.linspace(-1.0, 1.0, height), np.linspace(-1.0, 1.0, width), indexing="ij"
     )
@@ -113,8 +119,8 @@ class SpatialTransformer(keras.layers.Layer):
 
     The localisation network is ``Conv2D(f, 3, strides=2, "same", relu)`` for each ``f`` in
     ``localization_filters``, then ``Flatten``, ``Dense(localization_units, relu)`` and a
-    ``Dense(6)`` that outputs ``θ``; that last layer starts at zero weights and the identity bias, so
-    the layer starts as the identity map. The sampler is ``affine_sample``.
+    ``Dense(6)`` that outputs ``θ``; that last layer starts at zero weights and the identity bias,
+    so the layer starts as the identity map. The sampler is ``affine_sample``.
 
     Args:
         localization_filters: filters of the localisation network's conv layers, a tuple of positive
@@ -126,8 +132,8 @@ class SpatialTransformer(keras.layers.Layer):
         inputs: ``(batch, H, W, C)`` images.
 
     Returns:
-        ``(batch, H_out, W_out, C)``: the images warped by their own ``θ``. The last ``θ`` computed is
-        not kept; call ``layer.theta(inputs)`` to see it.
+        ``(batch, H_out, W_out, C)``: the images warped by their own ``θ``. The last ``θ`` computed
+        is not kept; call ``layer.theta(inputs)`` to see it.
     """
 
     def __init__(
@@ -178,7 +184,9 @@ class SpatialTransformer(keras.layers.Layer):
         self.theta_layer.bias.assign(np.array(IDENTITY_THETA, dtype="float32"))
 
     def theta(self, inputs):
-        """The affine parameters, ``(batch, 6)`` float32, that the localisation net gives ``inputs``."""
+        """The affine parameters, ``(batch, 6)`` float32, that the localisation net gives
+        ``inputs``.
+        """
         hidden = inputs
         for layer in self.localization:
             hidden = layer(hidden)

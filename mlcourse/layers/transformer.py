@@ -2,8 +2,8 @@
 
 ML2021 L12, Transformer (and homework 4, Conformer). The blocks are built from the course's own
 ``MultiHeadSelfAttention`` (``mlcourse.layers.attention``); each sub-layer is wrapped in a residual
-connection and a layer normalisation, either after the residual (post-norm, the original paper and the
-lecture's figure) or before the sub-layer (pre-norm, "On Layer Normalization in the Transformer
+connection and a layer normalisation, either after the residual (post-norm, the original paper and
+the lecture's figure) or before the sub-layer (pre-norm, "On Layer Normalization in the Transformer
 Architecture", which the lecture cites as the better order)::
 
     post-norm:  x ← LayerNorm(x + Sublayer(x))
@@ -21,17 +21,17 @@ from mlcourse.validation import check_bool, check_positive_int, check_unit_inter
 __all__ = ["ConformerBlock", "TransformerDecoderBlock", "TransformerEncoderBlock"]
 
 
-def _check_heads(model_dim, num_heads):
-    check_positive_int("model_dim", model_dim)
+def _check_heads(units, num_heads):
+    check_positive_int("units", units)
     check_positive_int("num_heads", num_heads)
-    if model_dim % num_heads:
-        raise ValueError(f"num_heads must divide model_dim: {model_dim} % {num_heads} != 0")
+    if units % num_heads:
+        raise ValueError(f"num_heads must divide units: {units} % {num_heads} != 0")
 
 
-def _check_width(input_shape, model_dim, what="inputs"):
-    if input_shape[-1] != model_dim:
+def _check_width(input_shape, units, what="inputs"):
+    if input_shape[-1] != units:
         raise ValueError(
-            f"{what} must have model_dim={model_dim} features (for the residual), "
+            f"{what} must have units={units} features (for the residual), "
             f"got shape {tuple(input_shape)}"
         )
 
@@ -39,10 +39,10 @@ def _check_width(input_shape, model_dim, what="inputs"):
 class _TransformerBlock(keras.layers.Layer):
     """What the encoder and decoder blocks share: their arguments, config, residual step and FFN."""
 
-    def __init__(self, model_dim, num_heads, ff_dim, dropout=0.0, norm_first=False, **kwargs):
+    def __init__(self, units, num_heads, ff_dim, dropout=0.0, norm_first=False, **kwargs):
         super().__init__(**kwargs)
-        _check_heads(model_dim, num_heads)
-        self.model_dim, self.num_heads = model_dim, num_heads
+        _check_heads(units, num_heads)
+        self.units, self.num_heads = units, num_heads
         self.ff_dim = check_positive_int("ff_dim", ff_dim)
         self.dropout = check_unit_interval("dropout", dropout)
         self.norm_first = check_bool("norm_first", norm_first)
@@ -50,7 +50,7 @@ class _TransformerBlock(keras.layers.Layer):
     def get_config(self):
         return {
             **super().get_config(),
-            "model_dim": self.model_dim,
+            "units": self.units,
             "num_heads": self.num_heads,
             "ff_dim": self.ff_dim,
             "dropout": self.dropout,
@@ -68,10 +68,10 @@ class _TransformerBlock(keras.layers.Layer):
         return self._ff_dropout(self._ff_out(self._ff_hidden(x)), training=training)
 
 
-def _dense_pair(ff_dim, model_dim, policy, activation="relu", prefix="ff"):
+def _dense_pair(ff_dim, units, policy, activation="relu", prefix="ff"):
     return (
         keras.layers.Dense(ff_dim, activation=activation, dtype=policy, name=f"{prefix}_hidden"),
-        keras.layers.Dense(model_dim, dtype=policy, name=f"{prefix}_out"),
+        keras.layers.Dense(units, dtype=policy, name=f"{prefix}_out"),
     )
 
 
@@ -81,50 +81,52 @@ def _layer_norm(policy, name):
 
 @keras.saving.register_keras_serializable(package="mlcourse")
 class TransformerEncoderBlock(_TransformerBlock):
-    """One Transformer encoder block: self-attention then feed-forward, each with residual + LayerNorm.
+    """One Transformer encoder block: self-attention then feed-forward, each with residual +
+    LayerNorm.
 
     ML2021 L12, Transformer encoder::
 
-        h = Norm(x + Dropout(MHSA(x)))          (post-norm; pre-norm: h = x + Dropout(MHSA(Norm(x))))
-        y = Norm(h + Dropout(FFN(h)))           (pre-norm:  y = h + Dropout(FFN(Norm(h))))
+        h = Norm(x + Dropout(MHSA(x)))          (post-norm; pre-norm: h = x +
+        Dropout(MHSA(Norm(x)))) y = Norm(h + Dropout(FFN(h)))           (pre-norm:  y = h +
+        Dropout(FFN(Norm(h))))
 
     Args:
-        model_dim: the width ``d_model`` of the inputs and outputs.
-        num_heads: attention heads; must divide ``model_dim``.
+        units: the width ``d_model`` of the inputs and outputs.
+        num_heads: attention heads; must divide ``units``.
         ff_dim: the hidden width of the feed-forward network.
         dropout: a float in [0, 1): on the attention weights and on each sub-layer's output.
         norm_first: True for pre-norm, False (default) for post-norm.
 
     Call arguments:
-        inputs: ``(batch, T, model_dim)``.
+        inputs: ``(batch, T, units)``.
         mask: optional ``(batch, T)`` boolean padding mask (padding tokens are hidden as keys).
         return_attention_scores: also return the attention weights ``(batch, heads, T, T)``.
         training: whether dropout is active.
 
     Returns:
-        ``(batch, T, model_dim)`` (and the attention weights if asked).
+        ``(batch, T, units)`` (and the attention weights if asked).
     """
 
-    def __init__(self, model_dim, num_heads, ff_dim, dropout=0.0, norm_first=False, **kwargs):
-        super().__init__(model_dim, num_heads, ff_dim, dropout, norm_first, **kwargs)
+    def __init__(self, units, num_heads, ff_dim, dropout=0.0, norm_first=False, **kwargs):
+        super().__init__(units, num_heads, ff_dim, dropout, norm_first, **kwargs)
         policy = self.dtype_policy
         self.attention = MultiHeadSelfAttention(
-            model_dim,
+            units,
             num_heads,
-            output_dim=model_dim,
+            output_dim=units,
             dropout=dropout,
             dtype=policy,
             name="self_attention",
         )
         self._attention_dropout = keras.layers.Dropout(dropout, dtype=policy)
         self.attention_norm = _layer_norm(policy, "attention_norm")
-        self._ff_hidden, self._ff_out = _dense_pair(ff_dim, model_dim, policy)
+        self._ff_hidden, self._ff_out = _dense_pair(ff_dim, units, policy)
         self._ff_dropout = keras.layers.Dropout(dropout, dtype=policy)
         self.ff_norm = _layer_norm(policy, "ff_norm")
         self.supports_masking = True
 
     def build(self, input_shape):
-        _check_width(input_shape, self.model_dim)
+        _check_width(input_shape, self.units)
         for layer in (self.attention, self.attention_norm, self.ff_norm, self._ff_hidden):
             layer.build(input_shape)
         self._ff_out.build(tuple(input_shape[:-1]) + (self.ff_dim,))
@@ -157,8 +159,8 @@ class TransformerDecoderBlock(_TransformerBlock):
     ML2021 L12, Transformer decoder. With targets ``y`` (shifted right) and encoder outputs ``e``::
 
         h = Norm(y + Dropout(MaskedMHSA(y)))              position i sees targets j <= i only
-        c = Norm(h + Dropout(CrossAttention(h, e)))       queries from the decoder, keys/values from e
-        o = Norm(c + Dropout(FFN(c)))
+        c = Norm(h + Dropout(CrossAttention(h, e)))       queries from the decoder, keys/values from
+        e o = Norm(c + Dropout(FFN(c)))
 
     (pre-norm moves each ``Norm`` inside the residual as in ``TransformerEncoderBlock``).
     The masked self-attention is mlcourse's ``MultiHeadSelfAttention(causal=True)``. That layer is
@@ -166,29 +168,30 @@ class TransformerDecoderBlock(_TransformerBlock):
     ``keras.layers.MultiHeadAttention`` (the same maths with separate query and key/value inputs).
 
     Args:
-        model_dim: the width ``d_model`` of targets, encoder outputs and outputs.
-        num_heads: attention heads (both attentions); must divide ``model_dim``.
+        units: the width ``d_model`` of targets, encoder outputs and outputs.
+        num_heads: attention heads (both attentions); must divide ``units``.
         ff_dim: the hidden width of the feed-forward network.
         dropout: a float in [0, 1): on the attention weights and on each sub-layer's output.
         norm_first: True for pre-norm, False (default) for post-norm.
 
     Call arguments:
-        inputs: ``[targets, encoder_outputs]``, ``(batch, T_y, model_dim)`` and ``(batch, T_x, model_dim)``.
+        inputs: ``[targets, encoder_outputs]``, ``(batch, T_y, units)`` and ``(batch, T_x, units)``.
         mask: optional ``[target_mask, source_mask]`` boolean padding masks (either may be None).
-        return_attention_scores: also return the cross-attention weights ``(batch, heads, T_y, T_x)``.
+        return_attention_scores: also return the cross-attention weights
+            ``(batch, heads, T_y, T_x)``.
         training: whether dropout is active.
 
     Returns:
-        ``(batch, T_y, model_dim)`` (and the cross-attention weights if asked).
+        ``(batch, T_y, units)`` (and the cross-attention weights if asked).
     """
 
-    def __init__(self, model_dim, num_heads, ff_dim, dropout=0.0, norm_first=False, **kwargs):
-        super().__init__(model_dim, num_heads, ff_dim, dropout, norm_first, **kwargs)
+    def __init__(self, units, num_heads, ff_dim, dropout=0.0, norm_first=False, **kwargs):
+        super().__init__(units, num_heads, ff_dim, dropout, norm_first, **kwargs)
         policy = self.dtype_policy
         self.self_attention = MultiHeadSelfAttention(
-            model_dim,
+            units,
             num_heads,
-            output_dim=model_dim,
+            output_dim=units,
             causal=True,
             dropout=dropout,
             dtype=policy,
@@ -196,7 +199,7 @@ class TransformerDecoderBlock(_TransformerBlock):
         )
         self.cross_attention = keras.layers.MultiHeadAttention(
             num_heads,
-            key_dim=model_dim // num_heads,
+            key_dim=units // num_heads,
             dropout=dropout,
             dtype=policy,
             name="cross_attention",
@@ -205,14 +208,14 @@ class TransformerDecoderBlock(_TransformerBlock):
         self._cross_dropout = keras.layers.Dropout(dropout, dtype=policy)
         self.self_attention_norm = _layer_norm(policy, "self_attention_norm")
         self.cross_attention_norm = _layer_norm(policy, "cross_attention_norm")
-        self._ff_hidden, self._ff_out = _dense_pair(ff_dim, model_dim, policy)
+        self._ff_hidden, self._ff_out = _dense_pair(ff_dim, units, policy)
         self._ff_dropout = keras.layers.Dropout(dropout, dtype=policy)
         self.ff_norm = _layer_norm(policy, "ff_norm")
 
     def build(self, input_shape):
         target_shape, source_shape = (tuple(s) for s in input_shape)
-        _check_width(target_shape, self.model_dim, "targets")
-        _check_width(source_shape, self.model_dim, "encoder outputs")
+        _check_width(target_shape, self.units, "targets")
+        _check_width(source_shape, self.units, "encoder outputs")
         self.self_attention.build(target_shape)
         self.cross_attention.build(target_shape, source_shape)
         for layer in (
@@ -277,29 +280,30 @@ class ConformerBlock(keras.layers.Layer):
 
     ``PW`` are pointwise (1×1) convolutions (``PW_1`` doubles the width for the gated linear unit
     ``GLU(a, b) = a ⊙ σ(b)``), ``DW`` a depthwise convolution over time with ``kernel_size`` taps
-    (same padding), ``BN`` batch normalisation. The attention is mlcourse's ``MultiHeadSelfAttention``.
+    (same padding), ``BN`` batch normalisation. The attention is mlcourse's
+    ``MultiHeadSelfAttention``.
 
     Args:
-        model_dim: the width of inputs and outputs.
-        num_heads: attention heads; must divide ``model_dim``.
+        units: the width of inputs and outputs.
+        num_heads: attention heads; must divide ``units``.
         kernel_size: taps of the depthwise convolution, an odd integer >= 1 (so "same" is centred).
-        ff_expansion: the feed-forward hidden width is ``ff_expansion × model_dim``.
+        ff_expansion: the feed-forward hidden width is ``ff_expansion × units``.
         dropout: a float in [0, 1): on the attention weights and each module's output.
 
     Call arguments:
-        inputs: ``(batch, T, model_dim)``.
+        inputs: ``(batch, T, units)``.
         mask: optional ``(batch, T)`` boolean padding mask (padding tokens are hidden as keys; note
             that the convolution still mixes them in, as in the paper's reference code).
         training: whether dropout is active and batch normalisation uses batch statistics.
 
     Returns:
-        ``(batch, T, model_dim)``.
+        ``(batch, T, units)``.
     """
 
-    def __init__(self, model_dim, num_heads, kernel_size=15, ff_expansion=4, dropout=0.0, **kwargs):
+    def __init__(self, units, num_heads, kernel_size=15, ff_expansion=4, dropout=0.0, **kwargs):
         super().__init__(**kwargs)
-        _check_heads(model_dim, num_heads)
-        self.model_dim, self.num_heads = model_dim, num_heads
+        _check_heads(units, num_heads)
+        self.units, self.num_heads = units, num_heads
         check_positive_int("kernel_size", kernel_size)
         if kernel_size % 2 == 0:
             raise ValueError(f"kernel_size must be an odd integer >= 1, got {kernel_size!r}")
@@ -307,41 +311,37 @@ class ConformerBlock(keras.layers.Layer):
         self.ff_expansion = check_positive_int("ff_expansion", ff_expansion)
         self.dropout = check_unit_interval("dropout", dropout)
         policy = self.dtype_policy
-        hidden = ff_expansion * model_dim
+        hidden = ff_expansion * units
         self.ff1_norm, self.ff2_norm = (
             _layer_norm(policy, "ff1_norm"),
             _layer_norm(policy, "ff2_norm"),
         )
-        self.ff1_hidden, self.ff1_out = _dense_pair(
-            hidden, model_dim, policy, "swish", prefix="ff1"
-        )
-        self.ff2_hidden, self.ff2_out = _dense_pair(
-            hidden, model_dim, policy, "swish", prefix="ff2"
-        )
+        self.ff1_hidden, self.ff1_out = _dense_pair(hidden, units, policy, "swish", prefix="ff1")
+        self.ff2_hidden, self.ff2_out = _dense_pair(hidden, units, policy, "swish", prefix="ff2")
         self.attention_norm = _layer_norm(policy, "attention_norm")
         self.attention = MultiHeadSelfAttention(
-            model_dim,
+            units,
             num_heads,
-            output_dim=model_dim,
+            output_dim=units,
             dropout=dropout,
             dtype=policy,
             name="self_attention",
         )
         self.conv_norm = _layer_norm(policy, "conv_norm")
-        self.pointwise_in = keras.layers.Conv1D(2 * model_dim, 1, dtype=policy, name="pointwise_in")
+        self.pointwise_in = keras.layers.Conv1D(2 * units, 1, dtype=policy, name="pointwise_in")
         self.depthwise = keras.layers.DepthwiseConv1D(
             kernel_size, padding="same", dtype=policy, name="depthwise"
         )
         self.batch_norm = keras.layers.BatchNormalization(dtype=policy, name="batch_norm")
-        self.pointwise_out = keras.layers.Conv1D(model_dim, 1, dtype=policy, name="pointwise_out")
+        self.pointwise_out = keras.layers.Conv1D(units, 1, dtype=policy, name="pointwise_out")
         self.final_norm = _layer_norm(policy, "final_norm")
         self._dropout = keras.layers.Dropout(dropout, dtype=policy)
         self.supports_masking = True
 
     def build(self, input_shape):
         input_shape = tuple(input_shape)
-        _check_width(input_shape, self.model_dim)
-        hidden_shape = input_shape[:-1] + (self.ff_expansion * self.model_dim,)
+        _check_width(input_shape, self.units)
+        hidden_shape = input_shape[:-1] + (self.ff_expansion * self.units,)
         for norm in (
             self.ff1_norm,
             self.ff2_norm,
@@ -386,7 +386,7 @@ class ConformerBlock(keras.layers.Layer):
     def get_config(self):
         return {
             **super().get_config(),
-            "model_dim": self.model_dim,
+            "units": self.units,
             "num_heads": self.num_heads,
             "kernel_size": self.kernel_size,
             "ff_expansion": self.ff_expansion,

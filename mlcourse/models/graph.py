@@ -2,12 +2,18 @@
 
 ML2021 L11, self-attention for graphs: the adjacency matrix is the attention mask, and with the
 student's multi-hop idea each hop distance gets its own head (``mlcourse.layers.GraphSelfAttention``
-with ``hops > 1``). The whole graph is one example: inputs ``[features (1, N, F), adjacency (1, N, N)]``,
-targets ``(1, N)``, and a per-node sample weight that is 1 on the labelled training nodes and 0
-elsewhere (semi-supervised: the loss sees only the few labelled nodes, the model sees all nodes).
+with ``hops > 1``). The whole graph is one example: inputs
+``[features (1, N, F), adjacency (1, N, N)]``, targets ``(1, N)``, and a per-node sample weight that
+is 1 on the labelled training nodes and 0 elsewhere (semi-supervised: the loss sees only the few
+labelled nodes, the model sees all nodes).
 """
 
+import keras
 import numpy as np
+
+from mlcourse.data.graphs import labelled_draws
+from mlcourse.layers import GraphSelfAttention
+from mlcourse.models.restart import restart
 
 __all__ = [
     "KINDS",
@@ -42,10 +48,6 @@ def node_classifier(
     Returns:
         an uncompiled ``keras.Model``; the attention layers are named ``graph_attention_1`` … .
     """
-    import keras
-
-    from mlcourse.layers import GraphSelfAttention
-
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
     features_in = keras.Input((nodes, features), name="features")
@@ -89,8 +91,6 @@ def node_arrays(graph, nodes=None, repeat=1):
 
 def predict_nodes(model, graph):
     """Class probabilities ``(N, classes)`` for every node."""
-    import keras
-
     inputs, _, _ = node_arrays(graph)
     return keras.ops.convert_to_numpy(model(inputs, training=False))[0]
 
@@ -106,8 +106,6 @@ def attention_weights(model, graph, layer=1):
 
     Row ``i`` of hop ``k`` is how much node ``i`` attends to each node at distance ``k``.
     """
-    import keras
-
     attention = model.get_layer(f"graph_attention_{layer}")
     features_before = keras.Model(model.inputs, attention.input[0])
     inputs, _, _ = node_arrays(graph)
@@ -116,7 +114,8 @@ def attention_weights(model, graph, layer=1):
 
 
 def evaluate_over_draws(build, graph, per_class, draws, seed=0, steps=200):
-    """Train a model for each seeded draw of labelled nodes; accuracy on the labelled nodes not drawn.
+    """Train a model for each seeded draw of labelled nodes; accuracy on the labelled nodes not
+    drawn.
 
     Args:
         build: ``build()`` returns a compiled model. It is called once per draw after seeding Keras
@@ -133,11 +132,6 @@ def evaluate_over_draws(build, graph, per_class, draws, seed=0, steps=200):
         one row per ``per_class``: ``{"per_class", "mean", "std", "accuracies"}`` (accuracy over the
         draws; each accuracy is on the labelled nodes outside that draw's training set).
     """
-    import keras
-
-    from mlcourse.data.graphs import labelled_draws
-    from mlcourse.models.restart import restart
-
     rows, model = [], None
     for count in per_class:
         accuracies = []

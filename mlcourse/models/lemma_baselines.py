@@ -3,7 +3,8 @@
 A learned model is only interesting next to what a few lines of counting do:
 
 * copy: the lemma is the word itself (right for uninflected words);
-* ``LongestSuffixStripper``: cut the longest suffix seen in training (``evlerde`` → ``ev`` + ``lerde``);
+* ``LongestSuffixStripper``: cut the longest suffix seen in training (``evlerde`` → ``ev`` +
+  ``lerde``);
 * ``EndingRuleLemmatizer``: for the longest word ending seen in training, apply its most frequent
   edit rule "cut k letters, append s" (so ``kuyruğa`` → ``kuyruk`` via the rule of ``-ğa`` words).
 
@@ -18,7 +19,9 @@ __all__ = ["EndingRuleLemmatizer", "LongestSuffixStripper", "edit_rule"]
 
 
 def edit_rule(word, lemma):
-    """The rule ``(cut, append)`` that turns ``word`` into ``lemma``: drop ``cut`` final letters, add ``append``."""
+    """The rule ``(cut, append)`` that turns ``word`` into ``lemma``: drop ``cut`` final letters,
+    add ``append``.
+    """
     common = 0
     while common < min(len(word), len(lemma)) and word[common] == lemma[common]:
         common += 1

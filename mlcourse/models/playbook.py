@@ -4,7 +4,8 @@ Each builder returns an uncompiled ``keras.Sequential`` taking ``(28, 28)`` imag
 and giving 10 logits (train with ``from_logits=True``). They cover the flow chart's branches:
 
 - ``logistic``: ``y = W·x + b``, the simple model the lecture says to start from;
-- ``mlp``: ``depth`` ReLU layers of ``width`` units (model bias: grow it; overfitting: it memorises);
+- ``mlp``: ``depth`` ReLU layers of ``units`` units (model bias: grow it; overfitting: it
+  memorises);
 - ``plain_stack``: a *plain* deep stack, no normalisation and no residual connections (the
   lecture's "56 layers worse than 20 on the training data": an optimization problem);
 - ``small_cnn``: convolutions share one 3×3 filter over all positions (fewer parameters, sharing);
@@ -50,22 +51,24 @@ def logistic(name="logistic"):
     return _head([keras.layers.Flatten()], name)
 
 
-def mlp(depth=1, width=256, dropout=0.0, l2=0.0, name=None):
-    """``depth`` Dense-ReLU layers of ``width`` units, optional dropout after each and L2 on the kernels."""
-    if depth < 0 or width < 1:
-        raise ValueError(f"depth must be >= 0 and width >= 1, got depth={depth}, width={width}")
+def mlp(depth=1, units=256, dropout=0.0, l2=0.0, name=None):
+    """``depth`` Dense-ReLU layers of ``units`` units, optional dropout after each and L2 on the
+    kernels.
+    """
+    if depth < 0 or units < 1:
+        raise ValueError(f"depth must be >= 0 and units >= 1, got depth={depth}, units={units}")
     regularizer = keras.regularizers.L2(l2) if l2 else None
     layers = [keras.layers.Flatten()]
     for _ in range(depth):
-        layers.append(keras.layers.Dense(width, activation="relu", kernel_regularizer=regularizer))
+        layers.append(keras.layers.Dense(units, activation="relu", kernel_regularizer=regularizer))
         if dropout:
             layers.append(keras.layers.Dropout(dropout))
-    return _head(layers, name or f"mlp_{depth}x{width}")
+    return _head(layers, name or f"mlp_{depth}x{units}")
 
 
-def plain_stack(depth, width=32, name=None):
+def plain_stack(depth, units=32, name=None):
     """``depth`` Dense-ReLU layers, no normalisation, no residuals (Keras's default Glorot init)."""
-    return mlp(depth, width, name=name or f"plain_{depth}x{width}")
+    return mlp(depth, units, name=name or f"plain_{depth}x{units}")
 
 
 def small_cnn(filters=8, name="small_cnn"):
@@ -83,12 +86,12 @@ def small_cnn(filters=8, name="small_cnn"):
     )
 
 
-def remedy_model(remedy, width=256, depth=2, seed=0):
-    """The overfitting baseline ``mlp(depth, width)`` changed by one remedy from ``REMEDIES``."""
+def remedy_model(remedy, units=256, depth=2, seed=0):
+    """The overfitting baseline ``mlp(depth, units)`` changed by one remedy from ``REMEDIES``."""
     if remedy not in REMEDIES:
         raise ValueError(f"remedy must be one of {REMEDIES}, got {remedy!r}")
     if remedy == "augmentation":
-        model = mlp(depth, width, name="augmentation")
+        model = mlp(depth, units, name="augmentation")
         augment = [
             keras.layers.Reshape((28, 28, 1)),
             keras.layers.RandomFlip("horizontal", seed=seed),
@@ -99,12 +102,12 @@ def remedy_model(remedy, width=256, depth=2, seed=0):
             [keras.Input((28, 28))] + augment + model.layers, name="augmentation"
         )
     if remedy == "fewer-parameters":
-        return mlp(1, max(8, width // 8), name="fewer-parameters")
+        return mlp(1, max(8, units // 8), name="fewer-parameters")
     if remedy == "sharing":
         return small_cnn(name="sharing")
     return mlp(
         depth,
-        width,
+        units,
         dropout=0.5 if remedy == "dropout" else 0.0,
         l2=1e-3 if remedy == "l2" else 0.0,
         name=remedy.replace("-", "_"),

@@ -1,6 +1,7 @@
 """Regressors of lecture 2, from ``y = b + w·x1`` to deep ReLU networks (ML2021 L02).
 
-Each builder returns an uncompiled ``keras.Sequential`` taking ``k`` features (the previous ``k`` days).
+Each builder returns an uncompiled ``keras.Sequential`` taking ``k`` features (the previous ``k``
+days).
 """
 
 import math
@@ -16,7 +17,7 @@ __all__ = [
     "relu_regressor",
     "sigmoid_sum_regressor",
     "updates_per_epoch",
-    "width_for_budget",
+    "units_for_budget",
 ]
 
 
@@ -32,21 +33,24 @@ def sigmoid_sum_regressor(k, units, unit="sigmoid", name=None):
     )
 
 
-def relu_regressor(k, depth, width, name=None):
-    """``depth`` hidden ReLU layers of ``width`` neurons and a linear output (the lecture's deep network)."""
+def relu_regressor(k, depth, units, name=None):
+    """``depth`` hidden ReLU layers of ``units`` neurons and a linear output (the lecture's deep
+    network).
+    """
     layers = [keras.Input((k,))] + [
-        keras.layers.Dense(width, activation="relu") for _ in range(depth)
+        keras.layers.Dense(units, activation="relu") for _ in range(depth)
     ]
-    return keras.Sequential(layers + [keras.layers.Dense(1)], name=name or f"relu_{depth}x{width}")
+    return keras.Sequential(layers + [keras.layers.Dense(1)], name=name or f"relu_{depth}x{units}")
 
 
-def relu_parameter_count(k, depth, width):
-    """Parameters of ``relu_regressor(k, depth, width)``."""
-    return (k + 1) * width + (depth - 1) * (width + 1) * width + width + 1
+def relu_parameter_count(k, depth, units):
+    """Parameters of ``relu_regressor(k, depth, units)``."""
+    return (k + 1) * units + (depth - 1) * (units + 1) * units + units + 1
 
 
-def width_for_budget(k, depth, budget):
-    """The width whose ``relu_regressor(k, depth, width)`` has the parameter count closest to ``budget``.
+def units_for_budget(k, depth, budget):
+    """The units whose ``relu_regressor(k, depth, units)`` has the parameter count closest to
+    ``budget``.
 
     Used for the lecture's "deep vs fat" comparison (slide 57): same number of parameters, spent on
     one wide layer or on several narrow ones.

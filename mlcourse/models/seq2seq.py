@@ -1,4 +1,5 @@
-"""A character-level encoder–decoder Transformer, greedy decoding and its cross-attention (ML2021 L12).
+"""A character-level encoder–decoder Transformer, greedy decoding and its cross-attention (ML2021
+L12).
 
 ML2021 L12, Transformer: the encoder reads the input sequence with self-attention; the decoder
 writes the output one token at a time, its masked self-attention seeing only what it has written so
@@ -43,7 +44,9 @@ POSITIONS = ("learned", "sinusoidal")
 
 # ------------------------------------------------------------------------------------------ arrays
 def char_vocabulary(words):
-    """A ``Vocabulary`` of the characters in ``words`` (most frequent first) after ``<s>`` and ``</s>``."""
+    """A ``Vocabulary`` of the characters in ``words`` (most frequent first) after ``<s>`` and
+    ``</s>``.
+    """
     counts = {}
     for word in words:
         for char in word:
@@ -53,7 +56,9 @@ def char_vocabulary(words):
 
 
 def encode_chars(words, vocabulary, length, start=False, end=False):
-    """``(N, length)`` int32 character ids, 0-padded (longer words are cut); ``<s>`` / ``</s>`` added if asked."""
+    """``(N, length)`` int32 character ids, 0-padded (longer words are cut); ``<s>`` / ``</s>``
+    added if asked.
+    """
     ids = np.zeros((len(words), length), "int32")
     for n, word in enumerate(words):
         tokens = ([START] if start else []) + list(word) + ([END] if end else [])
@@ -78,7 +83,9 @@ def seq2seq_arrays(pairs, vocabulary, source_length, target_length):
 
 
 def decode(ids, vocabulary):
-    """Strings from id rows: characters up to the first ``</s>`` or padding (``<s>`` and unknowns skipped)."""
+    """Strings from id rows: characters up to the first ``</s>`` or padding (``<s>`` and unknowns
+    skipped).
+    """
     end, start = vocabulary.index(END), vocabulary.index(START)
     words = []
     for row in np.asarray(ids):
@@ -96,17 +103,18 @@ def exact_match(predicted, gold):
     """The fraction of ``predicted`` strings equal to their ``gold`` string."""
     if len(predicted) != len(gold) or not len(gold):
         raise ValueError(
-            f"predicted and gold must be non-empty and equally long, got {len(predicted)} and {len(gold)}"
+            f"predicted and gold must be non-empty and equally long, got {len(predicted)} and "
+            f"{len(gold)}"
         )
-    return float(np.mean([p == g for p, g in zip(predicted, gold)]))
+    return float(np.mean([p == g for p, g in zip(predicted, gold, strict=True)]))
 
 
 # ------------------------------------------------------------------------------------------- model
-def _embed(ids, vocabulary_size, model_dim, length, positions, prefix):
-    vectors = layers.Embedding(vocabulary_size, model_dim, name=f"{prefix}_embedding")(ids)
+def _embed(ids, vocabulary_size, units, length, positions, prefix):
+    vectors = layers.Embedding(vocabulary_size, units, name=f"{prefix}_embedding")(ids)
     if positions == "learned":
         return PositionEmbedding(length, name=f"{prefix}_position")(vectors)
-    vectors = layers.Rescaling(model_dim**0.5, name=f"{prefix}_scale")(vectors)  # the paper's √d
+    vectors = layers.Rescaling(units**0.5, name=f"{prefix}_scale")(vectors)  # the paper's √d
     return SinusoidalPositionalEncoding(name=f"{prefix}_position")(vectors)
 
 
@@ -114,7 +122,7 @@ def transformer_seq2seq(
     vocabulary_size,
     source_length,
     target_length,
-    model_dim=64,
+    units=64,
     num_heads=4,
     ff_dim=128,
     num_layers=2,
@@ -128,7 +136,7 @@ def transformer_seq2seq(
     Args:
         vocabulary_size: characters, padding and the special tokens included.
         source_length, target_length: the widths ``T_x`` and ``T_y`` of the two inputs.
-        model_dim, num_heads, ff_dim, dropout, norm_first: of every ``TransformerEncoderBlock`` and
+        units, num_heads, ff_dim, dropout, norm_first: of every ``TransformerEncoderBlock`` and
             ``TransformerDecoderBlock``; pre-norm stacks end with a LayerNorm.
         num_layers: encoder blocks, and as many decoder blocks.
         positions: ``"learned"`` (``PositionEmbedding``) or ``"sinusoidal"`` (embeddings × √d plus
@@ -148,7 +156,7 @@ def transformer_seq2seq(
     target = keras.Input((target_length,), dtype="int32", name="decoder_in")
     source_mask, target_mask = ops.greater(source, 0), ops.greater(target, 0)
     block = dict(
-        model_dim=model_dim,
+        units=units,
         num_heads=num_heads,
         ff_dim=ff_dim,
         dropout=dropout,
@@ -156,7 +164,7 @@ def transformer_seq2seq(
     )
 
     h = layers.Dropout(dropout)(
-        _embed(source, vocabulary_size, model_dim, source_length, positions, "source")
+        _embed(source, vocabulary_size, units, source_length, positions, "source")
     )
     for n in range(1, num_layers + 1):
         h = TransformerEncoderBlock(**block, name=f"encoder_{n}")(h, mask=source_mask)
@@ -164,7 +172,7 @@ def transformer_seq2seq(
         h = layers.LayerNormalization(epsilon=1e-5, name="encoder_norm")(h)
 
     y = layers.Dropout(dropout)(
-        _embed(target, vocabulary_size, model_dim, target_length, positions, "target")
+        _embed(target, vocabulary_size, units, target_length, positions, "target")
     )
     for n in range(1, num_layers + 1):
         y = TransformerDecoderBlock(**block, name=f"decoder_{n}")(
@@ -190,8 +198,8 @@ def greedy_decode(model, source, max_length, start_id, end_id, batch_size=1024):
     """Greedy decoding: ``(N, max_length)`` output ids, 0 after the first ``end_id``.
 
     Step ``t`` runs the decoder on ``<s> ŷ_1 … ŷ_t`` (the rest padding, which the causal mask keeps
-    out of view) and appends the most probable next token ``ŷ_{t+1}``; a finished row stays finished.
-    ``max_length`` is at most the model's ``T_y``.
+    out of view) and appends the most probable next token ``ŷ_{t+1}``; a finished row stays
+    finished. ``max_length`` is at most the model's ``T_y``.
     """
     target_length = model.inputs[1].shape[1]
     check_positive_int("max_length", max_length)
@@ -221,7 +229,8 @@ def greedy_decode(model, source, max_length, start_id, end_id, batch_size=1024):
 
 
 def cross_attention_weights(model, source, decoder_in, block=-1):
-    """The cross-attention weights ``(N, heads, T_y, T_x)`` of decoder block ``block`` (default the last).
+    """The cross-attention weights ``(N, heads, T_y, T_x)`` of decoder block ``block`` (default the
+    last).
 
     Row ``i`` of a head's map is the distribution over input characters that output position ``i``
     looked at. The block's inputs are recomputed with a sub-model of ``model``.

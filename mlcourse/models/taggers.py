@@ -21,6 +21,8 @@ kind               what each token's tag can depend on
 =================  ============================================================================
 """
 
+import itertools
+
 import keras
 import numpy as np
 from keras import layers, ops
@@ -49,8 +51,10 @@ KINDS = (
 )
 
 
-def _embed(ids, vocabulary_size, width, embedding):
-    """``(B, T, F)`` ids → ``(B, T, width)``: one embedding per feature, concatenated, then mixed."""
+def _embed(ids, vocabulary_size, units, embedding):
+    """``(B, T, F)`` ids → ``(B, T, units)``: one embedding per feature, concatenated,
+    then mixed.
+    """
     length, features = ids.shape[1], ids.shape[2]
     if embedding == "one_hot":  # a fixed identity table: the lecture's one-hot vectors
         table = layers.Embedding(
@@ -62,29 +66,31 @@ def _embed(ids, vocabulary_size, width, embedding):
         )
         per_feature = vocabulary_size
     elif embedding == "learned":
-        table = layers.Embedding(vocabulary_size, width, name="embedding")
-        per_feature = width
+        table = layers.Embedding(vocabulary_size, units, name="embedding")
+        per_feature = units
     else:
         raise ValueError(f"embedding must be 'learned' or 'one_hot', got {embedding!r}")
     vectors = layers.Reshape((length, features * per_feature))(table(ids))
     return (
         vectors
         if features == 1 and embedding == "learned"
-        else layers.Dense(width, name="mix_features")(vectors)
+        else layers.Dense(units, name="mix_features")(vectors)
     )
 
 
-def _stack(kind, h, mask, width, window, num_heads, num_layers, dropout):
-    """``num_layers`` Transformer encoder or Conformer blocks (named ``encoder_n`` / ``conformer_n``)."""
+def _stack(kind, h, mask, units, window, num_heads, num_layers, dropout):
+    """``num_layers`` Transformer encoder or Conformer blocks (named ``encoder_n`` /
+    ``conformer_n``).
+    """
     h = SinusoidalPositionalEncoding()(h)
     for n in range(1, num_layers + 1):
         if kind == "transformer":
             h = TransformerEncoderBlock(
-                width, num_heads, 2 * width, dropout=dropout, norm_first=True, name=f"encoder_{n}"
+                units, num_heads, 2 * units, dropout=dropout, norm_first=True, name=f"encoder_{n}"
             )(h, mask=mask)
         else:
             h = ConformerBlock(
-                width,
+                units,
                 num_heads,
                 kernel_size=2 * window + 1,
                 ff_expansion=2,
@@ -98,29 +104,29 @@ def _stack(kind, h, mask, width, window, num_heads, num_layers, dropout):
     )
 
 
-def _context(kind, h, mask, width, window, num_heads, rnn, num_layers=2, dropout=0.0):
+def _context(kind, h, mask, units, window, num_heads, rnn, num_layers=2, dropout=0.0):
     """The layer that lets a token see others; returns the context vectors ``(B, T, ·)``."""
     if kind == "per_token":
         return None
     if kind == "window":
         return layers.Conv1D(
-            width, 2 * window + 1, padding="same", activation="relu", name="window"
+            units, 2 * window + 1, padding="same", activation="relu", name="window"
         )(h)
     if kind == "birnn":
-        cell = {"lstm": layers.LSTM, "gru": layers.GRU}[rnn](width // 2, return_sequences=True)
+        cell = {"lstm": layers.LSTM, "gru": layers.GRU}[rnn](units // 2, return_sequences=True)
         return layers.Bidirectional(cell, name="birnn")(h, mask=mask)
     if kind == "self_attention":
-        return SelfAttention(width, name="attention")(h, mask=mask)
+        return SelfAttention(units, name="attention")(h, mask=mask)
     if kind == "truncated":
-        return SelfAttention(width, window=window, name="attention")(h, mask=mask)
+        return SelfAttention(units, window=window, name="attention")(h, mask=mask)
     if kind == "multi_head":
-        return MultiHeadSelfAttention(width, num_heads, name="attention")(
+        return MultiHeadSelfAttention(units, num_heads, name="attention")(
             SinusoidalPositionalEncoding()(h), mask=mask
         )
     if kind == "distance_decay":
-        return DistanceDecayAttention(width, num_heads, name="attention")(h, mask=mask)
+        return DistanceDecayAttention(units, num_heads, name="attention")(h, mask=mask)
     if kind in ("transformer", "conformer"):
-        return _stack(kind, h, mask, width, window, num_heads, num_layers, dropout)
+        return _stack(kind, h, mask, units, window, num_heads, num_layers, dropout)
     raise ValueError(f"kind must be one of {', '.join(KINDS)}; got {kind!r}")
 
 
@@ -130,7 +136,7 @@ def tagger(
     num_tags,
     length,
     num_features=1,
-    width=64,
+    units=64,
     window=2,
     num_heads=4,
     rnn="lstm",
@@ -145,9 +151,9 @@ def tagger(
         kind: one of ``KINDS``.
         vocabulary_size, num_tags: sizes of the feature and tag vocabularies (both include padding).
         length, num_features: the input shape ``(length, num_features)``.
-        width: embedding and hidden width.
-        window: the half width ``k`` of ``window`` and ``truncated`` taggers, and of the ``conformer``'s
-            depthwise convolution (``2k + 1`` taps).
+        units: embedding and hidden units.
+        window: the half units ``k`` of ``window`` and ``truncated`` taggers, and of the
+            ``conformer``'s depthwise convolution (``2k + 1`` taps).
         num_heads: heads of ``multi_head``, ``distance_decay``, ``transformer`` and ``conformer``.
         rnn: ``"lstm"`` or ``"gru"`` for ``birnn``.
         embedding: ``"learned"`` or ``"one_hot"`` (a fixed identity table).
@@ -161,13 +167,13 @@ def tagger(
         raise ValueError(f"rnn must be 'lstm' or 'gru', got {rnn!r}")
     ids = keras.Input((length, num_features), dtype="int32", name="ids")
     mask = ops.greater(ids[..., 0], 0)
-    h = layers.Dropout(dropout)(_embed(ids, vocabulary_size, width, embedding))
+    h = layers.Dropout(dropout)(_embed(ids, vocabulary_size, units, embedding))
     if isinstance(num_layers, bool) or not isinstance(num_layers, int) or num_layers < 1:
         raise ValueError(f"num_layers must be a positive integer, got {num_layers!r}")
-    context = _context(kind, h, mask, width, window, num_heads, rnn, num_layers, dropout)
+    context = _context(kind, h, mask, units, window, num_heads, rnn, num_layers, dropout)
     if context is not None:  # the token itself and what it gathered from the others
         h = layers.Concatenate()([h, context])
-    h = layers.Dropout(dropout)(layers.Dense(width, activation="relu", name="hidden")(h))
+    h = layers.Dropout(dropout)(layers.Dense(units, activation="relu", name="hidden")(h))
     probabilities = layers.Dense(num_tags, activation="softmax", name="tags", dtype="float32")(h)
     return keras.Model(ids, probabilities, name=name or kind)
 
@@ -187,9 +193,11 @@ def token_accuracy(predicted, data, where=None):
 
 
 def accuracy_by_distance(predicted, data, edges):
-    """Token accuracy for each distance bin ``[edges[i], edges[i+1])``: a list of (label, accuracy, count)."""
+    """Token accuracy for each distance bin ``[edges[i], edges[i+1])``: a list of (label, accuracy,
+    count).
+    """
     rows = []
-    for low, high in zip(edges[:-1], edges[1:]):
+    for low, high in itertools.pairwise(edges):
         where = (data.distance >= low) & (data.distance < high)
         rows.append(
             (

@@ -1,9 +1,9 @@
 """Image classifiers for "does self-attention need more data than a CNN?" (Fashion-MNIST, 28×28×1).
 
 ML2021 L11, self-attention for images: a CNN looks only inside its receptive field, self-attention
-at every pixel, and "CNN is a simplified (restricted) self-attention" — so self-attention is the more
-flexible model, which overfits on little data and can beat the CNN on a lot of it. Three builders
-with comparable parameter counts put that to the test:
+at every pixel, and "CNN is a simplified (restricted) self-attention" — so self-attention is the
+more flexible model, which overfits on little data and can beat the CNN on a lot of it. Three
+builders with comparable parameter counts put that to the test:
 
 * ``cnn()``: the lecture-9 CNN: two conv stages (3×3 conv + ReLU + 2×2 max-pool: 28 → 14 → 7),
   flatten, one fully connected layer to the logits;
@@ -12,8 +12,8 @@ with comparable parameter counts put that to the test:
   much non-local evidence to let in;
 * ``attention_net()``: a ViT-style model — a ``patch×patch`` stride-``patch`` convolution cuts the
   image into ``(28/patch)²`` tokens, a learned ``PositionEmbedding`` says where each one is, then
-  ``mlcourse.layers.TransformerEncoderBlock``\\ s attend over all positions; mean over tokens, then the
-  classifier. Apart from the patch stem nothing in it is local.
+  ``mlcourse.layers.TransformerEncoderBlock``\\ s attend over all positions; mean over tokens, then
+  the classifier. Apart from the patch stem nothing in it is local.
 
 All three output logits ``(batch, 10)``. The attention layers are named (``ATTENTION_LAYER`` /
 ``"encoder_1"`` …) so ``mlcourse.callbacks.image_attention_maps`` can show where a pixel looks.
@@ -41,7 +41,8 @@ def cnn(
     input_shape=(28, 28, 1),
     name=None,
 ):
-    """The lecture-9 CNN (conv, pool, conv, pool, flatten, fully connected), optionally with SAGAN attention.
+    """The lecture-9 CNN (conv, pool, conv, pool, flatten, fully connected), optionally with SAGAN
+    attention.
 
     Two stages of 3×3 conv + ReLU + 2×2 max-pool (28 → 14 → 7), then flatten, dropout and one dense
     layer to the logits.
@@ -78,7 +79,7 @@ def cnn(
 
 def attention_net(
     patch=4,
-    model_dim=56,
+    units=56,
     num_heads=4,
     ff_dim=112,
     depth=2,
@@ -87,12 +88,13 @@ def attention_net(
     input_shape=(28, 28, 1),
     name="attention_net",
 ):
-    """A ViT-style classifier: patch embedding + learned positions + ``depth`` Transformer encoder blocks.
+    """A ViT-style classifier: patch embedding + learned positions + ``depth`` Transformer encoder
+    blocks.
 
     Args:
         patch: side of the square patches (must divide the image side); ``(H/patch)·(W/patch)``
             tokens.
-        model_dim, num_heads, ff_dim, dropout: of each ``TransformerEncoderBlock`` (pre-norm).
+        units, num_heads, ff_dim, dropout: of each ``TransformerEncoderBlock`` (pre-norm).
         depth: how many encoder blocks (named ``encoder_1`` … ``encoder_<depth>``).
 
     Returns:
@@ -106,13 +108,13 @@ def attention_net(
     tokens = (height // patch) * (width // patch)
     layers = [
         keras.Input(input_shape),
-        L.Conv2D(model_dim, patch, strides=patch, name="patch_embedding"),
-        L.Reshape((tokens, model_dim)),
+        L.Conv2D(units, patch, strides=patch, name="patch_embedding"),
+        L.Reshape((tokens, units)),
         PositionEmbedding(tokens, name="positions"),
     ]
     layers += [
         TransformerEncoderBlock(
-            model_dim, num_heads, ff_dim, dropout=dropout, norm_first=True, name=f"encoder_{i}"
+            units, num_heads, ff_dim, dropout=dropout, norm_first=True, name=f"encoder_{i}"
         )
         for i in range(1, depth + 1)
     ]
@@ -140,6 +142,8 @@ def build(name, **options):
 
 
 def attention_layer_names(model):
-    """The names of the layers of ``model`` that can return attention scores over image positions."""
+    """The names of the layers of ``model`` that can return attention scores over image
+    positions.
+    """
     kinds = (ImageSelfAttention, TransformerEncoderBlock)
     return [layer.name for layer in model.layers if isinstance(layer, kinds)]

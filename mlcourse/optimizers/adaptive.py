@@ -4,14 +4,14 @@ Every optimizer here divides the step by a running size of the gradient,
 
     θᵢᵗ⁺¹ = θᵢᵗ − (η / σᵢᵗ) · mᵢᵗ
 
-    Adagrad        σᵢᵗ = √(Σₖ (gᵢᵏ)²)                       (the lecture averages: √(1/(t+1) Σₖ (gᵢᵏ)²))
-    RMSProp        (σᵢᵗ)² = α (σᵢᵗ⁻¹)² + (1 − α) (gᵢᵗ)²
+    Adagrad        σᵢᵗ = √(Σₖ (gᵢᵏ)²)                       (the lecture averages: √(1/(t+1) Σₖ
+    (gᵢᵏ)²)) RMSProp        (σᵢᵗ)² = α (σᵢᵗ⁻¹)² + (1 − α) (gᵢᵗ)²
     GlobalRMSProp  (σᵗ)²  = α (σᵗ⁻¹)²  + (1 − α) ‖gᵗ‖²       one σ for every parameter
     Adam           RMSProp's σ with momentum m (both moving averages, bias-corrected)
 
-The lecture writes no ε; Keras adds one so that σ = 0 stays finite. Keras puts it *inside* the root for
-Adagrad and RMSprop (√(σ² + ε)) and *outside* for Adam (√v + ε); each class follows its Keras twin so that
-they give the same numbers, and says so.
+The lecture writes no ε; Keras adds one so that σ = 0 stays finite. Keras puts it *inside* the root
+for Adagrad and RMSprop (√(σ² + ε)) and *outside* for Adam (√v + ε); each class follows its Keras
+twin so that they give the same numbers, and says so.
 """
 
 import math
@@ -49,11 +49,11 @@ class Adagrad(CourseOptimizer):
         accᵢᵗ = acc⁰ + Σₖ₌₀ᵗ (gᵢᵏ)²
         θᵢᵗ⁺¹ = θᵢᵗ − η gᵢᵗ / √(accᵢᵗ / nᵗ + ε)
 
-    with nᵗ = 1 (``average=False``, Keras's Adagrad) or nᵗ = t + 1 (``average=True``, the lecture's root
-    *mean* square). The lecture starts from acc⁰ = 0 and has no ε; Keras starts from acc⁰ = 0.1 and puts ε
-    inside the root. The defaults are Keras's: ``Adagrad(η)`` gives the numbers of
-    ``keras.optimizers.Adagrad(η)``; ``Adagrad(η, initial_accumulator_value=0.0, average=True)`` is the
-    lecture's (with a tiny ε).
+    with nᵗ = 1 (``average=False``, Keras's Adagrad) or nᵗ = t + 1 (``average=True``, the lecture's
+    root *mean* square). The lecture starts from acc⁰ = 0 and has no ε; Keras starts from acc⁰ = 0.1
+    and puts ε inside the root. The defaults are Keras's: ``Adagrad(η)`` gives the numbers of
+    ``keras.optimizers.Adagrad(η)``; ``Adagrad(η, initial_accumulator_value=0.0, average=True)`` is
+    the lecture's (with a tiny ε).
 
     Args:
         learning_rate: η, a float ≥ 0 or a `LearningRateSchedule`. Defaults to 0.001.
@@ -88,7 +88,7 @@ class Adagrad(CourseOptimizer):
         self.accumulators = self.add_slots(variables, "accumulator", initializer=initializer)
 
     def update_step(self, gradient, variable, learning_rate):
-        lr = ops.cast(learning_rate, variable.dtype)
+        learning_rate = ops.cast(learning_rate, variable.dtype)
         gradient = ops.cast(gradient, variable.dtype)
         accumulator = self.slot(self.accumulators, variable)
         self.assign_add(accumulator, ops.square(gradient))
@@ -97,7 +97,10 @@ class Adagrad(CourseOptimizer):
             sigma_squared = ops.divide(accumulator, ops.cast(self.iterations + 1, variable.dtype))
         self.assign_sub(
             variable,
-            ops.divide(ops.multiply(lr, gradient), ops.sqrt(ops.add(sigma_squared, self.epsilon))),
+            ops.divide(
+                ops.multiply(learning_rate, gradient),
+                ops.sqrt(ops.add(sigma_squared, self.epsilon)),
+            ),
         )
 
 
@@ -110,10 +113,10 @@ class RMSProp(CourseOptimizer):
         (σᵢᵗ)² = α (σᵢᵗ⁻¹)² + (1 − α) (gᵢᵗ)²
         θᵢᵗ⁺¹ = θᵢᵗ − η gᵢᵗ / √((σᵢᵗ)² + ε)
 
-    α is ``rho``. The lecture starts from σᵢ⁰ = |gᵢ⁰| (``sigma_init="first_gradient"``); Keras starts
-    from σ² = 0 (``sigma_init="zeros"``, the default), which makes the first step 1/√(1 − α) ≈ 3.2 times
-    longer. ε sits inside the root, as in Keras: ``RMSProp(η, rho)`` gives the numbers of
-    ``keras.optimizers.RMSprop(η, rho)``.
+    α is ``rho``. The lecture starts from σᵢ⁰ = |gᵢ⁰| (``sigma_init="first_gradient"``); Keras
+    starts from σ² = 0 (``sigma_init="zeros"``, the default), which makes the first step 1/√(1 − α)
+    ≈ 3.2 times longer. ε sits inside the root, as in Keras: ``RMSProp(η, rho)`` gives the numbers
+    of ``keras.optimizers.RMSprop(η, rho)``.
 
     Args:
         learning_rate: η, a float ≥ 0 or a `LearningRateSchedule`. Defaults to 0.001.
@@ -138,7 +141,7 @@ class RMSProp(CourseOptimizer):
         self.velocities = self.add_slots(variables, "velocity")
 
     def update_step(self, gradient, variable, learning_rate):
-        lr = ops.cast(learning_rate, variable.dtype)
+        learning_rate = ops.cast(learning_rate, variable.dtype)
         gradient = ops.cast(gradient, variable.dtype)
         velocity = self.slot(self.velocities, variable)
         rho = _first_step_weight(self.rho, self.iterations, self.sigma_init, variable.dtype)
@@ -148,7 +151,9 @@ class RMSProp(CourseOptimizer):
         )
         self.assign_sub(
             variable,
-            ops.divide(ops.multiply(lr, gradient), ops.sqrt(ops.add(velocity, self.epsilon))),
+            ops.divide(
+                ops.multiply(learning_rate, gradient), ops.sqrt(ops.add(velocity, self.epsilon))
+            ),
         )
 
 
@@ -162,10 +167,10 @@ class GlobalRMSProp(CourseOptimizer):
         θᵢᵗ⁺¹ = θᵢᵗ − η gᵢᵗ / √((σᵗ)² + ε)
 
     where ‖gᵗ‖² sums over every parameter of every variable (n = 1, ``reduction="sum"``, the notes'
-    formula) or averages over them (n = number of parameters, ``reduction="mean"``, so that η means the
-    same as in `RMSProp`). The direction of the step is the plain gradient's; only its length adapts.
-    Same ε and ``sigma_init`` conventions as `RMSProp`. No Keras twin; on a model with a single scalar
-    weight it equals `RMSProp`.
+    formula) or averages over them (n = number of parameters, ``reduction="mean"``, so that η means
+    the same as in `RMSProp`). The direction of the step is the plain gradient's; only its length
+    adapts. Same ε and ``sigma_init`` conventions as `RMSProp`. No Keras twin; on a model with a
+    single scalar weight it equals `RMSProp`.
 
     Args:
         learning_rate: η, a float ≥ 0 or a `LearningRateSchedule`. Defaults to 0.001.
@@ -212,10 +217,10 @@ class GlobalRMSProp(CourseOptimizer):
         )
 
     def update_step(self, gradient, variable, learning_rate):
-        lr = ops.cast(learning_rate, variable.dtype)
+        learning_rate = ops.cast(learning_rate, variable.dtype)
         gradient = ops.cast(gradient, variable.dtype)
         sigma = ops.sqrt(ops.add(ops.cast(self.velocity, variable.dtype), self.epsilon))
-        self.assign_sub(variable, ops.multiply(gradient, ops.divide(lr, sigma)))
+        self.assign_sub(variable, ops.multiply(gradient, ops.divide(learning_rate, sigma)))
 
 
 @keras.saving.register_keras_serializable(package="mlcourse")
@@ -227,11 +232,11 @@ class Adam(CourseOptimizer):
         mᵗ = β₁ mᵗ⁻¹ + (1 − β₁) gᵗ          vᵗ = β₂ vᵗ⁻¹ + (1 − β₂) (gᵗ)²
         θᵗ⁺¹ = θᵗ − η · √(1 − β₂ᵗ⁺¹) / (1 − β₁ᵗ⁺¹) · mᵗ / (√vᵗ + ε)
 
-    which is the paper's m̂/(√v̂ + ε̂) with ε̂ = ε·√(1 − β₂ᵗ⁺¹) (Kingma & Ba, end of section 2), and is
-    what Keras computes: ``Adam(η)`` gives the numbers of ``keras.optimizers.Adam(η)``. The paper's own
-    form puts the fixed ε next to √v̂, so the two differ only while √v̂ is as small as ε. With
-    ``bias_correction=False`` the factor √(1 − β₂ᵗ⁺¹)/(1 − β₁ᵗ⁺¹) is dropped (the lecture's plain
-    "RMSProp + momentum", whose first steps are (1 − β₁)/√(1 − β₂) ≈ 3 times shorter).
+    which is the paper's m̂/(√v̂ + ε̂) with ε̂ = ε·√(1 − β₂ᵗ⁺¹) (Kingma & Ba, end of section 2), and
+    is what Keras computes: ``Adam(η)`` gives the numbers of ``keras.optimizers.Adam(η)``. The
+    paper's own form puts the fixed ε next to √v̂, so the two differ only while √v̂ is as small as
+    ε. With ``bias_correction=False`` the factor √(1 − β₂ᵗ⁺¹)/(1 − β₁ᵗ⁺¹) is dropped (the lecture's
+    plain "RMSProp + momentum", whose first steps are (1 − β₁)/√(1 − β₂) ≈ 3 times shorter).
 
     Args:
         learning_rate: η, a float ≥ 0 or a `LearningRateSchedule`. Defaults to 0.001.
@@ -265,18 +270,18 @@ class Adam(CourseOptimizer):
         super().build(variables)
         self.momentums, self.velocities = self.add_slots(variables, ["momentum", "velocity"])
 
-    def _step_size(self, lr, dtype):
+    def _step_size(self, learning_rate, dtype):
         if not self.bias_correction:
-            return lr
+            return learning_rate
         local_step = ops.cast(self.iterations + 1, dtype)
         beta_1_power = ops.power(ops.cast(self.beta_1, dtype), local_step)
         beta_2_power = ops.power(ops.cast(self.beta_2, dtype), local_step)
-        return lr * ops.sqrt(1 - beta_2_power) / (1 - beta_1_power)
+        return learning_rate * ops.sqrt(1 - beta_2_power) / (1 - beta_1_power)
 
     def update_step(self, gradient, variable, learning_rate):
-        lr = ops.cast(learning_rate, variable.dtype)
+        learning_rate = ops.cast(learning_rate, variable.dtype)
         gradient = ops.cast(gradient, variable.dtype)
-        alpha = self._step_size(lr, variable.dtype)
+        alpha = self._step_size(learning_rate, variable.dtype)
         m = self.slot(self.momentums, variable)
         v = self.slot(self.velocities, variable)
         self.assign_add(m, ops.multiply(ops.subtract(gradient, m), 1 - self.beta_1))

@@ -5,26 +5,36 @@ ML2021 L05-L06 write every optimizer as the same loop,
     θᵢ ← θᵢ − (ηᵗ / σᵢᵗ) · mᵢᵗ
 
 and only change how the step direction m and the scale σ are kept. Keras already runs that loop
-(`keras.optimizers.Optimizer`: clipping, loss scaling, distribution, saving, the iteration counter), so
-a course optimizer only says what it remembers (`build`) and how it steps (`update_step`). This base
-adds the three things they all need:
+(`keras.optimizers.Optimizer`: clipping, loss scaling, distribution, saving, the iteration counter),
+so a course optimizer only says what it remembers (`build`) and how it steps (`update_step`). This
+base adds the three things they all need:
 
 * argument checks that name the argument and the allowed values (`mlcourse.validation`, shared with
   the layers; `check_learning_rate` below);
-* `add_slots`, one optimizer variable per model variable ("slot"), and `add_scalar`, one variable for the
-  whole model (the global σ of `GlobalRMSProp`, the global ‖g‖ of `NormalizedGD`);
-* `update_global_state(gradients)`: a hook run once per step, before the per-variable updates, with the
-  gradients of *all* variables (summed over replicas), for optimizers whose step depends on ‖g‖ over the
-  whole model;
+* `add_slots`, one optimizer variable per model variable ("slot"), and `add_scalar`, one variable
+  for the whole model (the global σ of `GlobalRMSProp`, the global ‖g‖ of `NormalizedGD`);
+* `update_global_state(gradients)`: a hook run once per step, before the per-variable updates, with
+  the gradients of *all* variables (summed over replicas), for optimizers whose step depends on ‖g‖
+  over the whole model;
 
 and `get_config` from the `_config_keys` tuple of each subclass.
+
+Two of these rest on private methods of `keras.optimizers.Optimizer`, as Keras's own optimizers
+do: `slot` on `_get_variable_index`, and the hook on `_backend_update_step` (the one place that
+sees every gradient of a step after clipping and loss scaling, inside the distribution strategy).
+`setup.cfg` pins Keras to the minor version tested (`TESTED_KERAS`), and a test fails loudly when
+either method's signature changes.
 """
 
 import numbers
 
 import keras
+import tensorflow as tf
 
-__all__ = ["CourseOptimizer"]
+__all__ = ["TESTED_KERAS", "CourseOptimizer"]
+
+#: The Keras minor version whose private ``Optimizer`` methods this base was tested against.
+TESTED_KERAS = "3.15"
 
 
 def check_learning_rate(value):
@@ -33,19 +43,21 @@ def check_learning_rate(value):
         return value
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0:
         raise ValueError(
-            f"learning_rate must be a float >= 0 or a keras.optimizers.schedules.LearningRateSchedule, "
-            f"got {value!r}"
+            "learning_rate must be a float >= 0 or a "
+            f"keras.optimizers.schedules.LearningRateSchedule, got {value!r}"
         )
     return float(value)
 
 
 class CourseOptimizer(keras.optimizers.Optimizer):
-    """Base of the course optimizers: a `keras.optimizers.Optimizer` with checks, slots and a global hook.
+    """Base of the course optimizers: a `keras.optimizers.Optimizer` with checks, slots and a global
+    hook.
 
-    Subclasses set ``_config_keys`` (their own constructor arguments, read back from attributes of the
-    same name), create their state in `build` with `add_slots` / `add_scalar`, and write
-    `update_step(gradient, variable, learning_rate)` with `keras.ops`. Set ``_needs_global_state = True``
-    and override `update_global_state` to see all the gradients of a step at once.
+    Subclasses set ``_config_keys`` (their own constructor arguments, read back from attributes of
+    the same name), create their state in `build` with `add_slots` / `add_scalar`, and write
+    `update_step(gradient, variable, learning_rate)` with `keras.ops`. Set
+    ``_needs_global_state = True`` and override `update_global_state` to see all the gradients of a
+    step at once.
 
     Args:
         learning_rate: float ≥ 0 or a `keras.optimizers.schedules.LearningRateSchedule`.
@@ -60,7 +72,9 @@ class CourseOptimizer(keras.optimizers.Optimizer):
 
     # -- state -----------------------------------------------------------------------------------
     def add_slots(self, variables, name, initializer="zeros"):
-        """One optimizer variable shaped like each model variable (Keras's `add_optimizer_variables`)."""
+        """One optimizer variable shaped like each model variable (Keras's
+        `add_optimizer_variables`).
+        """
         return self.add_optimizer_variables(variables, name, initializer=initializer)
 
     def add_scalar(self, name, initializer="zeros"):
@@ -77,16 +91,18 @@ class CourseOptimizer(keras.optimizers.Optimizer):
         """The slot of ``slots`` that belongs to model ``variable``."""
         return slots[self._get_variable_index(variable)]
 
-    # -- the global hook -----------------------------------------------------------------------------
+    # -- the global hook ---------------------------------------------------------------------------
     def update_global_state(self, gradients):
-        """Update the scalars that depend on every gradient of this step (override; runs once a step)."""
+        """Update the scalars that depend on every gradient of this step (override; runs once a
+        step).
+        """
 
     def _backend_update_step(self, grads, trainable_variables, learning_rate):
         if self._needs_global_state:
             self.update_global_state(_summed_over_replicas(grads))
         super()._backend_update_step(grads, trainable_variables, learning_rate)
 
-    # -- config ---------------------------------------------------------------------------------------
+    # -- config ------------------------------------------------------------------------------------
     def get_config(self):
         config = super().get_config()
         config.update({key: getattr(self, key) for key in self._config_keys})
@@ -109,7 +125,6 @@ def _summed_over_replicas(grads):
     grads = [g for g in grads if g is not None]
     if keras.backend.backend() != "tensorflow":
         return grads
-    import tensorflow as tf
 
     context = tf.distribute.get_replica_context()
     if context is None or context.num_replicas_in_sync == 1:

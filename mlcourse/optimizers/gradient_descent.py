@@ -9,10 +9,10 @@ With a constant η the two momentum forms are the same optimizer: unrolling both
 
     mᵗ⁺¹ = −η Σₖ λᵗ⁻ᵏ gᵏ          and       −η vᵗ = −η (1 − β) Σₖ βᵗ⁻ᵏ gᵏ,
 
-so ``EMAMomentum(η, β)`` steps exactly like ``Momentum(η (1 − β), λ=β)``: both have two knobs, the EMA
-form only measures η in units of the average gradient. They differ once η changes over time (a schedule):
-the lecture form multiplies each gradient by the η of *its* step, the EMA form rescales the whole history
-by today's η.
+so ``EMAMomentum(η, β)`` steps exactly like ``Momentum(η (1 − β), λ=β)``: both have two knobs, the
+EMA form only measures η in units of the average gradient. They differ once η changes over time (a
+schedule): the lecture form multiplies each gradient by the η of *its* step, the EMA form rescales
+the whole history by today's η.
 """
 
 import keras
@@ -28,7 +28,8 @@ __all__ = ["GradientDescent", "Momentum", "EMAMomentum", "NormalizedGD"]
 class GradientDescent(CourseOptimizer):
     """Vanilla gradient descent, θᵗ⁺¹ = θᵗ − η gᵗ.
 
-    ML2021 L05, "(vanilla) gradient descent". Same numbers as ``keras.optimizers.SGD(learning_rate)``.
+    ML2021 L05, "(vanilla) gradient descent". Same numbers as
+    ``keras.optimizers.SGD(learning_rate)``.
 
     Args:
         learning_rate: η, a float ≥ 0 or a `LearningRateSchedule`. Defaults to 0.01.
@@ -48,8 +49,8 @@ class GradientDescent(CourseOptimizer):
 class Momentum(CourseOptimizer):
     """Gradient descent with momentum, in the lecture's form.
 
-    ML2021 L05, "gradient descent + momentum": the movement m is the last movement, damped by λ, minus
-    the gradient step; m⁰ = 0.
+    ML2021 L05, "gradient descent + momentum": the movement m is the last movement, damped by λ,
+    minus the gradient step; m⁰ = 0.
 
         mᵗ⁺¹ = λ mᵗ − η gᵗ
         θᵗ⁺¹ = θᵗ + mᵗ⁺¹
@@ -130,10 +131,10 @@ class EMAMomentum(CourseOptimizer):
 class NormalizedGD(CourseOptimizer):
     """Normalized gradient descent: a step of fixed length η whatever the gradient's size.
 
-    ML2021 L06 notes, "NGD": θᵗ⁺¹ = θᵗ − η gᵗ / ‖gᵗ‖. With ``norm="global"`` ‖g‖ is taken over all the
-    model's variables at once (the whole step has length η); with ``norm="per_variable"`` each variable
-    (kernel, bias, …) is normalized on its own. ε keeps a zero gradient finite: g / (‖g‖ + ε).
-    No Keras twin.
+    ML2021 L06 notes, "NGD": θᵗ⁺¹ = θᵗ − η gᵗ / ‖gᵗ‖. With ``norm="global"`` ‖g‖ is taken over all
+    the model's variables at once (the whole step has length η); with ``norm="per_variable"`` each
+    variable (kernel, bias, …) is normalized on its own. ε keeps a zero gradient finite: g / (‖g‖ +
+    ε). No Keras twin.
 
     Args:
         learning_rate: η, a float ≥ 0 or a `LearningRateSchedule`. Defaults to 0.01.

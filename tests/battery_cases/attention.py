@@ -1,7 +1,6 @@
 """Battery cases for mlcourse.layers.attention and mlcourse.layers.position (ML2021 L10-11)."""
 
 import numpy as np
-from battery import BadArg, LayerCase
 
 from mlcourse.layers import (
     DistanceDecayAttention,
@@ -10,6 +9,8 @@ from mlcourse.layers import (
     SelfAttention,
     SinusoidalPositionalEncoding,
 )
+
+from battery import BadArg, LayerCase
 
 
 def _sequence(batch=2, length=6, features=8, seed=0):

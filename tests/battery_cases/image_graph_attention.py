@@ -1,9 +1,12 @@
-"""Battery cases for mlcourse.layers.image_attention and mlcourse.layers.graph_attention (ML2021 L11)."""
+"""Battery cases for mlcourse.layers.image_attention and mlcourse.layers.graph_attention (ML2021
+L11).
+"""
 
 import numpy as np
-from battery import BadArg, LayerCase
 
 from mlcourse.layers import GraphSelfAttention, ImageSelfAttention, RelativePositionConvAttention
+
+from battery import BadArg, LayerCase
 
 
 def _image(seed=0):

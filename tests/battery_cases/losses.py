@@ -1,8 +1,8 @@
 """Battery cases for mlcourse.losses (ML2021 L07)."""
 
-from battery import BadArg, ObjectCase
-
 from mlcourse import losses
+
+from battery import BadArg, ObjectCase
 
 CASES = [
     ObjectCase(

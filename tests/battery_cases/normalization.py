@@ -2,9 +2,10 @@
 
 import keras
 import numpy as np
-from battery import BadArg, LayerCase
 
 from mlcourse.layers import normalization as norm
+
+from battery import BadArg, LayerCase
 
 
 def _images(shape=(4, 5, 5, 8)):

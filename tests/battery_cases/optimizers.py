@@ -1,9 +1,9 @@
 """Battery cases for mlcourse.optimizers (ML2021 L05-L06)."""
 
-from battery import BadArg, OptimizerCase
-
 from mlcourse import optimizers as O
 from mlcourse.schedules import WarmupThenDecay
+
+from battery import BadArg, OptimizerCase
 
 CASES = [
     OptimizerCase(

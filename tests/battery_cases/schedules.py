@@ -1,8 +1,8 @@
 """Battery cases for mlcourse.schedules (ML2021 L06, learning rate scheduling)."""
 
-from battery import BadArg, ScheduleCase
-
 from mlcourse.schedules import Decay, InverseSquareRoot, LinearWarmup, WarmupThenDecay
+
+from battery import BadArg, ScheduleCase
 
 CASES = [
     ScheduleCase(
@@ -42,10 +42,10 @@ CASES = [
     ),
     ScheduleCase(
         "InverseSquareRoot",
-        lambda: InverseSquareRoot(d_model=64, warmup_steps=20),
+        lambda: InverseSquareRoot(units=64, warmup_steps=20),
         bad_args=[
-            BadArg(lambda: InverseSquareRoot(d_model=0), "d_model"),
-            BadArg(lambda: InverseSquareRoot(d_model=64, warmup_steps=-1), "warmup_steps"),
+            BadArg(lambda: InverseSquareRoot(units=0), "units"),
+            BadArg(lambda: InverseSquareRoot(units=64, warmup_steps=-1), "warmup_steps"),
         ],
     ),
 ]

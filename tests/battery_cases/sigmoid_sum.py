@@ -1,7 +1,8 @@
 import numpy as np
-from battery import BadArg, LayerCase
 
 from mlcourse.layers import SigmoidSum
+
+from battery import BadArg, LayerCase
 
 
 def _inputs():

@@ -1,7 +1,8 @@
-"""Battery cases for mlcourse.layers.linear_attention and mlcourse.layers.transformer (ML2021 L11-12)."""
+"""Battery cases for mlcourse.layers.linear_attention and mlcourse.layers.transformer (ML2021
+L11-12).
+"""
 
 import numpy as np
-from battery import BadArg, LayerCase
 
 from mlcourse.layers import (
     ConformerBlock,
@@ -9,6 +10,8 @@ from mlcourse.layers import (
     TransformerDecoderBlock,
     TransformerEncoderBlock,
 )
+
+from battery import BadArg, LayerCase
 
 
 def _sequence(batch=2, length=6, features=8, seed=0):
@@ -38,7 +41,7 @@ CASES = [
         inputs=_sequence,
         bad_args=[
             BadArg(lambda: TransformerEncoderBlock(10, num_heads=3, ff_dim=16), "num_heads"),
-            BadArg(lambda: TransformerEncoderBlock(0, num_heads=1, ff_dim=16), "model_dim"),
+            BadArg(lambda: TransformerEncoderBlock(0, num_heads=1, ff_dim=16), "units"),
             BadArg(lambda: TransformerEncoderBlock(8, 2, ff_dim=0), "ff_dim"),
             BadArg(lambda: TransformerEncoderBlock(8, 2, 16, dropout=1.0), "dropout"),
             BadArg(lambda: TransformerEncoderBlock(8, 2, 16, norm_first="yes"), "norm_first"),
