@@ -24,7 +24,7 @@ The functions equal Keras's ``keras.ops.softmax``, ``keras.losses.categorical_cr
 import keras
 from keras import ops
 
-from mlcourse.validation import check_bool
+from mlcourse.validation import check_axis, check_bool
 
 __all__ = [
     "CrossEntropy",
@@ -37,8 +37,7 @@ __all__ = [
 
 
 def _check_axis(axis):
-    if isinstance(axis, bool) or not isinstance(axis, int):
-        raise ValueError(f"axis must be an integer (e.g. -1), got {axis!r}")
+    return check_axis("axis", axis)
 
 
 def softmax(logits, axis=-1):

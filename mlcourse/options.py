@@ -154,13 +154,13 @@ def _check(name, spec, value):
         return _check_names(name, value, spec["choices"])
     if kind == "numbers":
         return _check_numbers(name, value, spec)
+    bounded = "min" in spec or "max" in spec
+    if bounded and kind in ("count", "natural"):  # its own bounds replace the kind's
+        low = spec.get("min", 1 if kind == "count" else 0)
+        return validation.check_int(name, value, low, spec.get("max", validation.MAX_SIZE))
     value = KINDS[kind][1](name, value)
-    if ("min" in spec or "max" in spec) and kind in ("count", "natural", "positive", "real"):
-        if kind in ("count", "natural"):
-            low = spec.get("min", 1 if kind == "count" else 0)
-            value = validation.check_int(name, value, low, spec.get("max"))
-        else:
-            value = validation.check_float(name, value, spec.get("min"), spec.get("max"))
+    if bounded and kind in ("positive", "real"):
+        value = validation.check_float(name, value, spec.get("min"), spec.get("max"))
     return value
 
 

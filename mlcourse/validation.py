@@ -18,6 +18,7 @@ import numbers
 __all__ = [
     "MAX_ITERATIONS",
     "MAX_SIZE",
+    "check_axis",
     "check_bool",
     "check_choice",
     "check_float",
@@ -32,6 +33,8 @@ __all__ = [
 
 #: Upper bound of a size (units, heads, sequence length, batch): larger values exhaust memory.
 MAX_SIZE = 1 << 24
+#: Tensors have at most this many axes (NumPy's limit); an axis index lies in [-MAX_RANK, MAX_RANK).
+MAX_RANK = 64
 #: Upper bound of an iteration count run in a Python loop (power iterations, steps): larger hangs.
 MAX_ITERATIONS = 1_000_000
 
@@ -112,25 +115,45 @@ def check_choice(name, value, allowed):
     return value
 
 
-def check_int_tuple(name, value, length, low=1, high=MAX_SIZE):
+def check_int_tuple(name, value, length, low=1, high=MAX_SIZE, allow_empty=False):
     """An int, or a tuple/list of ``length`` ints, each in ``[low, high]`` (like Keras's
-    kernel_size).
+    kernel_size); ``length=None`` allows any length (empty only with ``allow_empty``).
 
-    Returns a tuple of ``length`` ints.
+    Returns a tuple of ints.
     """
-    items = (value,) * length if isinstance(value, numbers.Integral) else value
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        items = (value,) * (length or 1)
+    else:
+        items = value
     if (
         isinstance(value, bool)
         or not isinstance(items, (tuple, list))
-        or len(items) != length
+        or (length is not None and len(items) != length)
+        or (not items and not allow_empty)
         or any(isinstance(v, bool) or not isinstance(v, numbers.Integral) for v in items)
         or any(not low <= v <= high for v in items)
     ):
+        count = "" if length is None else f"{length} "
         raise ValueError(
-            f"{name} must be an integer or a tuple of {length} integers in [{low}, {high}], "
+            f"{name} must be an integer or a tuple of {count}integers in [{low}, {high}], "
             f"got {value!r}"
         )
     return tuple(int(v) for v in items)
+
+
+def check_axis(name, value, several=False):
+    """An axis index ``-MAX_RANK <= axis < MAX_RANK`` (like NumPy's); with ``several``, also a
+    non-empty list or tuple of distinct ones (returned as a list)."""
+    axes = value if several and isinstance(value, (list, tuple)) else [value]
+    if (
+        not axes
+        or any(isinstance(a, bool) or not isinstance(a, numbers.Integral) for a in axes)
+        or any(not -MAX_RANK <= a < MAX_RANK for a in axes)
+        or len(set(axes)) < len(axes)
+    ):
+        what = "an integer" + (" or a list of distinct integers" if several else "")
+        raise ValueError(f"{name} must be {what} in [{-MAX_RANK}, {MAX_RANK - 1}], got {value!r}")
+    return [int(a) for a in axes] if isinstance(value, (list, tuple)) else int(value)
 
 
 def check_positive(name, value):
@@ -143,12 +166,12 @@ def check_non_negative(name, value):
     return check_float(name, value, low=0)
 
 
-def check_positive_int(name, value, high=None):
+def check_positive_int(name, value, high=MAX_SIZE):
     """An int in ``[1, high]`` (``high``: ``MAX_SIZE`` for sizes, ``MAX_ITERATIONS`` for loops)."""
     return check_int(name, value, low=1, high=high)
 
 
-def check_non_negative_int(name, value, high=None):
+def check_non_negative_int(name, value, high=MAX_SIZE):
     """An int in ``[0, high]``."""
     return check_int(name, value, low=0, high=high)
 

@@ -125,3 +125,44 @@ def test_tutorial_help_lists_each_option_with_its_value_per_mode():
     assert result.returncode == 0
     assert "--smoke" in result.stdout and "--full" in result.stdout
     assert "(smoke 1, lecture 5, full 15)" in result.stdout  # --epochs
+
+
+@pytest.mark.parametrize(
+    "argv, named",
+    [
+        (["run", "l02-regression", "--seed", "4294967296"], "--seed"),
+        (["run", "l04-critical-points", "--hidden", "0"], "--hidden"),
+        (["run", "l05-batch-momentum", "--learning-rate", "inf"], "--learning-rate"),
+        (["run", "l07-classification-loss", "--target-accuracy", "5"], "--target-accuracy"),
+        (["run", "l07-classification-loss", "--start-w", "nan"], "--start-w"),
+        (["bench", "--rounds", "1.5"], "--rounds"),
+    ],
+)
+def test_bad_values_exit_2_at_parse_time_naming_the_flag(argv, named, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(argv)
+    assert exit_.value.code == 2
+    error_lines = [line for line in capsys.readouterr().err.splitlines() if "error:" in line]
+    assert len(error_lines) == 1 and named in error_lines[0], error_lines
+
+
+def test_board_on_a_busy_port_says_to_pass_another_in_one_line(tmp_path, capsys):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert cli.main(["board", "--logdir", str(tmp_path), "--port", str(port)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "--port" in err and "Traceback" not in err
+
+
+def test_ctrl_c_ends_with_one_line_that_says_how_to_resume(tmp_path, monkeypatch, capsys):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    from mlcourse import runner
+
+    monkeypatch.setattr(runner, "execute", interrupted)
+    code = cli.main(["run", "l07-classification-loss", "--smoke", "--logdir", str(tmp_path)])
+    assert code == 130
+    assert capsys.readouterr().err.strip() == "interrupted; run the same command to resume"

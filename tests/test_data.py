@@ -1,11 +1,13 @@
 """Data loaders: shapes, windows, no leakage, and the checksum failure message."""
 
 import shutil
+import sys
+import types
 
 import numpy as np
 import pytest
 
-from mlcourse.data import fashion_mnist, series
+from mlcourse.data import fashion_mnist, prepare, series
 from mlcourse.data.files import DataFileError, verify
 
 
@@ -100,3 +102,24 @@ def test_truncated_file_gives_a_one_line_fix(tmp_path):
 def test_missing_file_says_how_to_get_it(tmp_path):
     with pytest.raises(DataFileError, match="missing data file .*: run this"):
         verify(tmp_path / "nothing.gz", "0" * 64, "run this")
+
+
+def test_data_check_tells_a_corrupt_file_from_a_missing_one(tmp_path, monkeypatch, capsys):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("not the real data")
+
+    def corrupt(allow_download=False):
+        return verify(bad, "0" * 64, "run `make setup`")
+
+    def missing(allow_download=False):
+        return verify(tmp_path / "absent.csv", "0" * 64, "run `make setup`")
+
+    monkeypatch.setitem(sys.modules, "fake_corrupt", types.SimpleNamespace(prepare=corrupt))
+    monkeypatch.setitem(sys.modules, "fake_missing", types.SimpleNamespace(prepare=missing))
+    monkeypatch.setattr(
+        prepare, "DATASETS", [("one", "fake_corrupt", "a"), ("two", "fake_missing", "b")]
+    )
+    assert prepare.run(check_only=True) == 1
+    corrupt_line, missing_line = capsys.readouterr().out.splitlines()
+    assert corrupt_line.startswith("CORRUPT") and "checksum mismatch" in corrupt_line
+    assert missing_line.startswith("MISSING") and "make setup" in missing_line

@@ -109,3 +109,39 @@ def test_full_disk_while_checkpointing_fails_clearly_and_not_complete(tmp_path, 
     state = json.loads((run.dir / "run.json").read_text())
     assert state["status"] == "failed" and "No space left" in state["error"]
     assert "v" not in state["variants"]
+
+
+@pytest.mark.parametrize("first_import", ["import mlcourse", "import mlcourse.layers"])
+def test_a_saved_model_loads_in_a_fresh_process_after_one_import(tmp_path, first_import):
+    """``keras.saving.load_model(..., safe_mode=True)`` finds every mlcourse object (a layer, an
+    optimizer with a schedule, a loss) after ``import mlcourse`` alone."""
+    import mlcourse.layers
+    import mlcourse.losses
+    import mlcourse.optimizers
+    import mlcourse.schedules
+
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential(
+        [keras.Input((5, 8)), mlcourse.layers.MultiHeadSelfAttention(8, 2), keras.layers.Dense(3)]
+    )
+    schedule = mlcourse.schedules.LinearWarmup(mlcourse.schedules.Decay(0.01, 100), warmup_steps=10)
+    model.compile(optimizer=mlcourse.optimizers.Adam(schedule), loss=mlcourse.losses.CrossEntropy())
+    x = np.random.default_rng(0).normal(size=(4, 5, 8)).astype("float32")
+    model.fit(x, np.eye(3)[np.arange(20) % 3].reshape(4, 5, 3), epochs=1, verbose=0)
+    path = tmp_path / "model.keras"
+    model.save(path)
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "y.npy", keras.ops.convert_to_numpy(model(x)))
+    script = (
+        f"{first_import}\n"
+        "import keras, numpy as np\n"
+        f"model = keras.saving.load_model({str(path)!r}, safe_mode=True)\n"
+        f"x, y = np.load({str(tmp_path / 'x.npy')!r}), np.load({str(tmp_path / 'y.npy')!r})\n"
+        "print('SAME', np.array_equal(keras.ops.convert_to_numpy(model(x)), y),\n"
+        "      type(model.optimizer).__module__, type(model.loss).__module__)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert "SAME True mlcourse.optimizers" in result.stdout, result.stderr[-2000:]
+    assert "mlcourse.losses" in result.stdout

@@ -3,6 +3,7 @@ HParams.
 """
 
 import json
+import os
 
 import keras
 import numpy as np
@@ -186,3 +187,66 @@ def test_argument_types_reject_bad_values():
         with pytest.raises(SystemExit) as exit_:
             parser.parse_args(bad)
         assert exit_.value.code == 2
+
+
+class _InterruptAt(keras.callbacks.Callback):
+    def __init__(self, epoch):
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == self.epoch:
+            raise KeyboardInterrupt
+
+
+def test_a_checkpoint_damaged_by_a_kill_falls_back_to_the_one_before(tmp_path, capsys):
+    """A kill inside a write leaves a truncated weights file and an empty checkpoint.json: the
+    rerun says so in one line each, resumes from the older file and gives no storage advice."""
+    x, y = _data()
+    for stop in (1, 3):  # two interrupted attempts leave epoch-00002 and epoch-00004
+        with pytest.raises(KeyboardInterrupt):
+            with runner.Run(TUTORIAL, _args(tmp_path)) as run:
+                run.fit(
+                    "cut", _model(), x, y, epochs=8, batch_size=16, callbacks=[_InterruptAt(stop)]
+                )
+    backup = run.dir / "cut" / "backup"
+    files = sorted(backup.glob("epoch-*.weights.h5"))
+    assert [f.name for f in files] == ["epoch-00002.weights.h5", "epoch-00004.weights.h5"]
+    newest = files[-1]
+    newest.write_bytes(newest.read_bytes()[: newest.stat().st_size // 3])  # killed mid-write
+    (backup / "checkpoint.json").write_text("")
+    capsys.readouterr()
+
+    epochs_run = []
+
+    class Count(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            epochs_run.append(epoch)
+
+    with runner.Run(TUTORIAL, _args(tmp_path)) as again:
+        assert again.dir == run.dir
+        history = again.fit("cut", _model(), x, y, epochs=8, batch_size=16, callbacks=[Count()])
+    out = capsys.readouterr().out
+    damaged = [line for line in out.splitlines() if " is damaged (" in line]
+    assert len(damaged) == 2, out
+    assert "checkpoint.json" in damaged[0] and "epoch-00004" in damaged[1]
+    assert all(line.endswith("resuming from epoch 2") for line in damaged), damaged
+    assert "free some space" not in out and "Traceback" not in out
+    assert epochs_run[0] == 2 and history.epoch[-1] == 7
+    assert json.loads((again.dir / "run.json").read_text())["status"] == "complete"
+
+
+def test_the_owner_of_a_run_is_its_lock_not_a_pid(tmp_path):
+    """A run left 'running' by a killed process (its PID possibly reused since) is resumed; a run
+    whose owner is alive is never taken over."""
+    with pytest.raises(KeyboardInterrupt):
+        with runner.Run(TUTORIAL, _args(tmp_path)) as run:
+            raise KeyboardInterrupt
+    record_path = run.dir / "run.json"
+    record = json.loads(record_path.read_text())
+    record.update(status="running", pid=os.getpid())  # as a SIGKILL leaves it, PID now in use
+    record_path.write_text(json.dumps(record))
+    with runner.Run(TUTORIAL, _args(tmp_path)) as again:
+        assert again.resumed and again.dir == run.dir
+        with runner.Run(TUTORIAL, _args(tmp_path)) as second:  # the owner is alive
+            assert not second.resumed and second.dir != run.dir

@@ -12,6 +12,7 @@ from matplotlib.figure import Figure
 from mlcourse.callbacks.figures import FigureSnapshots, log_figure
 from mlcourse.models import seq2seq
 from mlcourse.models.seq2seq import END
+from mlcourse.validation import MAX_SIZE, check_int, check_positive_int
 
 __all__ = ["CrossAttentionMaps", "cross_attention_figure"]
 
@@ -73,7 +74,9 @@ class CrossAttentionMaps(FigureSnapshots):
                 f"gold must have one string per word, got {len(gold)} for {len(words)} words"
             )
         self.words, self.vocabulary = list(words), vocabulary
-        self.source_length, self.gold, self.block = source_length, gold, block
+        self.source_length = check_positive_int("source_length", source_length)
+        self.block = check_int("block", block, -MAX_SIZE, MAX_SIZE)
+        self.gold = gold
 
     def maps(self):
         """``(predictions, weights)``: the greedy outputs and their ``(N, heads, T_y, T_x)``

@@ -12,6 +12,8 @@ import numpy as np
 import tensorflow as tf
 from tensorboard.plugins import projector
 
+from mlcourse.validation import check_bool
+
 __all__ = ["EmbeddingProjector", "write_embedding"]
 
 
@@ -67,7 +69,8 @@ class EmbeddingProjector(keras.callbacks.Callback):
     def __init__(self, log_dir, labels, layer_name="embedding", skip_padding=True):
         super().__init__()
         self.log_dir, self.labels = str(log_dir), list(labels)
-        self.layer_name, self.skip_padding = layer_name, skip_padding
+        self.layer_name = layer_name
+        self.skip_padding = check_bool("skip_padding", skip_padding)
 
     def on_train_end(self, logs=None):
         table = keras.ops.convert_to_numpy(self.model.get_layer(self.layer_name).embeddings)

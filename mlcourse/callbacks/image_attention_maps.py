@@ -21,6 +21,7 @@ from matplotlib.figure import Figure
 
 from mlcourse.callbacks.attention_maps import attention_weights
 from mlcourse.callbacks.figures import FigureSnapshots, log_figure
+from mlcourse.validation import check_non_negative_int
 
 __all__ = ["ImageAttentionMaps", "image_attention", "image_attention_figure"]
 
@@ -125,7 +126,7 @@ class ImageAttentionMaps(FigureSnapshots):
             raise ValueError("queries must hold at least one (row, col) pixel, got none")
         self.layer_names = list(layer_names)
         self.images, self.queries = np.asarray(images, "float32"), [tuple(q) for q in queries]
-        self.head = head
+        self.head = None if head is None else check_non_negative_int("head", head)
 
     def write(self, step):
         """Write the maps of every layer now, at TensorBoard step ``step``."""

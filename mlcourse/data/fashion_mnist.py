@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mlcourse.data.files import DataFileError, cache_dir, verify
+from mlcourse.data.files import DataFileError, MissingDataFile, cache_dir, verify
 
 __all__ = ["CLASS_NAMES", "FILES", "Split", "find_dir", "load", "prepare", "split"]
 
@@ -64,7 +64,7 @@ def find_dir():
         if all((directory / name).is_file() for name in FILES):
             return directory
     searched = ", ".join(str(d) for d in candidate_dirs())
-    raise DataFileError(f"Fashion-MNIST not found (searched {searched}): {HOW_TO_GET}")
+    raise MissingDataFile(f"Fashion-MNIST not found (searched {searched}): {HOW_TO_GET}")
 
 
 def _read_idx(path, offset):

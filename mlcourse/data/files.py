@@ -9,11 +9,31 @@ import hashlib
 import os
 from pathlib import Path
 
-__all__ = ["DataFileError", "cache_dir", "sha256_of", "verify"]
+__all__ = [
+    "CorruptDataFile",
+    "DataFileError",
+    "MissingDataFile",
+    "cache_dir",
+    "sha256_of",
+    "verify",
+]
 
 
 class DataFileError(RuntimeError):
     """A data file is missing or fails its checksum. The message says how to fix it."""
+
+    #: The one word ``mlcourse data check`` prints for it.
+    status = "MISSING"
+
+
+class MissingDataFile(DataFileError):
+    """The file is not there."""
+
+
+class CorruptDataFile(DataFileError):
+    """The file is there but its SHA-256 is not the expected one (truncated or altered)."""
+
+    status = "CORRUPT"
 
 
 def cache_dir(*parts):
@@ -42,10 +62,10 @@ def verify(path, expected_sha256, how_to_get):
     """
     path = Path(path)
     if not path.is_file():
-        raise DataFileError(f"missing data file {path}: {how_to_get}")
+        raise MissingDataFile(f"missing data file {path}: {how_to_get}")
     actual = sha256_of(path)
     if actual != expected_sha256:
-        raise DataFileError(
+        raise CorruptDataFile(
             f"checksum mismatch for {path} (sha256 {actual[:12]}…, expected "
             f"{expected_sha256[:12]}…; the file is corrupt or truncated): delete it and "
             f"{how_to_get}"

@@ -31,7 +31,8 @@ DATASETS = [
 
 
 def run(download=False, check_only=False):
-    """Prepare (or only check) every data set; print one line each; return 0 if all are ready."""
+    """Prepare (or only check) every data set; print one line each (``ok``, ``MISSING`` or
+    ``CORRUPT``); return 0 if all are ready."""
     failures = 0
     for name, module_name, what in DATASETS:
         module = importlib.import_module(module_name)
@@ -40,5 +41,5 @@ def run(download=False, check_only=False):
             print(f"ok       {name:14s} {where}  ({what})")
         except DataFileError as error:
             failures += 1
-            print(f"MISSING  {name:14s} {error}")
+            print(f"{error.status:8s} {name:14s} {error}")
     return 1 if failures else 0

@@ -25,11 +25,13 @@ import math
 import keras
 from keras import ops
 
+from mlcourse.layers.inputs import check_mask, input_spec
 from mlcourse.validation import (
     MAX_SIZE,
     check_bool,
     check_choice,
     check_non_negative_int,
+    check_positive,
     check_positive_int,
     check_unit_interval,
 )
@@ -231,6 +233,7 @@ class AttentionLayer(keras.layers.Layer):
 
     def visible(self, inputs, mask=None, attention_mask=None):
         """Which keys each query sees: padding ``mask``, causal, window and ``attention_mask``."""
+        check_mask(self, inputs, mask)
         visible = attention_mask_of(
             ops.shape(inputs)[1], padding_mask=mask, causal=self.causal, window=self.window
         )
@@ -297,6 +300,7 @@ class SelfAttention(AttentionLayer):
 
     def build(self, input_shape):
         check_sequence_shape(self, input_shape)
+        self.input_spec = input_spec(input_shape)
         features = input_shape[-1]
         for name in ("query", "key", "value"):
             kernel = self.add_weight(
@@ -399,6 +403,7 @@ class MultiHeadSelfAttention(AttentionLayer):
 
     def build(self, input_shape):
         check_sequence_shape(self, input_shape)
+        self.input_spec = input_spec(input_shape)
         features = input_shape[-1]
         out = self.output_dim or features
         heads, depth = self.num_heads, self.head_dim
@@ -508,10 +513,8 @@ class DistanceDecayAttention(MultiHeadSelfAttention):
     ):
         super().__init__(units, num_heads, **kwargs)
         self.decay = check_choice("decay", decay, DECAYS)
-        if isinstance(tau, bool) or not isinstance(tau, (int, float)) or not tau > 0:
-            raise ValueError(f"tau must be a positive number, got {tau!r}")
-        self.tau = float(tau)
-        self.trainable_decay = bool(trainable_decay)
+        self.tau = check_positive("tau", tau)
+        self.trainable_decay = check_bool("trainable_decay", trainable_decay)
 
     def build(self, input_shape):
         self._grid = tuple(input_shape[1:3]) if len(input_shape) == 4 else None
@@ -521,6 +524,7 @@ class DistanceDecayAttention(MultiHeadSelfAttention):
             )
         sequence_shape = (input_shape[0], None, input_shape[-1])
         super().build(sequence_shape)
+        self.input_spec = input_spec(input_shape, min_ndim=3, max_ndim=4)  # sequences or images
         if self.decay == "exponential":
             start = [math.log(self.tau)] * self.num_heads
         else:

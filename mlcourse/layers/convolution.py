@@ -26,6 +26,9 @@ import math
 import keras
 from keras import ops
 
+from mlcourse.layers.inputs import input_spec
+from mlcourse.validation import check_bool, check_choice, check_int_tuple, check_positive_int
+
 __all__ = ["ReceptiveFieldConv2D", "multiply_adds", "receptive_fields"]
 
 PADDINGS = ("valid", "same")
@@ -34,33 +37,9 @@ PADDINGS = ("valid", "same")
 # ----------------------------------------------------------------------------- argument checks
 
 
-def _positive_pair(value, name):
-    """``3`` or ``(3, 3)`` -> ``(3, 3)``; anything else is a ``ValueError`` naming ``name``."""
-    pair = (
-        (value, value)
-        if isinstance(value, int) and not isinstance(value, bool)
-        else tuple(value or ())
-    )
-    if len(pair) != 2 or not all(
-        isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in pair
-    ):
-        raise ValueError(
-            f"{name} must be a positive integer or a pair of positive integers, got {value!r}"
-        )
-    return pair
-
-
 def _padding(value):
-    padding = value.lower() if isinstance(value, str) else value
-    if padding not in PADDINGS:
-        raise ValueError(f"padding must be one of {PADDINGS}, got {value!r}")
-    return padding
-
-
-def _positive_int(value, name):
-    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return value
+    """``"valid"`` or ``"same"`` (any case), like Keras."""
+    return check_choice("padding", value.lower() if isinstance(value, str) else value, PADDINGS)
 
 
 # ----------------------------------------------------------------------------- receptive fields
@@ -203,18 +182,19 @@ class ReceptiveFieldConv2D(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.filters = _positive_int(filters, "filters")
-        self.kernel_size = _positive_pair(kernel_size, "kernel_size")
-        self.strides = _positive_pair(strides, "strides")
+        self.filters = check_positive_int("filters", filters)
+        self.kernel_size = check_int_tuple("kernel_size", kernel_size, 2)
+        self.strides = check_int_tuple("strides", strides, 2)
         self.padding = _padding(padding)
         self.activation = keras.activations.get(activation)
-        self.use_bias = bool(use_bias)
+        self.use_bias = check_bool("use_bias", use_bias)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.bias_initializer = keras.initializers.get(bias_initializer)
         self.input_spec = keras.layers.InputSpec(ndim=4)
 
     def build(self, input_shape):
         check_fits(input_shape, self.kernel_size, self.padding)
+        self.input_spec = input_spec(input_shape)
         channels = input_shape[-1]
         self.kernel = self.add_weight(
             name="kernel",

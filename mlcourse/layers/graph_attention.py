@@ -8,6 +8,7 @@ import keras
 from keras import ops
 
 from mlcourse.layers.attention import AttentionLayer, MultiHeadSelfAttention, check_sequence_shape
+from mlcourse.layers.inputs import input_spec
 from mlcourse.validation import MAX_SIZE, check_bool, check_positive_int
 
 __all__ = ["MAX_HOPS", "GraphSelfAttention", "hop_masks"]
@@ -143,6 +144,10 @@ class GraphSelfAttention(AttentionLayer):
                 f"{tuple(features_shape)} and adjacency {tuple(adjacency_shape)}"
             )
         self.heads.build(features_shape)
+        self.input_spec = [
+            input_spec(features_shape),
+            input_spec(adjacency_shape, min_ndim=2, max_ndim=3, axes=()),
+        ]
         self.hop_weights = (
             None
             if self.separate_heads

@@ -17,6 +17,7 @@ import keras
 from keras import ops
 
 from mlcourse.layers.attention import AttentionLayer, MultiHeadSelfAttention, mask_value
+from mlcourse.layers.inputs import input_spec
 from mlcourse.validation import MAX_SIZE, check_float, check_positive_int
 
 __all__ = ["ImageSelfAttention", "RelativePositionConvAttention"]
@@ -25,11 +26,13 @@ __all__ = ["ImageSelfAttention", "RelativePositionConvAttention"]
 MAX_KERNEL_SIZE = 15
 
 
-def _check_image_shape(input_shape):
+def _check_image_shape(layer, input_shape):
+    """Images ``(batch, height, width, channels)``; later calls must keep the channels."""
     if len(input_shape) != 4:
         raise ValueError(
             f"inputs must be images (batch, height, width, channels), got shape {input_shape}"
         )
+    layer.input_spec = input_spec(input_shape)
 
 
 @keras.saving.register_keras_serializable(package="mlcourse")
@@ -102,7 +105,7 @@ class ImageSelfAttention(AttentionLayer):
         return kernel, bias
 
     def build(self, input_shape):
-        _check_image_shape(input_shape)
+        _check_image_shape(self, input_shape)
         channels = input_shape[-1]
         reduced = max(1, channels // self.reduction)
         self.f = self._projection("query", channels, reduced)
@@ -244,7 +247,7 @@ class RelativePositionConvAttention(AttentionLayer):
         self.supports_masking = False
 
     def build(self, input_shape):
-        _check_image_shape(input_shape)
+        _check_image_shape(self, input_shape)
         if input_shape[1] is None or input_shape[2] is None:
             raise ValueError(
                 f"inputs need a static height and width, got input_shape={input_shape}"

@@ -24,6 +24,7 @@ import keras
 from keras import ops
 
 from mlcourse.layers.attention import MultiHeadSelfAttention
+from mlcourse.layers.inputs import check_mask
 from mlcourse.validation import check_bool, check_positive
 
 __all__ = ["LinearAttention", "elu_feature_map"]
@@ -95,6 +96,7 @@ class LinearAttention(MultiHeadSelfAttention):
         """``φ(q)``, ``φ(k)``, ``v`` as ``(batch, heads, T, d)``; padding keys and values are
         zeroed.
         """
+        check_mask(self, inputs, mask)
         query = elu_feature_map(self.project(inputs, "query"))
         key = elu_feature_map(self.project(inputs, "key"))
         value = self.project(inputs, "value")

@@ -26,18 +26,21 @@ The statistics are computed in float32 even under `mixed_float16` (as Keras does
 variance of activations overflows easily.
 """
 
-import numbers
-
 import keras
 from keras import ops
 
+from mlcourse.layers.inputs import check_batch, input_spec
 from mlcourse.validation import (
+    check_axis,
     check_bool,
     check_float,
     check_positive,
     check_positive_int,
     check_unit_interval,
 )
+
+#: Power-iteration steps per call are a Python loop: more than this would hang the call.
+MAX_POWER_ITERATIONS = 1000
 
 __all__ = [
     "BatchNorm",
@@ -51,18 +54,6 @@ __all__ = [
 
 
 # --- argument checks ------------------------------------------------------------------------------
-
-
-def _check_axis(axis):
-    """An int, or a non-empty list of distinct ints (stored as given; resolved in `build`)."""
-    axes = axis if isinstance(axis, (list, tuple)) else [axis]
-    if (
-        not axes
-        or any(isinstance(a, bool) or not isinstance(a, numbers.Integral) for a in axes)
-        or len(set(axes)) < len(axes)
-    ):
-        raise ValueError(f"axis must be an int or a list of distinct ints, got {axis!r}")
-    return list(axis) if isinstance(axis, (list, tuple)) else axis
 
 
 def _resolve_axes(axis, ndim):
@@ -181,9 +172,7 @@ class BatchNorm(keras.layers.Layer):
                 "synchronized=True needs the TensorFlow backend (it all-reduces the statistics "
                 f"across tf.distribute replicas); the backend is {keras.backend.backend()}"
             )
-        if isinstance(axis, bool) or not isinstance(axis, numbers.Integral):
-            raise ValueError(f"axis must be an int (the channel axis), got {axis!r}")
-        self.axis = axis
+        self.axis = check_axis("axis", axis)
         self.momentum = check_unit_interval("momentum", momentum)
         self.epsilon = check_positive("epsilon", epsilon)
         self.center = check_bool("center", center)
@@ -371,7 +360,7 @@ class _PerExampleNorm(keras.layers.Layer):
 
     def __init__(self, axis, epsilon, center, scale, beta_initializer, gamma_initializer, **kwargs):
         super().__init__(**kwargs)
-        self.axis = _check_axis(axis)
+        self.axis = check_axis("axis", axis, several=True)
         self.epsilon = check_positive("epsilon", epsilon)
         self.center = check_bool("center", center)
         self.scale = check_bool("scale", scale)
@@ -465,6 +454,7 @@ class LayerNorm(_PerExampleNorm):
     def build(self, input_shape):
         self._axes = _resolve_axes(self.axis, len(input_shape))
         self._build_affine(input_shape, self._axes)
+        self.input_spec = input_spec(input_shape, axes=self._axes)
 
     def call(self, inputs):
         x = ops.cast(inputs, _stats_dtype(inputs))
@@ -514,10 +504,14 @@ class GroupNorm(_PerExampleNorm):
         gamma_initializer="ones",
         **kwargs,
     ):
-        if isinstance(axis, (list, tuple)):
-            raise ValueError(f"axis must be an int (the channel axis), got {axis!r}")
         super().__init__(
-            axis, epsilon, center, scale, beta_initializer, gamma_initializer, **kwargs
+            check_axis("axis", axis),
+            epsilon,
+            center,
+            scale,
+            beta_initializer,
+            gamma_initializer,
+            **kwargs,
         )
         self.groups = check_positive_int("groups", groups)
 
@@ -528,6 +522,7 @@ class GroupNorm(_PerExampleNorm):
         (self._channel_axis,) = _resolve_axes(self.axis, len(input_shape))
         channels = input_shape[self._channel_axis]
         self._build_affine(input_shape, [self._channel_axis])
+        self.input_spec = input_spec(input_shape, axes=[self._channel_axis])
         self._num_groups = self._groups_for(channels)
         if channels % self._num_groups:
             raise ValueError(
@@ -591,10 +586,14 @@ class InstanceNorm(_PerExampleNorm):
         gamma_initializer="ones",
         **kwargs,
     ):
-        if isinstance(axis, (list, tuple)):
-            raise ValueError(f"axis must be an int (the channel axis), got {axis!r}")
         super().__init__(
-            axis, epsilon, center, scale, beta_initializer, gamma_initializer, **kwargs
+            check_axis("axis", axis),
+            epsilon,
+            center,
+            scale,
+            beta_initializer,
+            gamma_initializer,
+            **kwargs,
         )
 
     def build(self, input_shape):
@@ -605,6 +604,7 @@ class InstanceNorm(_PerExampleNorm):
         (self._channel_axis,) = _resolve_axes(self.axis, len(input_shape))
         self._axes = [a for a in range(1, len(input_shape)) if a != self._channel_axis]
         self._build_affine(input_shape, [self._channel_axis])
+        self.input_spec = input_spec(input_shape, axes=[self._channel_axis])
 
     def call(self, inputs):
         x = ops.cast(inputs, _stats_dtype(inputs))
@@ -704,6 +704,7 @@ class WeightNorm(_KernelWrapper):
         )
 
     def call(self, inputs):
+        check_batch(self, inputs)
         # Under mixed precision `.value` is the float16 copy the wrapped layer would use; the maths
         # runs in float32.
         v = ops.cast(self.layer.kernel.value, "float32")
@@ -746,7 +747,9 @@ class SpectralNorm(_KernelWrapper):
 
     def __init__(self, layer, power_iterations=1, **kwargs):
         super().__init__(layer, **kwargs)
-        self.power_iterations = check_positive_int("power_iterations", power_iterations)
+        self.power_iterations = check_positive_int(
+            "power_iterations", power_iterations, high=MAX_POWER_ITERATIONS
+        )
 
     def build(self, input_shape):
         super().build(input_shape)

@@ -20,11 +20,12 @@ from keras import ops
 
 from mlcourse.layers.convolution import (
     _padding,
-    _positive_pair,
     check_fits,
     output_length,
     receptive_fields,
 )
+from mlcourse.layers.inputs import check_batch
+from mlcourse.validation import check_int_tuple
 
 __all__ = ["ReceptiveFieldMaxPooling2D", "ReceptiveFieldAveragePooling2D"]
 
@@ -34,8 +35,8 @@ class _ReceptiveFieldPooling2D(keras.layers.Layer):
 
     def __init__(self, pool_size=(2, 2), strides=None, padding="valid", **kwargs):
         super().__init__(**kwargs)
-        self.pool_size = _positive_pair(pool_size, "pool_size")
-        self.strides = self.pool_size if strides is None else _positive_pair(strides, "strides")
+        self.pool_size = check_int_tuple("pool_size", pool_size, 2)
+        self.strides = self.pool_size if strides is None else check_int_tuple("strides", strides, 2)
         self.padding = _padding(padding)
         self.input_spec = keras.layers.InputSpec(ndim=4)
 
@@ -76,6 +77,7 @@ class ReceptiveFieldMaxPooling2D(_ReceptiveFieldPooling2D):
     """
 
     def call(self, inputs):
+        check_batch(self, inputs)
         fields = receptive_fields(
             inputs, self.pool_size, self.strides, self.padding, pad_value=float("-inf")
         )

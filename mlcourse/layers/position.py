@@ -9,6 +9,9 @@ position, as in BERT).
 import keras
 from keras import ops
 
+from mlcourse.layers.inputs import input_spec
+from mlcourse.validation import check_float, check_positive_int
+
 __all__ = ["PositionEmbedding", "SinusoidalPositionalEncoding"]
 
 
@@ -38,16 +41,9 @@ class SinusoidalPositionalEncoding(keras.layers.Layer):
 
     def __init__(self, max_wavelength=10000.0, scale=1.0, **kwargs):
         super().__init__(**kwargs)
-        if (
-            isinstance(max_wavelength, bool)
-            or not isinstance(max_wavelength, (int, float))
-            or max_wavelength <= 0
-        ):
-            raise ValueError(f"max_wavelength must be a positive number, got {max_wavelength!r}")
-        if isinstance(scale, bool) or not isinstance(scale, (int, float)):
-            raise ValueError(f"scale must be a number, got {scale!r}")
-        self.max_wavelength = float(max_wavelength)
-        self.scale = float(scale)
+        self.max_wavelength = check_float("max_wavelength", max_wavelength, low=0, low_open=True)
+        self.scale = check_float("scale", scale)
+        self.input_spec = keras.layers.InputSpec(ndim=3)  # (batch, T, d), any T and d
         self.supports_masking = True
 
     def encoding(self, length, width):
@@ -89,13 +85,7 @@ class PositionEmbedding(keras.layers.Layer):
 
     def __init__(self, sequence_length, initializer="glorot_uniform", **kwargs):
         super().__init__(**kwargs)
-        if (
-            isinstance(sequence_length, bool)
-            or not isinstance(sequence_length, int)
-            or sequence_length < 1
-        ):
-            raise ValueError(f"sequence_length must be a positive integer, got {sequence_length!r}")
-        self.sequence_length = sequence_length
+        self.sequence_length = check_positive_int("sequence_length", sequence_length)
         self.initializer = keras.initializers.get(initializer)
         self.supports_masking = True
 
@@ -110,6 +100,7 @@ class PositionEmbedding(keras.layers.Layer):
             shape=(self.sequence_length, input_shape[-1]),
             initializer=self.initializer,
         )
+        self.input_spec = input_spec(input_shape)
 
     def call(self, inputs):
         table = ops.cast(self.table[: ops.shape(inputs)[1]], self.compute_dtype)

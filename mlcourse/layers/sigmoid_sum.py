@@ -9,6 +9,9 @@ linear read-out. With ``unit="relu"`` it is the lecture's ReLU network with one 
 import keras
 from keras import ops
 
+from mlcourse.layers.inputs import input_spec
+from mlcourse.validation import check_choice, check_positive_int
+
 __all__ = ["SigmoidSum", "hard_sigmoid"]
 
 UNITS = ("sigmoid", "hard_sigmoid", "relu")
@@ -67,12 +70,8 @@ class SigmoidSum(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if not isinstance(units, int) or isinstance(units, bool) or units < 1:
-            raise ValueError(f"units must be a positive integer, got {units!r}")
-        if unit not in UNITS:
-            raise ValueError(f"unit must be one of {UNITS}, got {unit!r}")
-        self.units = units
-        self.unit = unit
+        self.units = check_positive_int("units", units)
+        self.unit = check_choice("unit", unit, UNITS)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.bias_initializer = keras.initializers.get(bias_initializer)
         self.output_initializer = keras.initializers.get(output_initializer)
@@ -93,6 +92,7 @@ class SigmoidSum(keras.layers.Layer):
             name="output_kernel", shape=(self.units, 1), initializer=self.output_initializer
         )
         self.output_bias = self.add_weight(name="output_bias", shape=(1,), initializer="zeros")
+        self.input_spec = input_spec(input_shape, min_ndim=2)  # as keras.layers.Dense
 
     def hidden(self, inputs):
         """The units' outputs ``unit(b_i + Σ_j w_ij x_j)``, shape ``(..., units)``."""

@@ -24,6 +24,9 @@ import keras
 import numpy as np
 from keras import ops
 
+from mlcourse.layers.inputs import check_batch
+from mlcourse.validation import check_int_tuple, check_positive_int
+
 __all__ = ["SpatialTransformer", "affine_sample", "affine_theta", "IDENTITY_THETA"]
 
 IDENTITY_THETA = (1.0, 0.0, 0.0, 0.0, 1.0, 0.0)
@@ -85,7 +88,10 @@ def affine_sample(images, theta, output_size=None):
     x, y = _sampling_grid(ops.cast(theta, "float32"), out_h, out_w)
     x = (x + 1.0) * (width - 1) / 2.0  # normalised -> pixel coordinates
     y = (y + 1.0) * (height - 1) / 2.0
-    x0, y0 = ops.floor(x), ops.floor(y)
+    # A NaN in the inputs gives a NaN θ: its output is NaN (passed through, the user's data), and
+    # its coordinates must not become out-of-range gather indices.
+    finite = ops.isfinite(x) & ops.isfinite(y)
+    x0, y0 = ops.floor(ops.where(finite, x, 0.0)), ops.floor(ops.where(finite, y, 0.0))
     flat = ops.reshape(ops.cast(images, "float32"), (-1, height * width, channels))
     result = 0.0
     for dy in (0.0, 1.0):
@@ -93,7 +99,7 @@ def affine_sample(images, theta, output_size=None):
             xn, yn = x0 + dx, y0 + dy
             weight = (1.0 - ops.abs(x - xn)) * (1.0 - ops.abs(y - yn))  # bilinear kernel, >= 0 here
             inside = (xn >= 0) & (xn <= width - 1) & (yn >= 0) & (yn <= height - 1)
-            weight = ops.where(inside, weight, 0.0)
+            weight = ops.where(inside | ~finite, weight, 0.0)
             index = ops.cast(
                 ops.clip(yn, 0, height - 1) * width + ops.clip(xn, 0, width - 1), "int32"
             )
@@ -102,15 +108,6 @@ def affine_sample(images, theta, output_size=None):
             )
             result = result + ops.expand_dims(weight, -1) * ops.take_along_axis(flat, index, axis=1)
     return ops.cast(ops.reshape(result, (-1, out_h, out_w, channels)), images.dtype)
-
-
-def _positive_ints(values, name, allow_empty=True):
-    values = tuple(values) if isinstance(values, (list, tuple)) else (values,)
-    if (not values and not allow_empty) or not all(
-        isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in values
-    ):
-        raise ValueError(f"{name} must be a tuple of positive integers, got {values!r}")
-    return values
 
 
 @keras.saving.register_keras_serializable(package="mlcourse")
@@ -140,23 +137,13 @@ class SpatialTransformer(keras.layers.Layer):
         self, localization_filters=(8, 16), localization_units=32, output_size=None, **kwargs
     ):
         super().__init__(**kwargs)
-        self.localization_filters = _positive_ints(localization_filters, "localization_filters")
-        if (
-            not isinstance(localization_units, int)
-            or isinstance(localization_units, bool)
-            or localization_units <= 0
-        ):
-            raise ValueError(
-                f"localization_units must be a positive integer, got {localization_units!r}"
-            )
-        self.localization_units = localization_units
+        self.localization_filters = check_int_tuple(
+            "localization_filters", localization_filters, None, allow_empty=True
+        )
+        self.localization_units = check_positive_int("localization_units", localization_units)
         self.output_size = None
         if output_size is not None:
-            self.output_size = _positive_ints(output_size, "output_size", allow_empty=False)
-            if len(self.output_size) != 2:
-                raise ValueError(
-                    f"output_size must be None or (height, width), got {output_size!r}"
-                )
+            self.output_size = check_int_tuple("output_size", output_size, 2)
         policy = self.dtype_policy
         self.localization = [
             keras.layers.Conv2D(
@@ -193,6 +180,7 @@ class SpatialTransformer(keras.layers.Layer):
         return ops.cast(self.theta_layer(hidden), "float32")
 
     def call(self, inputs):
+        check_batch(self, inputs)
         return affine_sample(inputs, self.theta(inputs), self.output_size)
 
     def compute_output_shape(self, input_shape):

@@ -16,6 +16,7 @@ import keras
 from keras import ops
 
 from mlcourse.layers.attention import MultiHeadSelfAttention
+from mlcourse.layers.inputs import check_batch, check_mask, input_spec
 from mlcourse.validation import check_bool, check_positive_int, check_unit_interval
 
 __all__ = ["ConformerBlock", "TransformerDecoderBlock", "TransformerEncoderBlock"]
@@ -127,6 +128,7 @@ class TransformerEncoderBlock(_TransformerBlock):
 
     def build(self, input_shape):
         _check_width(input_shape, self.units)
+        self.input_spec = input_spec(input_shape, ndim=3)
         for layer in (self.attention, self.attention_norm, self.ff_norm, self._ff_hidden):
             layer.build(input_shape)
         self._ff_out.build(tuple(input_shape[:-1]) + (self.ff_dim,))
@@ -216,6 +218,7 @@ class TransformerDecoderBlock(_TransformerBlock):
         target_shape, source_shape = (tuple(s) for s in input_shape)
         _check_width(target_shape, self.units, "targets")
         _check_width(source_shape, self.units, "encoder outputs")
+        self.input_spec = [input_spec(target_shape, ndim=3), input_spec(source_shape, ndim=3)]
         self.self_attention.build(target_shape)
         self.cross_attention.build(target_shape, source_shape)
         for layer in (
@@ -230,6 +233,8 @@ class TransformerDecoderBlock(_TransformerBlock):
     def call(self, inputs, mask=None, return_attention_scores=False, training=None):
         targets, source = inputs
         target_mask, source_mask = mask if mask is not None else (None, None)
+        check_mask(self, inputs[0], target_mask)
+        check_mask(self, inputs[1], source_mask)
         cross_mask = None
         if source_mask is not None:  # (batch, T_y, T_x): every query may see the real source tokens
             cross_mask = ops.logical_and(
@@ -341,6 +346,7 @@ class ConformerBlock(keras.layers.Layer):
     def build(self, input_shape):
         input_shape = tuple(input_shape)
         _check_width(input_shape, self.units)
+        self.input_spec = input_spec(input_shape, ndim=3)
         hidden_shape = input_shape[:-1] + (self.ff_expansion * self.units,)
         for norm in (
             self.ff1_norm,
@@ -368,6 +374,8 @@ class ConformerBlock(keras.layers.Layer):
         return self._dropout(self.pointwise_out(hidden), training=training)
 
     def call(self, inputs, mask=None, training=None):
+        check_batch(self, inputs)
+        check_mask(self, inputs, mask)
         x = inputs + self._half_feed_forward(
             inputs, self.ff1_norm, self.ff1_hidden, self.ff1_out, training
         )

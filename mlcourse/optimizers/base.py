@@ -26,6 +26,7 @@ sees every gradient of a step after clipping and loss scaling, inside the distri
 either method's signature changes.
 """
 
+import math
 import numbers
 
 import keras
@@ -41,9 +42,9 @@ def check_learning_rate(value):
     """A float ≥ 0, a `LearningRateSchedule` or a callable (Keras accepts all three)."""
     if isinstance(value, keras.optimizers.schedules.LearningRateSchedule) or callable(value):
         return value
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value >= 0:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value < math.inf:
         raise ValueError(
-            "learning_rate must be a float >= 0 or a "
+            "learning_rate must be a finite float >= 0 or a "
             f"keras.optimizers.schedules.LearningRateSchedule, got {value!r}"
         )
     return float(value)
