@@ -3,6 +3,7 @@ API.
 """
 
 import json
+import shutil
 import socket
 import subprocess
 import sys
@@ -166,3 +167,18 @@ def test_ctrl_c_ends_with_one_line_that_says_how_to_resume(tmp_path, monkeypatch
     code = cli.main(["run", "l07-classification-loss", "--smoke", "--logdir", str(tmp_path)])
     assert code == 130
     assert capsys.readouterr().err.strip() == "interrupted; run the same command to resume"
+
+
+@pytest.mark.skipif(shutil.which("nvidia-smi") is not None, reason="a GPU machine runs it")
+def test_mixed_precision_on_a_cpu_is_refused_in_one_line(tmp_path, capsys):
+    argv = [
+        "run",
+        "l07-classification-loss",
+        "--smoke",
+        "--mixed-precision",
+        "--logdir",
+        str(tmp_path),
+    ]
+    assert cli.main(argv) == 1
+    errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "needs a GPU or a TPU" in errors[0], errors
