@@ -18,6 +18,9 @@ from pathlib import Path
 
 from mlcourse import options, quiet, tutorials
 
+#: Images kept per tag by `mlcourse board`: every snapshot of every run (per-epoch figures).
+IMAGES_KEPT = 100_000
+
 
 def _parser():
     parser = argparse.ArgumentParser(
@@ -203,7 +206,7 @@ def cmd_board(args):
             "--port",
             str(args.port),
             "--samples_per_plugin",
-            "images=0",  # keep every image (TensorBoard keeps 10 a tag by default)
+            f"images={IMAGES_KEPT}",  # TensorBoard keeps 10 a tag by default; 0 would keep none
             "--load_fast",
             "true",  # the Rust data loader (tensorboard-data-server), without its "NOTE" banner
         ]

@@ -17,6 +17,7 @@ from mlcourse import cli, options, runner
 import events
 
 RESUMABLE = "l02-all-layers-at-once"
+STAGE = 150  # epochs per stage: three stages, long enough to be killed in the middle
 
 
 def _epoch_steps(event_file):
@@ -33,7 +34,7 @@ def test_sigkill_mid_training_then_resume_continues_from_the_last_checkpoint(tmp
         "--logdir",
         str(tmp_path),
         "--epochs-per-stage",
-        "400",
+        str(STAGE),
         "--seeds",
         "1",
     ]
@@ -55,7 +56,7 @@ def test_sigkill_mid_training_then_resume_continues_from_the_last_checkpoint(tmp
     variant = pointer.parents[1]
     run_dir = variant.parent
     assert json.loads((run_dir / "run.json").read_text())["status"] == "running"
-    assert 0 < saved < 1200, "killed too late to test a resume"
+    assert 0 < saved < 3 * STAGE, "killed too late to test a resume"
     assert len(json.loads((variant / "history.json").read_text())) >= saved
     killed_files = set((variant / "train").glob("events.out.tfevents.*"))
 
@@ -67,7 +68,7 @@ def test_sigkill_mid_training_then_resume_continues_from_the_last_checkpoint(tmp
     assert first_epoch_after_resume == saved, (first_epoch_after_resume, saved)
     state = json.loads((run_dir / "run.json").read_text())
     assert state["status"] == "complete"
-    assert len(json.loads((variant / "history.json").read_text())) == 1200
+    assert len(json.loads((variant / "history.json").read_text())) == 3 * STAGE
     assert not list((variant / "backup").glob("*.weights.h5")), (
         "a finished model keeps no checkpoint"
     )

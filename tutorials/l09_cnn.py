@@ -54,7 +54,7 @@ OPTIONS = {
         "full": 10000,
         "help": "test images",
     },
-    "epochs": {"kind": "count", "smoke": 1, "lecture": 5, "full": 15, "help": "epochs, section 1"},
+    "epochs": {"kind": "count", "smoke": 1, "lecture": 4, "full": 15, "help": "epochs, section 1"},
     "variants": {
         "kind": "switch",
         "smoke": True,
@@ -62,11 +62,17 @@ OPTIONS = {
         "full": True,
         "help": "section 2: stride, padding and pooling variants",
     },
-    "variant_epochs": {"kind": "count", "smoke": 1, "default": 5, "help": "epochs, section 2"},
-    "invariance_epochs": {
+    "variant_epochs": {
         "kind": "count",
         "smoke": 1,
         "lecture": 3,
+        "default": 5,
+        "help": "epochs, section 2",
+    },
+    "invariance_epochs": {
+        "kind": "count",
+        "smoke": 1,
+        "lecture": 2,
         "full": 10,
         "help": "epochs, section 3",
     },

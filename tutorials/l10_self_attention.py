@@ -34,7 +34,7 @@ TUTORIAL = {
     "title": "Self-attention from scratch: tagging I saw a saw",
 }
 OPTIONS = {
-    "epochs": {"kind": "count", "smoke": 1, "lecture": 8, "full": 12, "help": "epochs per tagger"},
+    "epochs": {"kind": "count", "smoke": 1, "lecture": 6, "full": 12, "help": "epochs per tagger"},
     "units": {"kind": "count", "smoke": 16, "default": 64, "help": "embedding / hidden width"},
     "learning_rate": {"kind": "positive", "default": 3e-3, "help": "Adam's step size"},
     "dropout": {"kind": "rate", "default": 0.3, "help": "dropout for the real corpora"},
