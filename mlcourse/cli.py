@@ -235,10 +235,11 @@ def cmd_data(args):
 
 
 def cmd_bench(argv):
+    args = options.bench_parser().parse_args(argv)  # --help and bad flags: no TensorFlow
     quiet.start_tensorflow()
     from mlcourse import bench
 
-    return bench.main(argv)
+    return bench.run(args)
 
 
 if __name__ == "__main__":

@@ -428,3 +428,72 @@ def _config(tutorial_id, specs, raw):
     for name, spec in specs.items():
         values[name] = raw[name] if name in given else resolve(spec, mode)
     return Config(tutorial_id, values, given)
+
+
+# ---- mlcourse bench ------------------------------------------------------------------------------
+#: ``mlcourse bench`` groups: name -> module under ``mlcourse.bench``.
+BENCH_GROUPS = {
+    "optimizers": "optimizers",
+    "normalization": "normalization",
+    "attention": "attention",
+    "convolution": "convolution",
+    "attention-cost": "attention_cost",
+    "hessian": "hessian",
+}
+#: ``mlcourse bench --clock`` choices (``mlcourse.bench.CLOCKS`` maps them to clocks).
+BENCH_CLOCKS = ("cpu", "wall")
+
+
+def bench_parser():
+    """The arguments of ``mlcourse bench``, parsed before TensorFlow starts (``mlcourse.bench``)."""
+    parser = argparse.ArgumentParser(
+        prog="mlcourse bench",
+        description="Time every custom component against its Keras twin (see mlcourse.bench).",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--only",
+        type=_bench_groups,
+        default=list(BENCH_GROUPS),
+        help=f"comma-separated groups (default all): {', '.join(BENCH_GROUPS)}",
+    )
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="small shapes and few rounds: a plumbing check, its numbers mean nothing",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=argument_type("--rounds", "count"),
+        default=None,
+        help="alternating rounds (default 15, smoke 3)",
+    )
+    parser.add_argument(
+        "--min-seconds",
+        type=argument_type("--min-seconds", "positive"),
+        default=None,
+        help="shortest single measurement (default 0.2, smoke 0.01)",
+    )
+    parser.add_argument(
+        "--clock", choices=BENCH_CLOCKS, default="cpu", help="process CPU time or wall time"
+    )
+    parser.add_argument(
+        "--threads",
+        type=argument_type("--threads", "natural"),
+        default=1,
+        help="TensorFlow intra/inter-op threads, 0 for its default (default 1)",
+    )
+    parser.add_argument(
+        "--json", type=Path, default=None, help="where to write the results (default logs/bench/)"
+    )
+    return parser
+
+
+def _bench_groups(text):
+    chosen = [name.strip() for name in text.split(",") if name.strip()]
+    unknown = [name for name in chosen if name not in BENCH_GROUPS]
+    if unknown or not chosen:
+        raise argparse.ArgumentTypeError(
+            f"unknown group(s) {unknown or text!r}; valid: {', '.join(BENCH_GROUPS)}"
+        )
+    return chosen

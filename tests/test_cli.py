@@ -94,6 +94,8 @@ def test_board_serves_the_runs_over_http(tmp_path):
         (["run", "l09-cnn", "--bogus"], 2),
         (["list"], 0),
         (["report", "--help"], 0),
+        (["bench", "--help"], 0),
+        (["bench", "--clock", "sundial"], 2),
     ],
 )
 def test_help_and_bad_flags_answer_without_importing_tensorflow(argv, code):

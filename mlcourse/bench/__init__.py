@@ -32,7 +32,6 @@ missed.
                    [--clock cpu|wall] [--threads N] [--json PATH]
 """
 
-import argparse
 import dataclasses
 import datetime
 import importlib
@@ -41,7 +40,6 @@ import os
 import statistics
 import sys
 import time
-from pathlib import Path
 
 import keras
 import numpy as np
@@ -52,17 +50,10 @@ from mlcourse.tables import format_table
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-__all__ = ["Comparison", "GROUPS", "forward_backward", "main", "measure", "verdict"]
+__all__ = ["Comparison", "forward_backward", "main", "measure", "run", "verdict"]
 
 #: group name -> module of mlcourse.bench that defines ``comparisons(smoke)``.
-GROUPS = {
-    "optimizers": "optimizers",
-    "normalization": "normalization",
-    "attention": "attention",
-    "convolution": "convolution",
-    "attention-cost": "attention_cost",
-    "hessian": "hessian",
-}
+#: ``--clock``: process CPU time or wall time (the names of ``options.BENCH_CLOCKS``).
 CLOCKS = {"cpu": time.process_time, "wall": time.perf_counter}
 
 
@@ -71,7 +62,7 @@ class Comparison:
     """One row of the table.
 
     Attributes:
-        group: a key of ``GROUPS``.
+        group: a key of ``options.BENCH_GROUPS``.
         name: what is compared, e.g. ``"Adam train step"``.
         build: a function returning ``(ours, reference)``, two callables without arguments that each
             run one step and return a tensor (or a structure of them, or a NumPy value); or
@@ -177,60 +168,6 @@ def _row(comparison, timing, note=""):
     }
 
 
-def _parser():
-    parser = argparse.ArgumentParser(
-        prog="mlcourse bench",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument(
-        "--only",
-        type=_groups,
-        default=list(GROUPS),
-        help=f"comma-separated groups (default all): {', '.join(GROUPS)}",
-    )
-    parser.add_argument(
-        "--smoke",
-        action="store_true",
-        help="small shapes and few rounds: a plumbing check, its numbers mean nothing",
-    )
-    parser.add_argument(
-        "--rounds",
-        type=options.argument_type("--rounds", "count"),
-        default=None,
-        help="alternating rounds (default 15, smoke 3)",
-    )
-    parser.add_argument(
-        "--min-seconds",
-        type=options.argument_type("--min-seconds", "positive"),
-        default=None,
-        help="shortest single measurement (default 0.2, smoke 0.01)",
-    )
-    parser.add_argument(
-        "--clock", choices=sorted(CLOCKS), default="cpu", help="process CPU time or wall time"
-    )
-    parser.add_argument(
-        "--threads",
-        type=options.argument_type("--threads", "natural"),
-        default=1,
-        help="TensorFlow intra/inter-op threads, 0 for its default (default 1)",
-    )
-    parser.add_argument(
-        "--json", type=Path, default=None, help="where to write the results (default logs/bench/)"
-    )
-    return parser
-
-
-def _groups(text):
-    chosen = [name.strip() for name in text.split(",") if name.strip()]
-    unknown = [name for name in chosen if name not in GROUPS]
-    if unknown or not chosen:
-        raise argparse.ArgumentTypeError(
-            f"unknown group(s) {unknown or text!r}; valid: {', '.join(GROUPS)}"
-        )
-    return chosen
-
-
 def _set_threads(threads):
     if not threads:
         return "default"
@@ -258,8 +195,12 @@ COLUMNS = [
 
 
 def main(argv=None):
+    """Parse ``mlcourse bench`` arguments (``options.bench_parser``) and ``run`` them."""
+    return run(options.bench_parser().parse_args(argv))
+
+
+def run(args):
     """Run the chosen groups, print one table, write JSON; returns 1 if a target was missed."""
-    args = _parser().parse_args(argv)
     threads = _set_threads(args.threads)
     # Fewer, shorter rounds left identical graphs 1.08x apart.
     rounds = args.rounds or (3 if args.smoke else 15)
@@ -292,7 +233,7 @@ def main(argv=None):
 def _run_group(group, smoke, rounds, min_seconds, clock):
     """Time every comparison of one group; one printed line and one row each."""
     rows = []
-    module = importlib.import_module(f"mlcourse.bench.{GROUPS[group]}")
+    module = importlib.import_module(f"mlcourse.bench.{options.BENCH_GROUPS[group]}")
     for comparison in module.comparisons(smoke):
         keras.backend.clear_session()
         ours, reference, *note = comparison.build()
