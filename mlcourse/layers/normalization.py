@@ -358,9 +358,12 @@ class _PerExampleNorm(keras.layers.Layer):
     r"""Shared parts of LayerNorm, GroupNorm and InstanceNorm: no moving statistics, the same in
     training and at inference, $\gamma, \beta$ on the kept axes."""
 
+    #: Whether ``axis`` may list several axes (LayerNorm) or names the one channel axis.
+    SEVERAL_AXES = True
+
     def __init__(self, axis, epsilon, center, scale, beta_initializer, gamma_initializer, **kwargs):
         super().__init__(**kwargs)
-        self.axis = check_axis("axis", axis, several=True)
+        self.axis = check_axis("axis", axis, several=self.SEVERAL_AXES)
         self.epsilon = check_positive("epsilon", epsilon)
         self.center = check_bool("center", center)
         self.scale = check_bool("scale", scale)
@@ -493,6 +496,8 @@ class GroupNorm(_PerExampleNorm):
         A tensor of the input's shape.
     """
 
+    SEVERAL_AXES = False  # axis: the channel axis
+
     def __init__(
         self,
         groups=32,
@@ -505,13 +510,7 @@ class GroupNorm(_PerExampleNorm):
         **kwargs,
     ):
         super().__init__(
-            check_axis("axis", axis),
-            epsilon,
-            center,
-            scale,
-            beta_initializer,
-            gamma_initializer,
-            **kwargs,
+            axis, epsilon, center, scale, beta_initializer, gamma_initializer, **kwargs
         )
         self.groups = check_positive_int("groups", groups)
 
@@ -576,6 +575,8 @@ class InstanceNorm(_PerExampleNorm):
         A tensor of the input's shape.
     """
 
+    SEVERAL_AXES = False  # axis: the channel axis
+
     def __init__(
         self,
         axis=-1,
@@ -587,13 +588,7 @@ class InstanceNorm(_PerExampleNorm):
         **kwargs,
     ):
         super().__init__(
-            check_axis("axis", axis),
-            epsilon,
-            center,
-            scale,
-            beta_initializer,
-            gamma_initializer,
-            **kwargs,
+            axis, epsilon, center, scale, beta_initializer, gamma_initializer, **kwargs
         )
 
     def build(self, input_shape):
