@@ -43,7 +43,6 @@ __all__ = [
     "MultiHeadSelfAttention",
     "SelfAttention",
     "attention_mask_of",
-    "check_last_dimension",
     "check_sequence_shape",
     "collapse_two_stage_heads",
     "mask_value",
@@ -69,15 +68,6 @@ def check_sequence_shape(layer, input_shape):
         raise ValueError(
             f"{layer.__class__.__name__} expects inputs of shape (batch, T, features) with a known "
             f"feature size, got input_shape={tuple(input_shape)}"
-        )
-
-
-def check_last_dimension(layer, inputs, expected):
-    """The feature size of the inputs seen at call time is the one the layer was built for."""
-    if inputs.shape[-1] is not None and inputs.shape[-1] != expected:
-        raise ValueError(
-            f"{layer.__class__.__name__} was built for inputs with {expected} features, got "
-            f"inputs of shape {tuple(inputs.shape)}"
         )
 
 
@@ -332,7 +322,6 @@ class SelfAttention(AttentionLayer):
     def call(
         self, inputs, mask=None, attention_mask=None, return_attention_scores=False, training=None
     ):
-        check_last_dimension(self, inputs, self.query_kernel.shape[0])
         query, key, value = (self.project(inputs, name) for name in ("query", "key", "value"))
         outputs, weights = self.attend(
             query, key, value, self.visible(inputs, mask, attention_mask), training
@@ -444,7 +433,6 @@ class MultiHeadSelfAttention(AttentionLayer):
     def call(
         self, inputs, mask=None, attention_mask=None, return_attention_scores=False, training=None
     ):
-        check_last_dimension(self, inputs, self.query_kernel.shape[0])
         query, key, value = (self.project(inputs, name) for name in ("query", "key", "value"))
         per_head, weights = self.attend(
             query, key, value, self.visible(inputs, mask, attention_mask), training

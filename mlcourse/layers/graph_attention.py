@@ -155,9 +155,7 @@ class GraphSelfAttention(AttentionLayer):
         )
 
     def call(self, inputs, return_attention_scores=False):
-        if not isinstance(inputs, (list, tuple)) or len(inputs) != 2:
-            raise ValueError("GraphSelfAttention expects inputs [features, adjacency]")
-        features, adjacency = inputs
+        features, adjacency = inputs  # build and the input specs checked the pair
         rings = hop_masks(adjacency, self.hops)  # (B or 1, hops, N, N)
         query, key, value = (
             self.heads.project(features, name) for name in ("query", "key", "value")
