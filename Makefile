@@ -1,13 +1,15 @@
 # mlcourse: two commands do all the set-up (see README).
 #   make tour     set up, then the lecture run of every tutorial and the report card (FULL=1: --full)
-#   make test     set up if needed, then ruff (lint and format check) and the whole test suite
+#   make test     set up if needed, then ruff, the whole test suite (every tutorial executed as a
+#                 notebook), and the battery and Keras-twin tests again on the JAX backend
+#   make lab      JupyterLab on the tutorials as notebooks (notebooks/, written from tutorials/)
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.mlcourse-installed
 FULL   ?=
 
-.PHONY: tour test lint setup system data bench board report clean
+.PHONY: tour test lint lab setup system data bench board report clean
 
 tour: setup
 	$(BIN)/mlcourse run all $(if $(FULL),--full,)
@@ -15,8 +17,24 @@ tour: setup
 	@echo
 	@echo "Open TensorBoard:  $(BIN)/mlcourse board   (then browse the URL it prints, e.g. http://127.0.0.1:6006)"
 
+# Two pytest workers (pytest-xdist), a test module or class each at a time: most tests are small,
+# and one process leaves the second core idle.
+PYTEST := $(BIN)/python -m pytest -n 2 --dist loadscope
+
 test: setup lint
-	$(BIN)/python -m pytest
+	$(PYTEST)
+	KERAS_BACKEND=jax $(PYTEST) -p no:cacheprovider
+
+# The kernels' C-level stderr (TensorFlow's C++ start-up lines) stays in this terminal, out of the
+# notebooks: IPython's kernel config in a profile kept inside the venv.
+KERNEL_CONFIG := $(VENV)/ipython/profile_default/ipython_kernel_config.py
+
+lab: setup
+	$(BIN)/python -m pip install --quiet -e '.[notebook]'
+	$(BIN)/mlcourse notebook all --out notebooks
+	@mkdir -p $(dir $(KERNEL_CONFIG))
+	@echo "c.IPKernelApp.capture_fd_output = False" > $(KERNEL_CONFIG)
+	IPYTHONDIR=$(VENV)/ipython TF_CPP_MIN_LOG_LEVEL=3 $(BIN)/jupyter lab notebooks
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -48,4 +66,4 @@ report: setup
 	$(BIN)/mlcourse report
 
 clean:
-	rm -rf $(VENV) *.egg-info .pytest_cache
+	rm -rf $(VENV) *.egg-info .pytest_cache notebooks

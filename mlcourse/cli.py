@@ -2,9 +2,11 @@
 
     mlcourse list
     mlcourse run ID|all [--smoke|--full] [--seed N] [--logdir DIR] [tutorial options]
+    mlcourse run all [--jobs N] ...   (N tutorials side by side, default 2 on 2+ cores)
     mlcourse report [--logdir DIR] [--json] [--mode MODE]
     mlcourse board [ID [--latest]] [--logdir DIR] [--port P]
     mlcourse data prepare|check [--download]
+    mlcourse notebook ID|all [--out DIR] [--execute [--smoke|--full] [--seed N] [--logdir DIR]]
     mlcourse bench [--only GROUP,...] [--smoke] [--json PATH]   (every custom-vs-Keras timing; see
     mlcourse.bench)
 
@@ -12,11 +14,13 @@ A bad flag or an unknown tutorial exits with status 2 and lists the valid choice
 """
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
 
-from mlcourse import options, quiet, tutorials
+from mlcourse import options, quiet, tour, tutorials
+from mlcourse.tables import format_table
 
 #: Images kept per tag by `mlcourse board`: every snapshot of every run (per-epoch figures).
 IMAGES_KEPT = 100_000
@@ -27,7 +31,7 @@ def _parser():
         prog="mlcourse", description="Hands-on companion to the ML2021 course."
     )
     commands = parser.add_subparsers(
-        dest="command", required=True, metavar="{list,run,report,board,data,bench}"
+        dest="command", required=True, metavar="{list,run,report,board,data,notebook,bench}"
     )
     commands.add_parser("list", help="one line a tutorial: id, lecture, title")
     run = commands.add_parser(
@@ -60,6 +64,26 @@ def _parser():
     data.add_argument(
         "--download", action="store_true", help="allow downloads where a registry/keras can fetch"
     )
+    notebook = commands.add_parser(
+        "notebook",
+        help="write tutorials as Jupyter notebooks (.ipynb); --execute also runs them",
+    )
+    notebook.add_argument("id", help="a tutorial id or 'all'")
+    notebook.add_argument(
+        "--out", type=Path, default=None, help="where the .ipynb files go (default: notebooks/)"
+    )
+    notebook.add_argument(
+        "--execute", action="store_true", help="run each notebook top to bottom in a fresh kernel"
+    )
+    modes = notebook.add_mutually_exclusive_group()
+    for mode in ("smoke", "full"):
+        modes.add_argument(
+            f"--{mode}", dest="mode", action="store_const", const=mode, default="lecture"
+        )
+    notebook.add_argument(
+        "--seed", type=options.argument_type("--seed", "natural", max=options.MAX_SEED), default=0
+    )
+    notebook.add_argument("--logdir", default=None, help="log root (default: the repository's)")
     commands.add_parser(  # listed for --help; main() hands its arguments to mlcourse.bench
         "bench",
         help="time every custom layer/optimizer against Keras, one table",
@@ -83,6 +107,7 @@ def main(argv=None):
         "run": cmd_run,
         "board": cmd_board,
         "data": cmd_data,
+        "notebook": cmd_notebook,
     }
     return commands[args.command](args)
 
@@ -106,7 +131,9 @@ def cmd_run(args):
             return _usage_error("give a tutorial id or 'all'", ids)
         print(_parser().format_usage() + "tutorials: " + ", ".join(ids))
         return 0
+    jobs = 1
     if args.id == "all":
+        jobs, args.tutorial_args = _jobs(args.tutorial_args)
         options.parse("all", {}, args.tutorial_args)  # the common options only; exits 2 otherwise
         chosen = available
     else:
@@ -114,7 +141,43 @@ def cmd_run(args):
         if not chosen:
             return _usage_error(f"unknown tutorial {args.id!r}", ids)
     planned = [(tutorial, tutorial.parse(args.tutorial_args)) for tutorial in chosen]
+    if jobs > 1 and len(planned) > 1:
+        return _run_side_by_side(planned, args.tutorial_args, jobs)
     return _run_tutorials(planned)
+
+
+def _jobs(argv):
+    """``--jobs N`` of ``mlcourse run all`` (default: ``tour.default_jobs()``); the other flags."""
+    parser = argparse.ArgumentParser(prog="mlcourse run all", add_help=False)
+    parser.add_argument(
+        "--jobs",
+        type=options.argument_type("--jobs", "count", max=64),
+        default=tour.default_jobs(),
+    )
+    known, rest = parser.parse_known_args(argv)
+    return known.jobs, rest
+
+
+def _run_side_by_side(planned, argv, jobs):
+    """``run all``, ``jobs`` tutorials at a time, each in its own process (``mlcourse.tour``)."""
+    print(
+        f"{len(planned)} tutorials, {jobs} at a time (each in its own process; --jobs 1 runs them "
+        "one by one in this terminal)",
+        flush=True,
+    )
+    try:
+        rows, failed = tour.run_parallel(planned, argv, jobs)
+    except KeyboardInterrupt:
+        print("interrupted; run the same command to resume", file=sys.stderr)
+        return 130
+    _print_totals(rows)
+    return 1 if failed else 0
+
+
+def _print_totals(rows):
+    total = sum(row["seconds"] for row in rows)
+    rows = [*rows, {"tutorial": "total", "status": "", "seconds": round(total, 1), "verdicts": ""}]
+    print("\n" + format_table(rows))
 
 
 def _run_tutorials(planned):
@@ -160,10 +223,70 @@ def _run_tutorials(planned):
             }
         )
     if len(planned) > 1:
-        total = sum(row["seconds"] for row in rows)
-        rows.append({"tutorial": "total", "status": "", "seconds": round(total, 1), "verdicts": ""})
-        print("\n" + runner.format_table(rows))
+        _print_totals(rows)
     return 1 if failed else 0
+
+
+def cmd_notebook(args):
+    """Write the chosen tutorials as notebooks; with ``--execute`` run each one in a kernel."""
+    available = tutorials.discover()
+    ids = ["all"] + [t.id for t in available]
+    chosen = available if args.id == "all" else [t for t in available if t.id == args.id]
+    if not chosen:
+        print(
+            f"mlcourse notebook: error: unknown tutorial {args.id!r}\n"
+            f"valid choices: {', '.join(ids)}",
+            file=sys.stderr,
+        )
+        return 2
+    from mlcourse import notebooks
+
+    missing = notebooks.missing_tools(execute=args.execute)
+    if missing:
+        print(
+            f"error: the notebook tools are not installed ({', '.join(missing)}): "
+            "pip install -e '.[notebook]' (or run make lab)",
+            file=sys.stderr,
+        )
+        return 1
+    out = args.out or Path(tutorials.tutorials_dir()).parent / "notebooks"
+    failed = 0
+    for tutorial in chosen:
+        path = notebooks.write(tutorial.path, out)
+        if not args.execute:
+            print(f"{tutorial.id}: {path}")
+            continue
+        failed += not _execute_notebook(notebooks, tutorial, path, args)
+    return 1 if failed else 0
+
+
+def _execute_notebook(notebooks, tutorial, path, args):
+    """Run one written notebook with the chosen mode, seed and log folder; save its outputs."""
+    import nbformat
+    from nbclient.exceptions import CellExecutionError
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # the kernel inherits it
+    notebook = notebooks.inject(
+        nbformat.read(path, as_version=4),
+        mode=args.mode,
+        seed=args.seed,
+        logdir=str(Path(args.logdir).resolve()) if args.logdir else None,
+    )
+    print(f"{tutorial.id}: executing {path} ({args.mode} run)", flush=True)
+    try:
+        notebooks.execute(notebook, cwd=path.parent)
+    except CellExecutionError as error:
+        last = [line for line in str(error).strip().splitlines() if line.strip()]
+        print(
+            f"error: {tutorial.id}: a cell failed ({last[-1] if last else 'no message'}); "
+            f"its outputs are in {path}",
+            file=sys.stderr,
+        )
+        return False
+    finally:
+        nbformat.write(notebook, path)
+    print(f"{tutorial.id}: executed; outputs saved in {path}")
+    return True
 
 
 def board_logdir(root, tutorial_id=None, latest=False):

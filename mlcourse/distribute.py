@@ -3,6 +3,8 @@
 ``strategy("auto")`` picks, in order: a TPU if one resolves, ``MirroredStrategy`` over several GPUs,
 the one GPU, else the CPU, and says which. ``multiworker`` reads the cluster from ``TF_CONFIG``
 (see README, "More than one machine").
+
+TensorFlow backend only: importing it on another Keras backend raises ``BackendError``.
 """
 
 import glob
@@ -11,7 +13,10 @@ import os
 
 import tensorflow as tf
 
+from mlcourse.backends import require_tensorflow
 from mlcourse.options import STRATEGIES
+
+require_tensorflow("mlcourse.distribute")
 
 __all__ = [
     "STRATEGIES",

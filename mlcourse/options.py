@@ -314,7 +314,7 @@ def _add_common(group):
 def _add_own(group, specs):
     for name, spec in specs.items():
         flag = "--" + name.replace("_", "-")
-        text = spec["help"] + _preset_text(spec)
+        text = (spec["help"] + _preset_text(spec)).replace("%", "%%")  # argparse formats help
         if spec["kind"] == "flag":
             group.add_argument(flag, dest=name, action="store_true", default=None, help=text)
         elif spec["kind"] == "switch":

@@ -2,42 +2,41 @@
 and TensorBoard at once.
 
 The ``Reporter`` writes each item to the three places (tables through ``mlcourse.tables``); in a
-smoke run each of them starts with ``SMOKE_BANNER``.
+smoke run each of them starts with ``SMOKE_BANNER``. In a notebook the figures and the verdict
+table are also shown inline, under the cell that made them.
+
+TensorFlow backend only: importing it on another Keras backend raises ``BackendError``.
 """
 
 import tensorflow as tf
 from tensorboard.plugins.hparams import api as hp
 
+from mlcourse.backends import require_tensorflow
 from mlcourse.callbacks.figures import log_figure
+from mlcourse.notebooks import in_notebook
 from mlcourse.options import SMOKE_BANNER
 from mlcourse.record import slug
 from mlcourse.tables import escape_markdown, format_table, plain
-from mlcourse.verdicts import Verdict
+from mlcourse.verdicts import verdict_rows
 
-__all__ = ["Reporter", "tag", "verdict_rows"]
+require_tensorflow("mlcourse.reporting")
+
+__all__ = ["Reporter", "tag"]
+
+
+def show_inline(kind, value):
+    """In a notebook, display ``value`` under the running cell: ``kind`` "png" (a file) or
+    "markdown" (text). Elsewhere nothing (the terminal has what was printed)."""
+    if not in_notebook():
+        return
+    from IPython.display import Image, Markdown, display
+
+    display(Image(filename=str(value)) if kind == "png" else Markdown(value))
 
 
 def tag(text):
     """A TensorBoard tag: like a folder name, but ``/`` groups tags into sections."""
     return "/".join(slug(part) for part in str(text).split("/"))
-
-
-def verdict_rows(verdicts):
-    """Table rows of verdicts (dicts or ``Verdict``s): lecture, claim, measured, verdict, seeds."""
-    rows = []
-    for v in verdicts:
-        v = v.as_dict() if isinstance(v, Verdict) else v
-        verdict = v["verdict"] if not v.get("reason") else f"{v['verdict']}: {v['reason']}"
-        rows.append(
-            {
-                "lecture": v["lecture"],
-                "claim": v["claim"],
-                "measured": v["measured"],
-                "verdict": verdict,
-                "seeds": v["seeds"],
-            }
-        )
-    return rows
 
 
 class Reporter:
@@ -98,6 +97,7 @@ class Reporter:
         """Save a matplotlib figure as ``<run>/<name>.png`` and as TensorBoard image ``name``."""
         png = self.folder / f"{slug(name)}.png"
         log_figure(self.writer, tag(name), figure, step=step, png_path=png)
+        show_inline("png", png)
         return png
 
     def verdict(self, verdict):
@@ -127,7 +127,9 @@ class Reporter:
         for row in rows:
             print(f"  [{row['verdict'].split(':')[0]}] {row['claim']}")
         heading = f"**The lecture's claims, judged by this run** ({tally})"
-        self._write_text("verdicts", f"{heading}\n\n{format_table(rows, markdown=True)}")
+        table = f"{heading}\n\n{format_table(rows, markdown=True)}"
+        self._write_text("verdicts", table)
+        show_inline("markdown", f"**{self.banner}**\n\n{table}" if self.banner else table)
 
     def hparams(self, folder, trial_id, hparams, metrics):
         """One HParams trial: its hyperparameters and final metrics, in ``folder``.

@@ -23,6 +23,8 @@ Resuming: a run killed (or interrupted, or failed) and started again with the sa
 in its folder: finished models are reloaded, the unfinished one resumes from its last saved epoch
 (``mlcourse.checkpoint``), kept results are reused. A run that completed is not run
 again: the same command shows its verdicts; ``--fresh`` runs it again in a new folder.
+
+TensorFlow backend only: importing it on another Keras backend raises ``BackendError``.
 """
 
 import contextlib
@@ -36,7 +38,8 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
-from mlcourse import distribute, options, training, verdicts
+from mlcourse import distribute, notebooks, options, quiet, training, verdicts
+from mlcourse.backends import require_tensorflow
 from mlcourse.callbacks.base import update_count
 from mlcourse.callbacks.learning_rate import LearningRateLogger
 from mlcourse.callbacks.terminate_on_nan import TerminateOnNaNWithHint
@@ -45,10 +48,13 @@ from mlcourse.commands import command
 from mlcourse.data.files import DataFileError
 from mlcourse.options import MODE_LINES, SMOKE_BANNER
 from mlcourse.record import RunFolder, RunRecord, jsonable, latest_complete, now, slug
-from mlcourse.reporting import Reporter, verdict_rows
+from mlcourse.reporting import Reporter
 from mlcourse.tables import format_table
+from mlcourse.verdicts import verdict_rows
 
-__all__ = ["Run", "RunError", "execute", "format_table", "script"]
+require_tensorflow("mlcourse.runner")
+
+__all__ = ["Run", "RunError", "execute", "format_table", "logdir_of", "script"]
 
 
 class RunError(RuntimeError):
@@ -402,6 +408,11 @@ class Run:
         return shown
 
 
+def logdir_of(tutorial, logdir=None):
+    """The folder of a tutorial's runs (TensorBoard's ``--logdir`` for just this tutorial)."""
+    return Path(logdir or options.default_logdir()) / tutorial["id"]
+
+
 def completed(tutorial_id, config):
     """The folder of a complete run of this tutorial with the same options, or ``None``."""
     if config.fresh:
@@ -430,12 +441,19 @@ def execute(tutorial, main, config):
     main(config)
 
 
-def script(main, tutorial, specs, description, argv=None):
-    """Run a tutorial file as a script: parse the flags, run, and turn a ``RunError``, a data
-    error or Ctrl-C into one line (exit 1, or 130 for Ctrl-C)."""
-    config = options.parse(
-        tutorial["id"], specs, sys.argv[1:] if argv is None else argv, description
-    )
+def script(main, tutorial, specs, description, argv=None, **parameters):
+    """Run a tutorial file: parse the flags, run, and turn a ``RunError``, a data error or Ctrl-C
+    into one line (exit 1, or 130 for Ctrl-C).
+
+    As a script the flags are the command line's (or ``argv``). In a notebook (a Jupyter kernel)
+    they are the ``parameters`` cell's: ``mode``, ``seed``, ``logdir`` and ``options``, passed as
+    keyword arguments and turned into the same flags (``mlcourse.notebooks.flags``).
+    """
+    if argv is None:
+        in_kernel = notebooks.in_notebook()
+        argv = notebooks.flags(specs, **parameters) if in_kernel else sys.argv[1:]
+    config = options.parse(tutorial["id"], specs, argv, description)
+    quiet.start_tensorflow(verbose=config.verbose)  # no retracing warnings
     try:
         execute(tutorial, main, config)
     except (RunError, DataFileError) as error:

@@ -4,6 +4,8 @@ survives a resume, and a progress bar per model.
 - ``as_datasets``: NumPy training and validation data as ``tf.data`` pipelines built once.
 - ``EpochRecorder``: the per-epoch metrics in ``history.json``, written with the checkpoint.
 - ``Progress``: one Keras progress bar per model, epochs as its unit.
+
+TensorFlow backend only: importing it on another Keras backend raises ``BackendError``.
 """
 
 import json
@@ -13,7 +15,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from mlcourse.backends import require_tensorflow
 from mlcourse.record import write_json
+
+require_tensorflow("mlcourse.training")
 
 __all__ = ["EpochRecorder", "Progress", "as_datasets"]
 

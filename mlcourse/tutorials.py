@@ -26,6 +26,7 @@ class Tutorial:
     path: Path
     options: dict = dataclasses.field(default_factory=dict, compare=False)
     doc: str = ""
+    alone: bool = False  # its verdicts rest on timings: ``run all`` runs nothing beside it
 
     @property
     def meta(self):
@@ -74,8 +75,9 @@ def discover(directory=None):
                 options.check_specs(specs)
             except ValueError as error:
                 raise RuntimeError(f"{path.name}: {error}") from None
+            alone = bool(meta.get("alone", False))
             found.append(
-                Tutorial(meta["id"], str(meta["lecture"]), meta["title"], path, specs, doc)
+                Tutorial(meta["id"], str(meta["lecture"]), meta["title"], path, specs, doc, alone)
             )
     ids = [t.id for t in found]
     duplicates = sorted({i for i in ids if ids.count(i) > 1})

@@ -22,6 +22,7 @@ import numbers
 import numpy as np
 
 __all__ = [
+    "verdict_rows",
     "DOES_NOT_HOLD",
     "HOLDS",
     "INCONCLUSIVE",
@@ -169,3 +170,21 @@ class Verdict:
 
     def as_dict(self):
         return dataclasses.asdict(self)
+
+
+def verdict_rows(verdicts):
+    """Table rows of verdicts (dicts or ``Verdict``s): lecture, claim, measured, verdict, seeds."""
+    rows = []
+    for v in verdicts:
+        v = v.as_dict() if isinstance(v, Verdict) else v
+        verdict = v["verdict"] if not v.get("reason") else f"{v['verdict']}: {v['reason']}"
+        rows.append(
+            {
+                "lecture": v["lecture"],
+                "claim": v["claim"],
+                "measured": v["measured"],
+                "verdict": verdict,
+                "seeds": v["seeds"],
+            }
+        )
+    return rows

@@ -161,11 +161,13 @@ def _keras_pair(num_heads=2, key_dim=4, features=8, output_shape=None):
     return keras_layer, ours
 
 
+@pytest.mark.backends
 def test_weights_have_the_keras_shapes_and_order():
     keras_layer, ours = _keras_pair(num_heads=3, key_dim=5)
     assert [tuple(w.shape) for w in ours.weights] == [tuple(w.shape) for w in keras_layer.weights]
 
 
+@pytest.mark.backends
 def test_keras_weights_give_the_same_outputs():
     keras_layer, ours = _keras_pair()
     ours.set_weights(keras_layer.get_weights())
@@ -175,6 +177,7 @@ def test_keras_weights_give_the_same_outputs():
     np.testing.assert_allclose(_np(scores), _np(expected_scores), atol=1e-6)
 
 
+@pytest.mark.backends
 def test_our_weights_give_keras_the_same_outputs_with_causal_mask():
     keras_layer, ours = _keras_pair(num_heads=4, key_dim=3, output_shape=5)
     keras_layer.set_weights(ours.get_weights())
@@ -186,6 +189,7 @@ def test_our_weights_give_keras_the_same_outputs_with_causal_mask():
     )
 
 
+@pytest.mark.backends
 def test_padding_mask_agrees_with_keras_on_real_tokens():
     keras_layer, ours = _keras_pair()
     ours.set_weights(keras_layer.get_weights())
@@ -371,6 +375,7 @@ def test_bad_arguments_from_the_issue(make, argument):
 # --- single-head twins in Keras: keras.layers.Attention (dot) and AdditiveAttention ---------------
 
 
+@pytest.mark.backends
 @pytest.mark.parametrize("score", ["dot", "additive"])
 def test_single_head_equals_keras_attention_on_the_same_projections(score):
     layer = SelfAttention(6, score=score)

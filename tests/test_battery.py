@@ -9,6 +9,8 @@ import mlcourse
 from battery import LayerCase, ObjectCase, OptimizerCase, ScheduleCase
 from battery_cases import all_cases
 
+pytestmark = pytest.mark.backends  # run on every Keras backend (see tests/conftest.py)
+
 mlcourse.load_all()  # registers every public object
 CASES = all_cases()
 PACKAGE = "mlcourse>"

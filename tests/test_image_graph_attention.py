@@ -120,6 +120,7 @@ def test_graph_attention_weights_live_on_the_rings():
     )  # every node of a path has a 2-hop ring
 
 
+@pytest.mark.backends
 def test_graph_attention_shared_adjacency_equals_batched_adjacency():
     adjacency = _path_adjacency(6)
     x = np.concatenate([_features(seed=0), _features(seed=1)])
@@ -129,6 +130,7 @@ def test_graph_attention_shared_adjacency_equals_batched_adjacency():
     )
 
 
+@pytest.mark.backends
 def test_graph_attention_on_a_complete_graph_is_keras_multi_head_attention():
     x = _features(nodes=7, features=6)
     ours = GraphSelfAttention(4, hops=1)

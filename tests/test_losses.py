@@ -20,6 +20,7 @@ def _np(x):
     return keras.ops.convert_to_numpy(x)
 
 
+@pytest.mark.backends
 @pytest.mark.parametrize("axis", [-1, 0])
 def test_softmax_equals_keras(axis):
     _, logits = _batch(scale=30.0)  # large logits: the max-shift must prevent overflow
@@ -35,6 +36,7 @@ def test_softmax_equals_keras(axis):
     )
 
 
+@pytest.mark.backends
 def test_cross_entropy_from_logits_equals_keras():
     labels, logits = _batch()
     ours = _np(losses.cross_entropy(labels, logits, from_logits=True))
@@ -42,6 +44,7 @@ def test_cross_entropy_from_logits_equals_keras():
     np.testing.assert_allclose(ours, keras_, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.backends
 def test_cross_entropy_from_probabilities_equals_keras_including_clipping():
     labels, logits = _batch(scale=20.0)  # some probabilities below epsilon: Keras clips them
     probabilities = _np(keras.ops.softmax(logits))
@@ -51,6 +54,7 @@ def test_cross_entropy_from_probabilities_equals_keras_including_clipping():
     np.testing.assert_allclose(ours, keras_, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.backends
 def test_probability_mse_equals_keras_mse_on_softmax():
     labels, logits = _batch()
     ours = _np(losses.probability_mse(labels, logits))
@@ -65,6 +69,7 @@ def test_probability_mse_equals_keras_mse_on_softmax():
     )
 
 
+@pytest.mark.backends
 @pytest.mark.parametrize("reduction", ["sum_over_batch_size", "sum", "none"])
 def test_loss_classes_equal_keras_classes(reduction):
     labels, logits = _batch(seed=1)
@@ -121,6 +126,7 @@ def test_model_compiles_and_saves_with_our_loss(tmp_path):
     )
 
 
+@pytest.mark.backends
 def test_losses_under_mixed_float16_compute_in_float32_and_match_keras():
     keras.mixed_precision.set_global_policy("mixed_float16")
     labels, logits = _batch(seed=3, scale=8.0)

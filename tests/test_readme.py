@@ -1,6 +1,8 @@
 """The README's subclassing examples run as written, and its course map names every tutorial."""
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import keras
@@ -38,3 +40,15 @@ def test_setup_is_the_two_commands_and_ci_calls_the_test_one():
     assert "make tour" in README and "make test" in README
     ci = (Path(__file__).resolve().parents[1] / ".ci" / "run").read_text()
     assert "make test" in ci
+
+
+def test_the_jax_example_trains_on_the_jax_backend_as_written():
+    (block,) = [b for b in _python_blocks() if 'os.environ["KERAS_BACKEND"] = "jax"' in b]
+    check = (
+        "\nimport sys\nassert keras.backend.backend() == 'jax'\n"
+        "assert 'tensorflow' not in sys.modules, 'the library imported TensorFlow'\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", block + check], capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-3000:]

@@ -32,12 +32,14 @@ TWINS = {
 }
 
 
+@pytest.mark.backends
 @pytest.mark.parametrize("name", sorted(TWINS))
 def test_same_values_as_keras_twin(name):
     ours, theirs = TWINS[name]
     np.testing.assert_allclose(_values(ours), _values(theirs), rtol=1e-6, atol=1e-9)
 
 
+@pytest.mark.backends
 def test_exponential_decay_matches_keras_until_decay_steps_then_stays():
     ours = Decay(0.1, 100, 0.001, "exponential")
     theirs = K.ExponentialDecay(0.1, 100, decay_rate=0.01)

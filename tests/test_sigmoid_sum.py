@@ -8,6 +8,7 @@ from mlcourse.layers import SigmoidSum
 from mlcourse.layers.sigmoid_sum import hard_sigmoid
 
 
+@pytest.mark.backends
 def test_hard_sigmoid_is_two_relus_and_a_rescaled_keras_hard_sigmoid():
     z = np.linspace(-8, 8, 401).astype("float32")
     ours = keras.ops.convert_to_numpy(hard_sigmoid(z))
@@ -18,6 +19,7 @@ def test_hard_sigmoid_is_two_relus_and_a_rescaled_keras_hard_sigmoid():
     )
 
 
+@pytest.mark.backends
 @pytest.mark.parametrize("unit, activation", [("sigmoid", "sigmoid"), ("relu", "relu")])
 def test_equals_dense_activation_dense(unit, activation):
     x = np.random.default_rng(1).normal(size=(16, 5)).astype("float32")

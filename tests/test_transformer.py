@@ -30,6 +30,7 @@ def _copy(source, target_shape, layer):
     return layer
 
 
+@pytest.mark.backends
 @pytest.mark.parametrize("norm_first", [False, True])
 def test_encoder_block_equals_the_same_block_from_keras_layers(norm_first):
     x = _sequence()

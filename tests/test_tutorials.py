@@ -45,7 +45,7 @@ def test_every_tutorial_declares_its_options_and_uses_the_public_api():
         source = tutorial.path.read_text()
         assert "mlcourse._" not in source and "from tests" not in source
         assert "runner.Run(" in source and 'if __name__ == "__main__":' in source
-        assert "runner.script(main, TUTORIAL, OPTIONS, __doc__)" in source
+        assert "runner.script(\n        main, TUTORIAL, OPTIONS, __doc__, mode=mode," in source
         assert ".state[" not in source and "args.quick" not in source and "parse_args" not in source
         for name, spec in tutorial.options.items():  # a value for every mode, each one valid
             assert [options.resolve(spec, mode) for mode in options.MODES], name

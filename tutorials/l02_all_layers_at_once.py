@@ -12,6 +12,43 @@ TensorBoard: Scalars (gradient_norm/<layer> every epoch for the end-to-end model
 both methods), Text (the tables).
 """
 
+# %% [markdown]
+# **Lecture 2**, "預測本頻道觀看人數 (下) - 深度學習基本概念簡介" (predicting this channel's
+# views, part 2: basic concepts of deep learning), its last slides (ReLU units stacked into hidden
+# layers, "deep = many hidden layers") and the backpropagation video the notes give as reading.
+#
+# A deep network is one function of all its layers' parameters $\theta$ (every layer's $W$ and
+# $b$, and the read-out's), and the loss $L(\theta)$ is computed only at its output. Gradient
+# descent updates all of them together,
+#
+# $$\theta \leftarrow \theta - \eta\,\nabla_\theta L(\theta), \qquad
+# \nabla_\theta L = \left(\frac{\partial L}{\partial \theta_1}, \dots,
+# \frac{\partial L}{\partial \theta_D}\right),$$
+#
+# and backpropagation computes every layer's part $\partial L / \partial \theta_l$ in one backward
+# pass (the chain rule, from the output back to layer 1).
+#
+# **The question from the course notes:** is each layer fitted on its own, taking that layer's
+# output $a$ and computing $L(a, y)$ to decide its $(b, w)$ layer by layer? Or does every update
+# change all layers' $(b, w)$ at the same time?
+#
+# **What this notebook shows.** Part 1 builds the lecture's network (3 hidden ReLU layers of 32
+# units and a linear read-out, on 28 days of page views), takes one backward pass and one plain SGD
+# step on 64 days, and prints per layer the gradient norm and how far the step moved the weights.
+# It judges the claim that one update changes every layer at once, each by its share of the one
+# loss's gradient (layers are not fitted one by one). Part 2 tries the student's alternative:
+# greedy layer-wise training against end-to-end training, the same epochs in total, on 3 seeds;
+# it prints both validation MAEs and the answer (a comparison, no verdict).
+
+# %% [markdown]
+# Away from a machine set up with `make setup` (a laptop, Colab), the next cell fetches the data
+# sets that are missing, checksummed; where they are present it only checks them. (In the script
+# this line is a comment.)
+
+# %%
+# %run -m mlcourse data prepare --download
+
+# %%
 import keras
 import numpy as np
 
@@ -19,6 +56,23 @@ from mlcourse import runner, verdicts
 from mlcourse.callbacks import GradientNormLogger, layer_gradient_norms
 from mlcourse.data import series
 
+# %% [markdown]
+# The run's settings. A script reads its command-line flags instead (`--smoke`, `--full`,
+# `--seed`, `--logdir`, `--seeds 1` ...); here, change them and run the notebook again.
+# `smoke` is a plumbing check whose numbers mean nothing; `lecture` shows the lecture's effect in a
+# few minutes on 2 CPU cores; `full` gives the headline figures.
+
+# %% tags=["parameters"]
+mode = "lecture"  # "smoke" (--smoke), "lecture" (no flag) or "full" (--full)
+seed = 0  # --seed
+logdir = None  # --logdir; None: $MLCOURSE_LOGDIR, else the repository's logs/
+options = {}  # this tutorial's options (listed below), e.g. {"seeds": 1} for --seeds 1
+
+# %% [markdown]
+# The tutorial's metadata and options, each with its value in the three modes
+# (`mlcourse run l02-all-layers-at-once --help` lists them too).
+
+# %%
 TUTORIAL = {
     "id": "l02-all-layers-at-once",
     "lecture": "2",
@@ -41,6 +95,18 @@ OPTIONS = {
 }
 
 
+# %% [markdown]
+# ## The network and what one update does
+#
+# `network` is the lecture's deep network: `depth` Dense ReLU layers (`hidden_1`, `hidden_2`, ...)
+# and a linear `readout`. `one_update_table` takes 64 training days, gets every layer's gradient
+# norm $\lVert\partial L/\partial \theta_l\rVert$ from one backward pass (`layer_gradient_norms`),
+# makes one `train_on_batch` step and measures how far each layer's weights moved. For plain SGD
+# that distance is the learning rate times the gradient norm: the last two columns should agree.
+# `mae` scores a model in page views (the scaler undoes the normalisation).
+
+
+# %%
 def network(config, k):
     """``depth`` ReLU layers of ``units`` units and a linear read-out:
     the lecture's deep network.
@@ -83,6 +149,17 @@ def mae(model, data, split):
     return float(np.mean(np.abs(prediction - data.scaler.inverse(y))))
 
 
+# %% [markdown]
+# ## Part 2: all layers at once, or one layer at a time
+#
+# `end_to_end` trains every layer together on the one MAE loss with Adam for `depth` x
+# `epochs_per_stage` epochs (3 x 25 = 75 in the lecture preset); `GradientNormLogger` logs every
+# layer's gradient norm each epoch on a fixed batch. `greedy_layerwise` is the "layer by layer"
+# idea made concrete: stage $s$ trains a new hidden layer $s$ with a fresh read-out on top of the
+# frozen layers below, `epochs_per_stage` epochs a stage. Both get the same epochs in total.
+
+
+# %%
 def end_to_end(run, data, config, seed):
     """All layers trained together on the one loss, for depth x epochs_per_stage epochs."""
     with run.scope():
@@ -134,6 +211,18 @@ def greedy_layerwise(run, data, config, seed):
     return model
 
 
+# %% [markdown]
+# ## The whole run
+#
+# `main` cuts the daily page views (`hyndsight`) into windows of `k` days. Part 1: a network with
+# plain SGD, the one-update table and the verdict (every layer got a non-zero gradient and every
+# layer moved). Part 2: for every seed, end-to-end and greedy layer-wise training, each scored by
+# its validation MAE in page views; then the table and the answer. `runner.Run` owns the run
+# folder: run the cell again and a finished run is shown, not repeated; a run that was interrupted
+# resumes.
+
+
+# %%
 def main(config):
     data = series.window_split(series.load_series("hyndsight").values, config.k)
     with runner.Run(TUTORIAL, config) as run:
@@ -176,5 +265,31 @@ def main(config):
         )
 
 
+# %% [markdown]
+# ## Run it
+#
+# What to expect: the one-update table first, one row per layer (`hidden_1` to `hidden_3`,
+# `readout`), every layer with a non-zero gradient norm and weight change. Then the training of
+# both methods for each seed, the end-to-end vs greedy table and the answer. The verdict table
+# closes the run.
+
+# %%
 if __name__ == "__main__":
-    runner.script(main, TUTORIAL, OPTIONS, __doc__)
+    runner.script(
+        main, TUTORIAL, OPTIONS, __doc__, mode=mode, seed=seed, logdir=logdir, options=options
+    )
+
+# %% [markdown]
+# ## Look at it in TensorBoard
+#
+# Scalars: `gradient_norm/hidden_1` ... `gradient_norm/readout` every epoch for each end-to-end
+# model (`end-to-end-seed<seed>`): every layer gets its gradient at every epoch, all from the one
+# loss. `epoch_loss` of the end-to-end models and of each greedy stage
+# (`greedy-seed<seed>-stage-<s>`), for training and validation. Text: the verdict, the two tables
+# and the answer.
+# (The cell starts TensorBoard inside the notebook; from a terminal,
+# `mlcourse board l02-all-layers-at-once`.)
+
+# %% tags=["skip-execution"]
+# %load_ext tensorboard
+# %tensorboard --logdir {runner.logdir_of(TUTORIAL, logdir)}

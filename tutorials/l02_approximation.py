@@ -12,6 +12,43 @@ TensorBoard: Images (1-D curves, 2-D heatmaps, max error vs units), Scalars (the
 epoch_loss), Text (the tables and the answer).
 """
 
+# %% [markdown]
+# **Lecture 2**, "預測本頻道觀看人數 (下) - 深度學習基本概念簡介" (predicting this channel's
+# views, part 2: basic concepts of deep learning), slides 23-26 (a piecewise-linear curve as a
+# constant plus a sum of hard sigmoids) and slide 30 (the same model with n features).
+#
+# The lecture's model, with the hard sigmoid $H(z) = \min(\max(z, 0), 1)$ (flat, ramp, flat):
+#
+# $$y = b + \sum_i c_i\, H\Big(b_i + \sum_j w_{ij} x_j\Big).$$
+#
+# In 1-D ($j$ runs over one feature) the slides show that such sums draw any piecewise-linear
+# curve, hence approximate any continuous function; slide 30 writes the n-feature sum without
+# proof.
+#
+# **The question from the course notes:** the 1-D argument is hand-waving, and the extension to n
+# dimensions on slide 30 comes with no proof. Can a sum of this form approximate a continuous
+# function of n features? The hint: think in 2-D first, and ask whether any function can be
+# approximated locally ("peel the apple").
+#
+# **What this notebook shows.** Part 1 builds the approximators by hand, no training
+# (`mlcourse.analysis.approximation`): the 1-D piecewise-linear interpolant with n units; in 2-D,
+# local bumps made of two layers of hard sigmoids (a threshold of a sum: "peel the apple"), and
+# the lecture's one hidden layer with ramps along many directions. It measures each one's max error
+# on a dense grid as the units grow and judges three claims: the 1-D sum approximates more closely
+# as the units grow (slides 23-26); so does the one-hidden-layer sum in 2-D (question 1); and so do
+# the two-layer local bumps as they shrink. Part 2 trains a `SigmoidSum` of the same size with
+# Adam and sets it next to the construction (a table and a text, no verdict). Part 3 draws the
+# targets, the approximations and the max error against the units.
+
+# %% [markdown]
+# Away from a machine set up with `make setup` (a laptop, Colab), the next cell fetches the data
+# sets that are missing, checksummed; where they are present it only checks them. (In the script
+# this line is a comment.)
+
+# %%
+# %run -m mlcourse data prepare --download
+
+# %%
 import itertools
 
 import keras
@@ -22,6 +59,23 @@ from mlcourse import runner
 from mlcourse.analysis import approximation
 from mlcourse.layers import SigmoidSum
 
+# %% [markdown]
+# The run's settings. A script reads its command-line flags instead (`--smoke`, `--full`,
+# `--seed`, `--logdir`, `--epochs 20` ...); here, change them and run the notebook again.
+# `smoke` is a plumbing check whose numbers mean nothing; `lecture` shows the lecture's effect in a
+# few minutes on 2 CPU cores; `full` gives the headline figures.
+
+# %% tags=["parameters"]
+mode = "lecture"  # "smoke" (--smoke), "lecture" (no flag) or "full" (--full)
+seed = 0  # --seed
+logdir = None  # --logdir; None: $MLCOURSE_LOGDIR, else the repository's logs/
+options = {}  # this tutorial's options (listed below), e.g. {"epochs": 20} for --epochs 20
+
+# %% [markdown]
+# The tutorial's metadata and options, each with its value in the three modes
+# (`mlcourse run l02-approximation --help` lists them too).
+
+# %%
 TUTORIAL = {
     "id": "l02-approximation",
     "lecture": "2",
@@ -67,6 +121,14 @@ OPTIONS = {
     },
 }
 
+# %% [markdown]
+# ## Two functions to approximate
+#
+# Everything lives in the box $[-1, 1]^n$. The 1-D target is a wiggle on a parabola; the 2-D
+# target is not a sum $g(x) + h(y)$ of a curve in $x$ and one in $y$, so it needs real 2-D
+# pieces.
+
+# %%
 BOX = (-1.0, 1.0)
 
 
@@ -82,6 +144,16 @@ def surface(x):
     )
 
 
+# %% [markdown]
+# ## Part 1 tools: build at every size, measure, fit the rate
+#
+# `sweep` builds one construction at every size and measures its max and mean error on a dense
+# grid (no training, so no noise: the numbers are exact for these weights). `slope` fits
+# $\log(\text{max error})$ against $\log(\text{units})$: the error falls like
+# $\text{units}^{\text{slope}}$, and a negative slope means more units, a closer fit.
+
+
+# %%
 def sweep(name, build, sizes, f, dim):
     """Construct at every size; one row per size with units and the dense-grid errors."""
     rows = []
@@ -108,6 +180,17 @@ def slope(rows):
     )
 
 
+# %% [markdown]
+# ## Part 2 tools: the same model, trained
+#
+# A hard sigmoid is flat outside its ramp, so a unit whose ramp misses the data gets no gradient.
+# `ramps_inside_the_box` therefore starts every unit as a ramp (random direction) centred at a
+# random point of the box. `train_sigmoid_sum` fits `SigmoidSum(units, "hard_sigmoid")`, the
+# lecture's model as a layer, with Adam (cosine-decayed step size) on uniform samples of the
+# target; `predictor` turns a model into a function of points, like the constructions.
+
+
+# %%
 def ramps_inside_the_box(layer, rng, slope=2.0):
     """Start each unit as a ramp (random direction, given slope) centred at a random point of the
     box.
@@ -147,6 +230,16 @@ def predictor(model):
     return lambda x: model.predict(np.asarray(x, "float32"), batch_size=4096, verbose=0)[:, 0]
 
 
+# %% [markdown]
+# ## The figures
+#
+# `plot_curves`: the 1-D target with two constructions and the trained model. `plot_surfaces`:
+# heatmaps of the 2-D target and of each approximator (top) and of its $|\text{error}|$ (bottom).
+# `plot_error_vs_units`: max error against units on log-log axes, one line per construction and
+# markers for the trained models; a straight falling line is the rate `slope` measures.
+
+
+# %%
 def plot_curves(constructions, trained):
     figure = Figure(figsize=(7, 4))
     axis = figure.subplots()
@@ -220,6 +313,15 @@ def plot_error_vs_units(series, trained_rows):
     return figure
 
 
+# %% [markdown]
+# ## The verdicts and the comparison text
+#
+# A construction has no noise, so `judge` asks for more than a trend: the max error must fall at
+# every step of the sweep, and the fitted slope must be negative. `trained_text` writes, size by
+# size, what Adam reached against the construction of the same size.
+
+
+# %%
 def shrinks(rows):
     """Whether the max error falls at every step of a sweep."""
     return all(a["max error"] > b["max error"] for a, b in itertools.pairwise(rows))
@@ -257,6 +359,18 @@ def trained_text(compared):
     return "\n".join(lines)
 
 
+# %% [markdown]
+# ## The three parts
+#
+# `constructions` (Part 1) sweeps the 1-D interpolant over `units_1d` (2 to 256 hard sigmoids in
+# the lecture preset), the 2-D local bumps over `bump_cells` (2 to 32 cells a side) and the 2-D
+# ridge sums over `ridge_directions` (4 to 24 directions), prints one table and judges each.
+# `trained_vs_constructed` (Part 2) trains models of the sizes in `trained_1d` and `trained_2d`
+# and scores them next to the construction of the same size (in 2-D the ridge sum, whose output
+# weights come from least squares). `figures` (Part 3) draws the three pictures.
+
+
+# %%
 def constructions(run, config):
     """Part 1, no training: the max error of each construction as its units grow, judged."""
     curve_rows = sweep(
@@ -361,6 +475,14 @@ def figures(run, config, sweeps, compared, models):
     run.figure("max_error_vs_units", plot_error_vs_units(sweeps, compared))
 
 
+# %% [markdown]
+# ## The whole run
+#
+# `main` runs the three parts in order inside `runner.Run`, which owns the run folder: run the
+# cell again and a finished run is shown, not repeated; a run that was interrupted resumes.
+
+
+# %%
 def main(config):
     with runner.Run(TUTORIAL, config) as run:
         sweeps = constructions(run, config)
@@ -368,5 +490,30 @@ def main(config):
         figures(run, config, sweeps, compared, models)
 
 
+# %% [markdown]
+# ## Run it
+#
+# What to expect: the construction table first (units, hidden layers, max and mean error for each
+# size), then the training of the `SigmoidSum` models, the trained-vs-constructed table and its
+# text, and the figures. The verdict table closes the run.
+
+# %%
 if __name__ == "__main__":
-    runner.script(main, TUTORIAL, OPTIONS, __doc__)
+    runner.script(
+        main, TUTORIAL, OPTIONS, __doc__, mode=mode, seed=seed, logdir=logdir, options=options
+    )
+
+# %% [markdown]
+# ## Look at it in TensorBoard
+#
+# Images: `1d_target_vs_approximation` (the curve, two constructions and the trained model),
+# `2d_target_vs_approximation` (the heatmaps and their errors) and `max_error_vs_units` (the
+# rates on log-log axes). Scalars: `epoch_loss` of each trained model (`trained-1d-<units>`,
+# `trained-2d-<units>`) and its `learning_rate` per update, which the cosine schedule brings down.
+# Text: the verdicts, the two tables and the trained-vs-constructed answer.
+# (The cell starts TensorBoard inside the notebook; from a terminal,
+# `mlcourse board l02-approximation`.)
+
+# %% tags=["skip-execution"]
+# %load_ext tensorboard
+# %tensorboard --logdir {runner.logdir_of(TUTORIAL, logdir)}

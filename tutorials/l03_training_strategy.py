@@ -17,6 +17,55 @@ TensorBoard: Scalars (epoch_loss / epoch_val_loss per model), HParams (remedy vs
 (curves), Text (every table and the diagnoses).
 """
 
+# %% [markdown]
+# **Lecture 3**, "機器學習任務攻略" (a playbook for machine-learning tasks), the lecture's flow
+# chart: is the loss large on the training data (model bias or optimization), or only on the
+# validation data (overfitting or mismatch)? Then the fix for each branch, and N-fold
+# cross-validation to choose a model.
+#
+# The flow chart reads the training and validation losses $L_{\text{tr}}$, $L_{\text{va}}$ of a
+# small and a larger model ($s$, $\ell$) against a loss $\tau$ you would accept, with
+# $\text{gap} = L_{\text{va}} - L_{\text{tr}}$, in this order
+# (`mlcourse.analysis.diagnosis`, with a tolerance $\varepsilon$):
+#
+# $$\begin{aligned}
+# &\text{optimization:} && L_{\text{tr}}(\ell) > (1 + \varepsilon)\, L_{\text{tr}}(s)\\
+# &\text{model bias:} && L_{\text{tr}}(\ell) > \tau\\
+# &\text{overfitting:} && L_{\text{va}}(\ell) > \tau,\ \text{gap}(s) < \tfrac12\,\text{gap}(\ell)\\
+# &\text{mismatch:} && L_{\text{va}}(\ell) > \tau,\ \text{gap}(s) \ge \tfrac12\,\text{gap}(\ell)
+# \end{aligned}$$
+#
+# **The question from the course notes:** the notes ask no question here; they record the
+# lecture's claims. A high loss is either model bias (the model is not complex enough: make it
+# bigger) or optimization (it is complex enough but gradient descent fails to find the solution,
+# e.g. stuck at a local minimum); start from logistic regression or an SVM, and if a more complex
+# model does worse than it, suspect optimization. Against overfitting: data augmentation, or a
+# constrained model (fewer parameters, sharing, fewer features, early stopping, regularization,
+# dropout). Choose with N-fold cross-validation. Mismatch: training and test data come from
+# different distributions. The tutorial tests each claim.
+#
+# **What this notebook shows.** Five sections, each pair of models trained from 3 seeds (the
+# lecture preset) and read by the flow chart; a diagnosis holds when every seed gives it.
+#
+# 1. Model bias (daily page views): with one day of history a linear model and a ReLU net both
+#    stay above the target training MSE; judged, and then the remedy: 7 days of history bring it
+#    under.
+# 2. Optimization (Fashion-MNIST): a plain 56-layer stack ends with a higher TRAINING loss than a
+#    20-layer one.
+# 3. Overfitting (800 images): a big MLP's validation loss is high while its training loss is
+#    fine; then each remedy is judged on whether it narrows the train-validation gap.
+# 4. 3-fold cross-validation chooses among three models (a procedure, no verdict).
+# 5. Mismatch: validated on inverted images, even the small model has a large gap.
+
+# %% [markdown]
+# Away from a machine set up with `make setup` (a laptop, Colab), the next cell fetches the data
+# sets that are missing, checksummed; where they are present it only checks them. (In the script
+# this line is a comment.)
+
+# %%
+# %run -m mlcourse data prepare --download
+
+# %%
 import functools
 
 import keras
@@ -31,6 +80,23 @@ from mlcourse.losses import cross_entropy
 from mlcourse.models import playbook, regression
 from mlcourse.models.restart import restart
 
+# %% [markdown]
+# The run's settings. A script reads its command-line flags instead (`--smoke`, `--full`,
+# `--seed`, `--logdir`, `--seeds 1` ...); here, change them and run the notebook again.
+# `smoke` is a plumbing check whose numbers mean nothing; `lecture` shows the lecture's effect in a
+# few minutes on 2 CPU cores; `full` gives the headline figures.
+
+# %% tags=["parameters"]
+mode = "lecture"  # "smoke" (--smoke), "lecture" (no flag) or "full" (--full)
+seed = 0  # --seed
+logdir = None  # --logdir; None: $MLCOURSE_LOGDIR, else the repository's logs/
+options = {}  # this tutorial's options (listed below), e.g. {"seeds": 1} for --seeds 1
+
+# %% [markdown]
+# The tutorial's metadata and options, each with its value in the three modes
+# (`mlcourse run l03-training-strategy --help` lists them too).
+
+# %%
 TUTORIAL = {
     "id": "l03-training-strategy",
     "lecture": "3",
@@ -115,6 +181,16 @@ OPTIONS = {
 }
 
 
+# %% [markdown]
+# ## Training and scoring
+#
+# `fit` builds a model, compiles it with Adam and trains it with `run.fit`: classifiers get
+# cross-entropy on logits and accuracy; the series pass their own loss (MSE). The second seed of
+# an architecture reuses the first one's traced training step with fresh weights (`TRACED`,
+# `models.restart`), which saves tracing a deep stack again. `evaluate` scores a model on the data
+# alone (mean cross-entropy and accuracy): a model's L2 penalty is not part of its fit.
+
+# %%
 TRACED = {}  # architecture -> a model whose training step is traced (models.restart reuses it)
 
 
@@ -165,6 +241,16 @@ def evaluate(model, x, labels):
     )
 
 
+# %% [markdown]
+# ## Reading the flow chart
+#
+# `judge_branch` reads each seed's pair of histories (small model, large model) with `diagnose`
+# and records one verdict: it holds when every seed lands on the expected branch, does not hold
+# when none does, and is `inconclusive` in between. The measured column gives the first seed's
+# reason with its numbers.
+
+
+# %%
 def judge_branch(run, claim, expected, pairs, target):
     """A diagnosis claim: every seed's pair of histories must land on the ``expected`` branch."""
     found = [diagnose(small, large, target_loss=target) for small, large in pairs]
@@ -188,6 +274,17 @@ def judge_branch(run, claim, expected, pairs, target):
     return found[0]
 
 
+# %% [markdown]
+# ## 1. Model bias
+#
+# Lecture 2's daily page views, with the MSE in units of the training variance (`series_target`
+# 0.5: half the variance explained). With one day of history, the linear model and a 2 x 32 ReLU
+# net are the small and large pair: if both stay above the target, the model family (one day of
+# features) is the limit, not its size. The lecture's remedy, a more flexible model, is then
+# judged with more features: 7 days of history.
+
+
+# %%
 def model_bias(run, config, rows):
     """Daily series, MSE in units of the training variance (0.5: half the variance explained)."""
     daily = series.load_series("hyndsight")
@@ -247,6 +344,17 @@ def model_bias(run, config, rows):
     )
 
 
+# %% [markdown]
+# ## 2. Optimization
+#
+# Plain deep stacks (`playbook.plain_stack`: Dense ReLU layers, no normalisation, no residual
+# connections) of `depths` layers (20 and 56 in the lecture preset) on `deep_samples` (2,000)
+# Fashion-MNIST images. The deeper one could express everything the shallower one can, so if its
+# TRAINING loss ends higher, training failed it, not capacity; and it is not overfitting, since
+# this is the training data.
+
+
+# %%
 def optimization(run, images, config, rows):
     """Plain deep stacks: the deeper one ends with a higher TRAINING loss."""
     (x, y), validation = images["train"], images["validation"]
@@ -290,6 +398,18 @@ def optimization(run, images, config, rows):
     return histories
 
 
+# %% [markdown]
+# ## 3. Overfitting, and each remedy
+#
+# `fit_remedy` trains one model of this section on `few` images (800 in the lecture preset):
+# logistic regression (the lecture's simple yardstick), the baseline MLP (2 layers of `units`) or
+# the baseline changed by one remedy (augmentation, fewer parameters, sharing through a small
+# CNN, early stopping with patience 5, L2, dropout). Each remedy is one trial of an HParams
+# experiment whose metric is the gap. `overfitting` reads (logistic, baseline) with the flow
+# chart; `judge_remedies` compares each remedy's gap with the baseline's, seed by seed.
+
+
+# %%
 def fit_remedy(run, remedy, seed, train, validation, config):
     """One model of the overfitting section (``logistic``, ``baseline`` or a remedy) and its
     train / validation metrics."""
@@ -368,6 +488,17 @@ def judge_remedies(run, config, gaps):
     )
 
 
+# %% [markdown]
+# ## 4. N-fold cross-validation
+#
+# To choose a model without looking at the test data: split the `few` training images into
+# `folds` folds (3), train each candidate on all folds but one and validate on the one left out,
+# in turn; the lowest mean validation loss chooses. The candidates: logistic regression, an MLP
+# with one layer of 64 units and one with 2 layers of `units`. A table of the folds, then the
+# choice.
+
+
+# %%
 def cross_validation(run, images, config):
     """Choose among three models by the mean validation loss over N folds."""
     candidates = {
@@ -408,6 +539,16 @@ def cross_validation(run, images, config):
     run.text("cv_choice", f"Cross-validation chooses {result.best} (lowest mean validation loss).")
 
 
+# %% [markdown]
+# ## 5. Mismatch
+#
+# Trained on Fashion-MNIST, validated on the test images inverted ($1 - x$: light clothes on
+# black become dark on white), the labels unchanged. The pair is logistic regression and a
+# one-layer MLP: if even the small model has a large gap, the data differ, not the model, and
+# more training does not help.
+
+
+# %%
 def mismatch(run, images, config, rows):
     """Trained on Fashion-MNIST, validated on inverted test images:
     the data differ, not the model.
@@ -452,6 +593,16 @@ def mismatch(run, images, config, rows):
     return histories
 
 
+# %% [markdown]
+# ## The figure
+#
+# Three of the flow chart's pictures, from the histories of the last seed trained: the plain
+# stacks' training loss (optimization), the baseline's training and validation loss
+# (overfitting: they part), and the MLP's training loss next to its validation loss on inverted
+# images (mismatch).
+
+
+# %%
 def plot_curves(deep, overfit, shifted):
     """The three training-curve pictures of the flow chart (first seed)."""
     figure = Figure(figsize=(15, 3.8))
@@ -473,6 +624,16 @@ def plot_curves(deep, overfit, shifted):
     return figure
 
 
+# %% [markdown]
+# ## The whole run
+#
+# `main` cuts Fashion-MNIST into training images, `validation` validation images and as many test
+# images, then runs the five sections in order inside `runner.Run`, draws the figure and prints
+# the flow chart's reading of each section (first seed). `runner.Run` owns the run folder: run
+# the cell again and a finished run is shown, not repeated; a run that was interrupted resumes.
+
+
+# %%
 def main(config):
     split = fashion_mnist.split(
         60000 - config.validation, config.validation, test=config.validation
@@ -489,5 +650,31 @@ def main(config):
         run.table("The flow chart, read off each pair of histories (first seed)", rows)
 
 
+# %% [markdown]
+# ## Run it
+#
+# What to expect: section by section, the training of each model and seed, the section's table
+# and its verdict; the cross-validation fold table and its choice; then the figure and the flow
+# chart table (the diagnosis of each section and why). The verdict table closes the run.
+
+# %%
 if __name__ == "__main__":
-    runner.script(main, TUTORIAL, OPTIONS, __doc__)
+    runner.script(
+        main, TUTORIAL, OPTIONS, __doc__, mode=mode, seed=seed, logdir=logdir, options=options
+    )
+
+# %% [markdown]
+# ## Look at it in TensorBoard
+#
+# Scalars: `epoch_loss` (training and validation, with `epoch_accuracy` for the classifiers) of
+# every model, seed and cross-validation fold: the 56-layer stack's training loss against the
+# 20-layer one's, the baseline MLP's validation loss against its training loss. HParams: one trial
+# per remedy and seed, with `train_loss`, `val_loss`, `gap` and `val_accuracy`, to sort the
+# remedies by gap.
+# Images: `curves`. Text: the verdicts, every table and `cv_choice`.
+# (The cell starts TensorBoard inside the notebook; from a terminal,
+# `mlcourse board l03-training-strategy`.)
+
+# %% tags=["skip-execution"]
+# %load_ext tensorboard
+# %tensorboard --logdir {runner.logdir_of(TUTORIAL, logdir)}

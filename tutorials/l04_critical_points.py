@@ -19,6 +19,43 @@ critical/max_eigenvalue during normal training, from mlcourse.callbacks.Critical
 epoch_loss of every net), Images (minimum_ratio_vs_loss, escape_direction), Text (the tables).
 """
 
+# %% [markdown]
+# **Lectures 4–5**, "類神經網路訓練不起來怎麼辦： 局部最小值 (local minima) 與鞍點 (saddle
+# point) / 批次 (batch) 與動量 (momentum)" (when training fails: local minima and saddle points /
+# batch and momentum), its first half: the slides on critical points, the Hessian, and the way out
+# of a saddle point.
+#
+# Where the gradient is zero (a critical point $\theta'$), the loss nearby is set by the Hessian
+# $H$; along one of its eigenvectors $u$ (eigenvalue $\lambda$):
+#
+# $$L(\theta) \approx L(\theta') + \tfrac12 (\theta-\theta')^T H (\theta-\theta'), \qquad
+# L(\theta' + t u) - L(\theta') \approx \tfrac12 \lambda t^2.$$
+#
+# All eigenvalues positive: a local minimum; all negative: a local maximum; both signs: a saddle
+# point, and stepping along the eigenvector of a negative $\lambda$ lowers the loss.
+#
+# **The question from the course notes:** the notes ask no question here; they claim that
+# research finds training, with its many parameters, usually stuck at a saddle point rather than a
+# local minimum, and that the Hessian is rarely used in practice because it is costly. This
+# notebook computes exact Hessians of small networks and tests the first claim.
+#
+# **What this notebook shows.** Part 1 takes the lecture's own example, $y = w_1 w_2 x$ at the
+# origin, and judges its claim: eigenvalues 2 and −2, a saddle point, and the loss falls along the
+# eigenvector of −2. Part 2 trains many small tanh networks on $\mathrm{sinc}(5x)$, drives each to
+# its nearest critical point and classifies it by the signs of its Hessian's eigenvalues (and by
+# the homework's "minimum ratio" rule); it judges the claim that training usually stops at saddle
+# points rather than local minima. Part 3 steps out of the saddle with the most negative
+# eigenvalue along its eigenvector and compares the loss with $\tfrac12\lambda t^2$.
+
+# %% [markdown]
+# Away from a machine set up with `make setup` (a laptop, Colab), the next cell fetches the data
+# sets that are missing, checksummed; where they are present it only checks them. (In the script
+# this line is a comment.)
+
+# %%
+# %run -m mlcourse data prepare --download
+
+# %%
 import keras
 import numpy as np
 import tensorflow as tf
@@ -33,6 +70,23 @@ from mlcourse.analysis.hessian import (
 )
 from mlcourse.callbacks.critical_points import CriticalPointLogger
 
+# %% [markdown]
+# The run's settings. A script reads its command-line flags instead (`--smoke`, `--full`,
+# `--seed`, `--logdir`, `--networks 20` ...); here, change them and run the notebook again.
+# `smoke` is a plumbing check whose numbers mean nothing; `lecture` shows the lecture's effect in a
+# few minutes on 2 CPU cores; `full` gives the headline figures.
+
+# %% tags=["parameters"]
+mode = "lecture"  # "smoke" (--smoke), "lecture" (no flag) or "full" (--full)
+seed = 0  # --seed
+logdir = None  # --logdir; None: $MLCOURSE_LOGDIR, else the repository's logs/
+options = {}  # this tutorial's options (listed below), e.g. {"networks": 20} for --networks 20
+
+# %% [markdown]
+# The tutorial's metadata and options, each with its value in the three modes
+# (`mlcourse run l04-critical-points --help` lists them too).
+
+# %%
 TUTORIAL = {
     "id": "l04-critical-points",
     "lecture": "4",
@@ -66,6 +120,15 @@ OPTIONS = {
 GRADIENT_TOL = 1e-3  # the homework's "critical" threshold on ‖g‖
 
 
+# %% [markdown]
+# ## Part 2's data and networks
+#
+# The homework's task: fit $y = \mathrm{sinc}(5x)$ on 100 points of $[0, 1]$ with a small tanh
+# network (the lecture preset: two layers of 8 units, 97 weights in all). `sinc_network` builds it
+# in float32 for training, or in float64 for the Hessian.
+
+
+# %%
 def sinc_data(n=100):
     x = np.linspace(0.0, 1.0, n, dtype="float32")[:, None]
     return x, np.sinc(5 * x).astype("float32")  # np.sinc(z) = sin(πz)/(πz)
@@ -79,6 +142,16 @@ def sinc_network(hidden, dtype=None):
     return keras.Sequential(layers + [keras.layers.Dense(1, dtype=dtype)])
 
 
+# %% [markdown]
+# One network's way to a critical point. It trains normally first (full-batch Adam, through
+# `run.fit`: TensorBoard, checkpoints, resume); the first network also logs its gradient norm and
+# Hessian eigenvalues every epoch. Then, on a float64 copy, Levenberg-Marquardt minimises
+# $\tfrac12\lVert g\rVert^2$ itself, which lands on the nearest critical point of any kind. There
+# the exact Hessian's eigenvalues give the kind, and the homework's rule: $\lVert g\rVert < 10^{-3}$
+# and a minimum ratio (share of positive eigenvalues) above 0.5 count as "local minimum".
+
+
+# %%
 def train_to_critical_point(run, index, config, x, y):
     """Normal training (through the runner), then minimise ‖g‖; returns the surface and the
     classification.
@@ -131,6 +204,14 @@ def homework_verdict(point):
     return "local minimum" if point.minimum_like else "saddle point"
 
 
+# %% [markdown]
+# The figures. The lecture's picture: one dot per network, its minimum ratio against its training
+# loss (gray crosses: end points that are not critical). And the way down from a saddle: the loss
+# along the escape direction (the eigenvector of $\lambda_{\min}$) and along the top eigenvector,
+# each next to the prediction $\tfrac12\lambda t^2$.
+
+
+# %%
 def minimum_ratio_figure(rows):
     """The lecture's picture: every network's minimum ratio against its training loss."""
     figure = Figure(figsize=(7, 5))
@@ -186,6 +267,18 @@ def escape_figure(surface, eigenvalues, eigenvectors, reach):
     return figure, row
 
 
+# %% [markdown]
+# ## Part 1: the lecture's own example
+#
+# The network $y = w_1 w_2 x$ with one example $(x, \hat y) = (1, 1)$, so $L = (1 - w_1 w_2)^2$.
+# At $w_1 = w_2 = 0$ the gradient is zero and
+#
+# $$H = \begin{pmatrix}0 & -2\\ -2 & 0\end{pmatrix},$$
+#
+# with eigenvalues 2 and −2: a saddle point, left along $u = (1, 1)/\sqrt2$.
+
+
+# %%
 def lecture_example():
     """The lecture's network y = w1·w2·x with one example (x, ŷ) = (1, 1), at w1 = w2 = 0.
 
@@ -204,6 +297,13 @@ def lecture_example():
     return eigenvalues, eigenvectors[:, 0], point, check
 
 
+# %% [markdown]
+# A negative eigenvalue can be round-off in a flat direction rather than a real way down.
+# `real_curvature` counts it only if it lies below $-\text{tolerance}\cdot\lambda_{\max}$ and the
+# loss along its eigenvector really bends by $\tfrac12\lambda t^2$.
+
+
+# %%
 def real_curvature(surface, eigenvalues, eigenvectors, tolerance, reach):
     """Is the most negative eigenvalue real negative curvature, not a flat direction's round-off?
 
@@ -215,6 +315,12 @@ def real_curvature(surface, eigenvalues, eigenvectors, tolerance, reach):
     return check.confirmed, check
 
 
+# %% [markdown]
+# The first verdict: the lecture's example is a saddle point with eigenvalues −2 and 2, and the
+# loss falls along the eigenvector of −2 as $\tfrac12\lambda t^2$ predicts.
+
+
+# %%
 def judge_lecture_example(run):
     """Part 1: the lecture's own example, a saddle at the origin, and the way down."""
     eigenvalues, u, point, check = lecture_example()
@@ -230,6 +336,15 @@ def judge_lecture_example(run):
     )
 
 
+# %% [markdown]
+# ## Part 2: many networks at their critical points
+#
+# Every network (12 in the lecture preset) is trained and driven to its critical point; a line is
+# printed for each (its kind, loss and $\lVert g\rVert$). The tables: every end point, then how
+# many are of each kind, how many have real negative curvature, and what the homework rule says.
+
+
+# %%
 def networks_at_critical_points(run, config, x, y):
     """Part 2: many small networks, trained, then driven to their nearest critical point."""
     rows, found = [], []
@@ -273,6 +388,14 @@ def classification_table(run, config, rows):
     return critical
 
 
+# %% [markdown]
+# ## Part 3: the way out of a saddle
+#
+# From the end point with the most negative eigenvalue, step along its eigenvector: the gradient
+# there is almost zero, yet the loss falls, by about $\tfrac12|\lambda_{\min}| t^2$ near the point.
+
+
+# %%
 def escape(run, config, rows, found):
     """Part 3: the escape direction of the end point with the most negative eigenvalue."""
     saddles = [i for i, r in enumerate(rows) if r["real negative curvature"] == "yes"]
@@ -290,6 +413,16 @@ def escape(run, config, rows, found):
     )
 
 
+# %% [markdown]
+# ## The whole run
+#
+# `main` judges the lecture's example (Part 1), takes every network to a critical point and
+# tabulates the kinds (Part 2), draws the minimum-ratio picture, judges the saddle-point claim and
+# escapes from the steepest saddle (Part 3). `runner.Run` owns the run folder: run the cell again
+# and a finished run is shown, not repeated; a run that was interrupted resumes.
+
+
+# %%
 def main(config):
     x, y = sinc_data()
     with runner.Run(TUTORIAL, config) as run:
@@ -301,6 +434,14 @@ def main(config):
         escape(run, config, rows, found)
 
 
+# %% [markdown]
+# The lecture's claim, judged: among the critical end points, do most have real negative
+# curvature (saddles) rather than none (minima)? With fewer than 3 critical points the verdict is
+# `inconclusive`. These networks have a hundred weights, not millions, so a minimum with flat
+# directions is a likely outcome; the verdict says so when it happens.
+
+
+# %%
 def judge_saddles(run, config, critical):
     """The lecture: with many parameters, training usually stops at saddles, not minima."""
     real = sum(r["real negative curvature"] == "yes" for r in critical)
@@ -327,5 +468,29 @@ def judge_saddles(run, config, critical):
     )
 
 
+# %% [markdown]
+# ## Run it
+#
+# What to expect: two lines per network, one when its Adam training ends and one with the kind,
+# loss and $\lVert g\rVert$ of its critical point; then the tables of end points and kinds, the
+# two figures and the escape table. The verdict table closes the run.
+
+# %%
 if __name__ == "__main__":
-    runner.script(main, TUTORIAL, OPTIONS, __doc__)
+    runner.script(
+        main, TUTORIAL, OPTIONS, __doc__, mode=mode, seed=seed, logdir=logdir, options=options
+    )
+
+# %% [markdown]
+# ## Look at it in TensorBoard
+#
+# Scalars: `net-00/train`, the first network during normal training: `critical/gradient_norm`,
+# `critical/minimum_ratio`, `critical/min_eigenvalue` and `critical/max_eigenvalue` per epoch (how
+# close Adam gets to a critical point, and of what kind); `epoch_loss` of every network. Images:
+# `minimum_ratio_vs_loss` (the lecture's picture) and `escape_direction` (measured loss against
+# $\tfrac12\lambda t^2$). Text: the verdicts first, then the tables. (The cell starts TensorBoard
+# inside the notebook; from a terminal, `mlcourse board l04-critical-points`.)
+
+# %% tags=["skip-execution"]
+# %load_ext tensorboard
+# %tensorboard --logdir {runner.logdir_of(TUTORIAL, logdir)}

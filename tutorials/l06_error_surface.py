@@ -13,6 +13,47 @@ TensorBoard: Images (trajectories over contours, loss curves), Scalars (loss and
 step of every surface/optimizer/schedule), Text (the tables and the answers).
 """
 
+# %% [markdown]
+# **Lecture 6**, "類神經網路訓練不起來怎麼辦：自動調整學習速率 (Learning Rate)" (when training
+# fails: adapting the learning rate automatically), the slides on the elongated error surface,
+# Adagrad, RMSProp, Adam and learning-rate scheduling (warm-up, decay).
+#
+# One learning rate cannot suit a surface that is steep in one direction and flat in another.
+# The fix gives every parameter $i$ its own scale $\sigma_i$ from its past gradients, and lets
+# $\eta$ change over time; RMSProp weights recent gradients more ($0 < \alpha < 1$):
+#
+# $$\theta_i^{t+1} = \theta_i^t - \frac{\eta^t}{\sigma_i^t} g_i^t, \qquad
+# \sigma_i^t = \sqrt{\alpha (\sigma_i^{t-1})^2 + (1-\alpha) (g_i^t)^2}.$$
+#
+# Adam is RMSProp plus momentum; warm-up raises $\eta^t$ at the start, decay lowers it at the end.
+#
+# **The questions from the course notes:** the student's "My Reflections" ask two. Why should
+# each parameter have its own $\sigma_i$, rather than one global
+# $\sigma^t = \sqrt{\alpha (\sigma^{t-1})^2 + (1-\alpha) \lVert g^t\rVert^2}$ for the whole
+# model? And the momentum $v^t = \beta v^{t-1} + (1-\beta) g^t$,
+# $\theta^{t+1} = \theta^t - \eta v^t$ has "one more degree of freedom, $\beta$" than the
+# lecture's $m^{t+1} = \lambda m^t - \eta g^t$: is it the better version?
+#
+# **What this notebook shows.** Two error surfaces over two parameters: the lecture's bowl, 100
+# times steeper along one weight than the other, and a slice of a small tanh network's loss. Part
+# 1 runs every optimizer (GD, the two momentum forms, normalized GD, Adagrad, RMSProp, the global-σ
+# RMSProp, Adam) from the same start, with a constant $\eta$ and with warm-up + cosine decay, and
+# counts the steps to remove 99.9 % of the starting loss. Part 2 answers the two questions: a
+# learning-rate sweep for each σ, and the two momentum paths side by side. Part 3 judges five
+# claims on the bowl: adaptive rates beat plain GD; momentum speeds GD up; warm-up + decay removes
+# the late oscillation of adaptive methods; a σ per parameter beats one global σ; the EMA
+# momentum is the lecture's with $\eta$ rescaled by $1-\beta$, the same path under a constant
+# $\eta$.
+
+# %% [markdown]
+# Away from a machine set up with `make setup` (a laptop, Colab), the next cell fetches the data
+# sets that are missing, checksummed; where they are present it only checks them. (In the script
+# this line is a comment.)
+
+# %%
+# %run -m mlcourse data prepare --download
+
+# %%
 import numpy as np
 from matplotlib.figure import Figure
 
@@ -21,6 +62,26 @@ from mlcourse import runner
 from mlcourse.analysis import surfaces
 from mlcourse.schedules import WarmupThenDecay
 
+# %% [markdown]
+# The run's settings. A script reads its command-line flags instead (`--smoke`, `--full`,
+# `--seed`, `--logdir`, `--steps 500` ...); here, change them and run the notebook again.
+# `smoke` is a plumbing check whose numbers mean nothing; `lecture` shows the lecture's effect in a
+# few minutes on 2 CPU cores; `full` gives the headline figures.
+
+# %% tags=["parameters"]
+mode = "lecture"  # "smoke" (--smoke), "lecture" (no flag) or "full" (--full)
+seed = 0  # --seed
+logdir = None  # --logdir; None: $MLCOURSE_LOGDIR, else the repository's logs/
+options = {}  # this tutorial's options (listed below), e.g. {"steps": 500} for --steps 500
+
+# %% [markdown]
+# The tutorial's metadata and options, each with its value in the three modes
+# (`mlcourse run l06-error-surface --help` lists them too). Before the options, the optimizers:
+# each with its $\eta$ on the bowl and on the network slice. The bowl is stable for plain GD only
+# below $\eta = 2/100$; `EMAMomentum` gets $\beta = \lambda = 0.9$ and $\eta/(1-\lambda)$, so that
+# its path equals `Momentum`'s if the two forms are one optimizer.
+
+# %%
 TUTORIAL = {
     "id": "l06-error-surface",
     "lecture": "6",
@@ -57,6 +118,14 @@ OPTIONS = {
 }
 
 
+# %% [markdown]
+# ## Part 1: every optimizer on both surfaces
+#
+# The two schedules: a constant $\eta$, or the lecture's warm-up and decay: 10 % of the steps
+# rising linearly to $\eta$, then a cosine decay to $\eta/100$.
+
+
+# %%
 def learning_rate(eta, schedule, steps):
     """A constant η, or 10 % linear warm-up to η then cosine decay to η/100."""
     if schedule == "constant":
@@ -67,6 +136,14 @@ def learning_rate(eta, schedule, steps):
     )
 
 
+# %% [markdown]
+# On one surface, every optimizer × schedule descends from the same start for the same number of
+# steps (300 in the lecture preset). Each path's loss and learning rate go to TensorBoard; the
+# table row holds the steps it took to remove 99.9 % of the starting loss ("> 300": never) and
+# the final loss.
+
+
+# %%
 def run_all(run, surface, column, steps):
     """Every optimizer × schedule on ``surface``; rows for the table and the trajectories by
     schedule.
@@ -98,6 +175,13 @@ def _or_more(reached, steps):
     return f"> {steps}" if reached is None else reached
 
 
+# %% [markdown]
+# The figures: every path over the surface's contours, one panel per schedule (the lecture's
+# picture of the bowl: GD zig-zags across the steep direction and crawls along the flat one); and
+# every loss curve on a log scale, with the target as a dotted line.
+
+
+# %%
 def plot_surface(surface, paths):
     figure = Figure(figsize=(7 * len(paths), 5.5))
     axes = figure.subplots(1, len(paths))
@@ -124,6 +208,15 @@ def plot_losses(all_paths):
     return figure
 
 
+# %% [markdown]
+# ## Part 2, first question: one global σ or a σ per parameter?
+#
+# One learning rate could favour either optimizer, so each gets its best $\eta$ from a log-spaced
+# sweep between 0.01 and 1 (9 values in the lecture preset): the one that reaches the target in
+# the fewest steps, ties broken by the final loss.
+
+
+# %%
 def best_over_learning_rates(surface, make, etas, steps):
     """The η in ``etas`` that reaches the target in the fewest steps (ties: lower final loss)."""
     target = surface.target_loss()
@@ -136,6 +229,14 @@ def best_over_learning_rates(surface, make, etas, steps):
     return {"steps": steps_needed, "final loss": final, "η": eta}
 
 
+# %% [markdown]
+# `RMSProp` (a σ per parameter) against `GlobalRMSProp` (one σ from $\lVert g\rVert^2$), each at
+# its best $\eta$, on both surfaces: a table, one sentence per surface, and an answer chosen by
+# the outcome. A global σ only rescales the whole gradient, so the step keeps the gradient's
+# direction; a σ per parameter can even out the step in each direction.
+
+
+# %%
 def sigma_question(run, all_surfaces, etas, steps):
     rows, sentences, wins = [], [], []
     for surface in all_surfaces:
@@ -203,6 +304,16 @@ def _compare(where, name_a, a, name_b, b, steps):
     return f"- {where}: {name_a} reaches the target {said(a)}, {name_b} {said(b)}: {verdict}."
 
 
+# %% [markdown]
+# ## Part 2, second question: the lecture's momentum or the EMA form?
+#
+# Write $m = -\eta' v$ in the EMA form: $m^{t} = \beta m^{t-1} - \eta'(1-\beta) g^t$, the lecture's
+# form with $\lambda = \beta$ and $\eta = \eta'(1-\beta)$. So $\beta$ adds no freedom under a
+# constant $\eta$. The Part 1 paths test it: the largest distance between the two paths, under
+# each schedule, and their steps to the target.
+
+
+# %%
 def momentum_question(all_paths):
     """Teacher's m ← λm − ηg vs the EMA v ← βv + (1−β)g with β = λ and η_EMA = η/(1−λ), from the
     runs above.
@@ -243,12 +354,28 @@ def _steps_text(steps):
     return "never" if steps is None else f"in {steps} steps"
 
 
+# %% [markdown]
+# ## Part 3: the verdicts
+#
+# The late oscillation, counted: how many times the loss goes up in the last quarter of the
+# steps.
+
+
+# %%
 def late_oscillation(path, share=0.25):
     """How often the loss goes UP in the last ``share`` of the steps: the late oscillation."""
     tail = np.asarray(path.losses[-max(2, int(len(path.losses) * share)) :])
     return int(np.sum(np.diff(tail) > 0))
 
 
+# %% [markdown]
+# `run.verdict` records each claim on the bowl with what was measured and whether it held. The
+# bowl has no noise (one surface, one start), so each test is a plain comparison: adaptive
+# methods (the better of their two schedules) against GD, Momentum against GD, the oscillation
+# counts with and without the schedule (over the three adaptive methods), and the two answers.
+
+
+# %%
 def judge(run, all_paths, rows, steps, sigma, momentum):
     """The lecture's claims on the elongated bowl (no noise: one surface, one start)."""
     bowl = next(iter(all_paths))
@@ -312,6 +439,16 @@ def judge(run, all_paths, rows, steps, sigma, momentum):
     )
 
 
+# %% [markdown]
+# ## The whole run
+#
+# `main` builds the two surfaces, runs every optimizer and schedule on each and draws its paths
+# (Part 1), prints the steps-to-target table and the loss curves, answers the two questions and
+# writes the answers as text (Part 2), and judges (Part 3). `runner.Run` owns the run folder: run
+# the cell again and a finished run is shown, not repeated.
+
+
+# %%
 def main(config):
     sweep = np.geomspace(0.01, 1.0, config.sweep)
     with runner.Run(TUTORIAL, config) as run:
@@ -352,5 +489,30 @@ def main(config):
         judge(run, all_paths, rows, config.steps, sigma, momentum)
 
 
+# %% [markdown]
+# ## Run it
+#
+# What to expect: no network is trained, only paths over two parameters, so the run is short.
+# The paths over each surface, the steps-to-target table and the loss curves; then the σ
+# question's table and the two answers, one sentence per surface with its numbers. The verdict
+# table closes the run.
+
+# %%
 if __name__ == "__main__":
-    runner.script(main, TUTORIAL, OPTIONS, __doc__)
+    runner.script(
+        main, TUTORIAL, OPTIONS, __doc__, mode=mode, seed=seed, logdir=logdir, options=options
+    )
+
+# %% [markdown]
+# ## Look at it in TensorBoard
+#
+# Images: `trajectories/elongated-bowl` and `trajectories/network-slice` (every path over the
+# contours, constant $\eta$ beside warm-up + decay) and `loss_curves`. Scalars: `loss` and
+# `learning_rate` per step for every surface/optimizer/schedule (type `elongated-bowl` in the runs
+# filter to compare the optimizers on the bowl). Text: the verdicts, the tables and the two answers,
+# `answers/global_vs_per_parameter_sigma` and `answers/teacher_vs_ema_momentum`. (The cell starts
+# TensorBoard inside the notebook; from a terminal, `mlcourse board l06-error-surface`.)
+
+# %% tags=["skip-execution"]
+# %load_ext tensorboard
+# %tensorboard --logdir {runner.logdir_of(TUTORIAL, logdir)}

@@ -18,6 +18,45 @@ TensorBoard: HParams (the grid), Histograms (<variant>/pre_activations; <variant
 Scalars (epoch_accuracy; gamma/<layer>/mean), Images (error_surface), Text (the tables).
 """
 
+# %% [markdown]
+# **Lecture 8**, "類神經網路訓練不起來怎麼辦 (五)： 批次標準化 (Batch Normalization) 簡介" (when
+# training fails, part 5: an introduction to batch normalization), the slides from feature
+# normalization to batch normalization in training and in testing.
+#
+# Features on very different scales make the error surface a long thin valley; normalizing them
+# makes it rounder. Batch normalization does the same inside the network: over one batch, each
+# unit's input $z^i$ is standardised with the batch's $\mu$ and $\sigma$, then scaled and shifted
+# by two learned vectors:
+#
+# $$\tilde z^i = \frac{z^i - \mu}{\sigma}, \qquad \hat z^i = \gamma \odot \tilde z^i + \beta.$$
+#
+# At test time there is no batch: moving averages of $\mu$ and $\sigma$, kept during training,
+# stand in for them. With a sigmoid, the notes advise normalizing before the activation.
+#
+# **The question from the course notes:** "What are $(\gamma, \beta)$ here, and how are they
+# decided? Why not use the original $(\sigma, \mu)$, layer by layer, to get back to the first
+# layer?"
+#
+# **What this notebook shows.** Part 1 draws the error surface of a linear model with features on
+# scales 1 and 10, raw and standardised, and judges the claim that standardising turns the thin
+# valley round so gradient descent gets there faster. Part 2 trains a sigmoid MLP on
+# Fashion-MNIST without BN and with BN before each sigmoid (one HParams experiment over two
+# learning rates and three seeds) and judges two claims: BN reaches the target accuracy in fewer
+# epochs, and it tolerates a 10x larger learning rate. Part 3 logs the sigmoids' inputs as
+# histograms. Part 4 answers the question: $\gamma$ and $\beta$ are learnt, and
+# $\gamma = \sigma$, $\beta = \mu$ gives the layer its input back (judged). Part 5 tests one example
+# at a time and judges the claim that the moving averages are needed. Part 6 (off in the lecture
+# preset) trains one small CNN with each normalization of `mlcourse.layers.normalization`.
+
+# %% [markdown]
+# Away from a machine set up with `make setup` (a laptop, Colab), the next cell fetches the data
+# sets that are missing, checksummed; where they are present it only checks them. (In the script
+# this line is a comment.)
+
+# %%
+# %run -m mlcourse data prepare --download
+
+# %%
 import itertools
 import time
 
@@ -30,6 +69,25 @@ from mlcourse.callbacks import ActivationHistogramLogger, NormalizationParameter
 from mlcourse.data import fashion_mnist
 from mlcourse.layers import normalization as norms
 
+# %% [markdown]
+# The run's settings. A script reads its command-line flags instead (`--smoke`, `--full`,
+# `--seed`, `--logdir`, `--epochs 12` ...); here, change them and run the notebook again.
+# `smoke` is a plumbing check whose numbers mean nothing; `lecture` shows the lecture's effect in a
+# few minutes on 2 CPU cores; `full` gives the headline figures.
+
+# %% tags=["parameters"]
+mode = "lecture"  # "smoke" (--smoke), "lecture" (no flag) or "full" (--full)
+seed = 0  # --seed
+logdir = None  # --logdir; None: $MLCOURSE_LOGDIR, else the repository's logs/
+options = {}  # this tutorial's options (listed below), e.g. {"epochs": 12} for --epochs 12
+
+# %% [markdown]
+# The tutorial's metadata and options, each with its value in the three modes
+# (`mlcourse run l08-batch-norm --help` lists them too). Before the options, `NORMS`: the layer
+# that follows each convolution in Part 6 (`WeightNorm` and `SpectralNorm` wrap the convolution
+# instead).
+
+# %%
 TUTORIAL = {
     "id": "l08-batch-norm",
     "lecture": "8",
@@ -120,6 +178,17 @@ OPTIONS = {
 }
 
 
+# %% [markdown]
+# ## Part 1: why normalise
+#
+# Gradient descent on the MSE of a linear model, from $w = 0$, with the largest step that suits
+# the steepest direction ($1/\lambda_{\max}$ of the Hessian; $2/\lambda_{\max}$ diverges). The
+# ratio $\lambda_{\max}/\lambda_{\min}$, the condition number, says how thin the valley is: the
+# thinner, the slower the flat direction goes. `draw_valley` draws log MSE over $(w_1, w_2)$ with
+# the path on it.
+
+
+# %%
 def descend(design, y, steps):
     """Gradient descent on the MSE of a linear model from w = 0, with the step 1/λ_max.
 
@@ -154,6 +223,14 @@ def draw_valley(figure, axis, name, design, y, best, path):
     axis.legend(fontsize=8, loc="lower right")
 
 
+# %% [markdown]
+# The data: $y = 2x_1 + 0.3x_2$ plus noise, $x_1$ around 1 and $x_2$ on a 10x larger scale. The
+# same 50 steps of gradient descent on the raw and on the standardised features: two contour
+# plots and the loss curves side by side, a table, and the first verdict (the condition number
+# must fall at least tenfold and the loss after 50 steps must be lower).
+
+
+# %%
 def elongated_surface(run, steps):
     """Part 1: y = 2 x1 + 0.3 x2 with x2 on a 10x larger scale; gradient descent before and after
     standardising."""
@@ -195,6 +272,15 @@ def elongated_surface(run, steps):
     )
 
 
+# %% [markdown]
+# ## Part 2: batch normalization in a sigmoid network
+#
+# The MLP: three Dense layers of 128 units, each followed by a sigmoid, with the course's own
+# `BatchNorm` (moving-average momentum 0.9) before each sigmoid, after it, or nowhere. Whatever
+# feeds each sigmoid is named `pre_act_<i>`, so Part 3 can watch it.
+
+
+# %%
 def sigmoid_mlp(bn, depth=3, units=128):
     """Dense -> [BN] -> sigmoid -> [BN], `depth` times; the layer feeding each sigmoid is
     `pre_act_<i>`.
@@ -210,6 +296,12 @@ def sigmoid_mlp(bn, depth=3, units=128):
     return keras.Sequential(layers + [keras.layers.Dense(10, name="logits")], name=f"mlp_bn_{bn}")
 
 
+# %% [markdown]
+# Part 6's small CNN: two 3x3 convolutions (16 and 32 filters), each followed by one of `NORMS`,
+# ReLU and max pooling.
+
+
+# %%
 def small_cnn(norm):
     layers, wrapper = [keras.Input((28, 28, 1))], norm in ("WeightNorm", "SpectralNorm")
     for filters in (16, 32):
@@ -223,6 +315,13 @@ def small_cnn(norm):
     )
 
 
+# %% [markdown]
+# Training, the same for every model: SGD with momentum 0.9 on the cross-entropy, through `run.fit`
+# (TensorBoard, checkpoints, resume); a diverging model is allowed and recorded as such.
+# `epochs_to_reach` finds the first epoch whose validation accuracy reaches the target.
+
+
+# %%
 def train(run, name, model, data, epochs, batch_size, learning_rate, callbacks=()):
     (x, y), validation = data[0], data[1]
     with run.scope():
@@ -250,6 +349,18 @@ def epochs_to_reach(accuracies, target):
     return next((float(i + 1) for i, acc in enumerate(accuracies) if acc >= target), float("nan"))
 
 
+# %% [markdown]
+# ## Parts 2–3: the grid
+#
+# Every seed × BN placement × batch size × learning rate (the lecture preset: 3 seeds, no BN or
+# BN before the sigmoid, batch 128, $\eta$ = 0.01 and 0.1, 8 epochs on 5000 images) is one trial
+# of the HParams experiment, with two metrics: the epochs to reach the target validation accuracy
+# (80 % in the lecture preset) and the final validation accuracy (a diverged model counts as
+# chance, 0.1). For the first seed, Part 3: the inputs of every sigmoid, on 512 validation images,
+# logged as histograms every epoch; with BN, $\gamma$ and $\beta$ as well.
+
+
+# %%
 def hparams_grid(run, data, config):
     """Part 2-3: the grid, over seeds; the first seed's models log pre-activation histograms and,
     with BN, gamma and beta."""
@@ -294,6 +405,17 @@ def hparams_grid(run, data, config):
     return rows, models
 
 
+# %% [markdown]
+# ## Part 4: the student's question on $\gamma$ and $\beta$
+#
+# $\gamma$ and $\beta$ are weights like any other: they start at 1 and 0 and gradient descent
+# learns them. The table shows their learnt means beside the batch's $\sigma$ and $\mu$. Then the
+# check, judged: a copy of each BN layer with $\gamma = \sigma$ and $\beta = \mu$ of the batch
+# should give back the input it received. If it does, normalizing takes nothing away: training
+# can undo it, or keep any scale and shift in between.
+
+
+# %%
 def gamma_beta_demo(run, model, x):
     """Part 4: the trained gamma, beta; then gamma = sigma,
     beta = mu gives the layer's input back.
@@ -332,6 +454,18 @@ def gamma_beta_demo(run, model, x):
     )
 
 
+# %% [markdown]
+# ## Part 5: testing one example at a time
+#
+# In testing ("inference") the examples may come one by one. The BN model is run on the test
+# images with its moving averages (the first 32 also one at a time, to compare); with the
+# statistics of a test batch of 256 (an example's output then depends on its batch-mates); with
+# one example's own statistics (variance 0: every example gives $\beta$); and with moving
+# averages never tracked ($\mu = 0$, $\sigma^2 = 1$). The verdict: the moving averages must beat
+# both of the last two by more than 0.1 accuracy.
+
+
+# %%
 def predict(model, x, training):
     """The logits of ``model`` on ``x`` as NumPy, in training or inference mode."""
     return keras.ops.convert_to_numpy(model(x, training=training))
@@ -393,6 +527,16 @@ def single_example_demo(run, model, test):
     )
 
 
+# %% [markdown]
+# ## Part 6: the relatives of batch normalization
+#
+# The notes' "To learn more" list, trained: the small CNN with each normalization chosen in
+# `norms` (none, BatchNorm and its relatives BatchRenorm, LayerNorm, GroupNorm, InstanceNorm,
+# WeightNorm, SpectralNorm), each for `cnn_epochs` epochs at batch 64 and $\eta = 0.05$; a table of
+# parameters, final validation accuracy and seconds per epoch. No verdict: it is a tour.
+
+
+# %%
 def compare_norms(run, data, config):
     rows = []
     for norm in config.norms:
@@ -411,6 +555,16 @@ def compare_norms(run, data, config):
     run.table("Part 6: every norm on one small CNN (Fashion-MNIST)", rows)
 
 
+# %% [markdown]
+# ## The verdicts on training
+#
+# From the grid at the first batch size, over the seeds: the epochs to the target accuracy
+# without BN and with BN before the sigmoid (not reached counts as one more than all the epochs),
+# and the final validation accuracy of both at the larger learning rate. Each comparison says
+# `inconclusive` when the seeds' spread covers the difference.
+
+
+# %%
 def judge_grid(run, config, rows):
     """Lecture 8's claims on training, from the grid (the first batch size, over seeds)."""
     batch = config.batch_sizes[0]
@@ -448,6 +602,16 @@ def judge_grid(run, config, rows):
     )
 
 
+# %% [markdown]
+# ## The whole run
+#
+# `main` cuts Fashion-MNIST into training, validation and 5000 test images, then runs Part 1, the
+# grid (Parts 2–3) and its verdicts, Part 4 and Part 5 on the first seed's BN-before model at the
+# base learning rate, and Part 6 if `compare_norms` is on. `runner.Run` owns the run folder: run
+# the cell again and a finished run is shown, not repeated; a run that was interrupted resumes.
+
+
+# %%
 def main(config):
     split = fashion_mnist.split(
         config.train_size,
@@ -471,5 +635,31 @@ def main(config):
             compare_norms(run, data, config)
 
 
+# %% [markdown]
+# ## Run it
+#
+# What to expect: Part 1's figure and table first, then one line per trained MLP (its epochs,
+# seconds and last metrics) and the grid's table, then the tables of Part 4 and Part 5 (and of
+# Part 6 when it is on). The verdict table closes the run.
+
+# %%
 if __name__ == "__main__":
-    runner.script(main, TUTORIAL, OPTIONS, __doc__)
+    runner.script(
+        main, TUTORIAL, OPTIONS, __doc__, mode=mode, seed=seed, logdir=logdir, options=options
+    )
+
+# %% [markdown]
+# ## Look at it in TensorBoard
+#
+# HParams: `batch_norm`, `batch_size`, `learning_rate` and `seed` against `epochs_to_target` and
+# `final_val_accuracy`. Histograms (the first seed's models): `<variant>/pre_activations`,
+# `activations/pre_act_1` to `pre_act_3`, the inputs of the three sigmoids epoch by epoch (compare
+# a `bn-none` model with a `bn-before` one); `<variant>/gamma_beta`, `gamma/pre_act_<i>` and
+# `beta/pre_act_<i>`. Scalars: `epoch_accuracy` of every model, `gamma/<layer>/mean` and
+# `beta/<layer>/mean` over training. Images: `error_surface` (Part 1). Text: the verdicts first,
+# then the tables. (The cell starts TensorBoard inside the notebook; from a terminal,
+# `mlcourse board l08-batch-norm`.)
+
+# %% tags=["skip-execution"]
+# %load_ext tensorboard
+# %tensorboard --logdir {runner.logdir_of(TUTORIAL, logdir)}

@@ -16,6 +16,50 @@ on real WSJ text a window (method 2) and self-attention (method 3) against one t
 self-attention cannot see word order.
 """
 
+# %% [markdown]
+# **Lectures 10 and 11**, "自注意力機制 (Self-attention) (上)" and "(下)" (self-attention, parts
+# 1 and 2): the slides on sequence labeling ("I saw a saw"), the window, how self-attention
+# computes $q$, $k$, $v$, $\alpha'$ and $b$, and from lecture 11 multi-head self-attention,
+# positional encoding and truncated self-attention.
+#
+# Each token's vector $a^i$ is projected to a query, a key and a value; token $i$ scores every
+# token $j$, a softmax turns the scores into weights, and the output is the weighted sum of the
+# values:
+#
+# $$q^i = W^q a^i,\quad k^j = W^k a^j,\quad v^j = W^v a^j, \qquad
+# \alpha'_{i,j} = \frac{\exp(q^i \cdot k^j)}{\sum_{j'} \exp(q^i \cdot k^{j'})}, \qquad
+# b^i = \sum_j \alpha'_{i,j}\, v^j.$$
+#
+# (The layers here divide the scores by $\sqrt d$, as the Transformer does.)
+#
+# **The question from the course notes:** lecture 10 ends with "what does computing $b$ from $v$
+# mean, what is it actually doing?" In lecture 11 the student asks why the two-stage multi-head
+# projections ($W^q$, then $W^{q,1}$, $W^{q,2}$) are not folded into one matrix per head, which
+# would be simpler and, the student thinks, the same model; and proposes, instead of positional
+# encoding, scores that fade with distance, $q^i \cdot k^{i'} e^{-|i-i'|}$.
+#
+# **What this notebook shows.** Two exact checks first: the two-stage projections against one
+# matrix per head, and self-attention without positions on a reversed sentence. Part 1 is a
+# synthetic "I saw a saw": an ambiguous word's tag is decided by a cue word somewhere in the
+# sentence. Taggers that see one token, a ±1 window, or the whole sentence through self-attention
+# (the full run adds a ±3 window, a BiLSTM, one-hot inputs, multi-head with positions, distance
+# decay and ±3 truncation) are compared overall and by distance to the cue, over three seeds.
+# Part 2 tags real WSJ text (the full run also Turkish) and the lecture's sentence itself. The
+# attention maps answer "what does $b$ do": row $i$ shows which tokens $b^i$ is mixed from. It
+# judges: the two forms are one; without positions word order is invisible; a window misses far
+# cues that self-attention catches; a per-token tagger can only guess the ambiguous words while
+# self-attention tags them; on real text a window and self-attention beat the per-token tagger
+# on words that take several tags.
+
+# %% [markdown]
+# Away from a machine set up with `make setup` (a laptop, Colab), the next cell fetches the data
+# sets that are missing, checksummed; where they are present it only checks them. (In the script
+# this line is a comment.)
+
+# %%
+# %run -m mlcourse data prepare --download
+
+# %%
 import keras
 import numpy as np
 from matplotlib.figure import Figure
@@ -28,6 +72,23 @@ from mlcourse.data.sequence_labeling import cue_task
 from mlcourse.layers import MultiHeadSelfAttention, SelfAttention, collapse_two_stage_heads
 from mlcourse.models.taggers import accuracy_by_distance, predict_tags, tagger, token_accuracy
 
+# %% [markdown]
+# The run's settings. A script reads its command-line flags instead (`--smoke`, `--full`,
+# `--seed`, `--logdir`, `--epochs 12` ...); here, change them and run the notebook again.
+# `smoke` is a plumbing check whose numbers mean nothing; `lecture` shows the lecture's effect in a
+# few minutes on 2 CPU cores; `full` gives the headline figures.
+
+# %% tags=["parameters"]
+mode = "lecture"  # "smoke" (--smoke), "lecture" (no flag) or "full" (--full)
+seed = 0  # --seed
+logdir = None  # --logdir; None: $MLCOURSE_LOGDIR, else the repository's logs/
+options = {}  # this tutorial's options (listed below), e.g. {"epochs": 12} for --epochs 12
+
+# %% [markdown]
+# The tutorial's metadata and options, each with its value in the three modes
+# (`mlcourse run l10-self-attention --help` lists them too).
+
+# %%
 TUTORIAL = {
     "id": "l10-self-attention",
     "lecture": "10-11",
@@ -98,10 +159,28 @@ OPTIONS = {
     },
     "seeds": {"kind": "count", "smoke": 1, "default": 3, "help": "seeds of the judged taggers"},
 }
+
+# %% [markdown]
+# Each word enters as three features: the lowercased word, its last three letters and its shape
+# (`Vinken` → `Xx`). `SAW` is the lecture's sentence with its gold Penn tags.
+
+# %%
 FEATURES = ("word", "suffix", "shape")
 SAW = tagged_text.TaggedSentence("I saw a saw .".split(), ["PRP", "VBD", "DT", "NN", "."])
 
 
+# %% [markdown]
+# ## One tagger
+#
+# `train_tagger` builds one tagger of `mlcourse.models.taggers` from a spec such as `window:3` or
+# `self_attention/one_hot`: every token's vector, plus what the tagger's context layer gathered
+# from the others (nothing for `per_token`), goes through a hidden layer to a softmax over tags.
+# It trains on the real tokens only (padding has weight 0). For the runs it is asked to show, it
+# writes the learned embeddings to the Projector and the attention maps every few epochs. It
+# returns the model, its predicted tags and a table row (accuracy, parameters, training seconds).
+
+
+# %%
 def train_tagger(run, config, variant, spec, train, test, maps_of=None, **options):
     """Build, train and score one tagger; (model, predicted tags, result row)."""
     layer, _, embedding = spec.partition("/")  # "window:3", "self_attention/one_hot"
@@ -160,6 +239,18 @@ def train_tagger(run, config, variant, spec, train, test, maps_of=None, **option
     return model, predicted, row
 
 
+# %% [markdown]
+# ## Part 1: the cue task
+#
+# On every seed `synthetic_part` draws `cue_sentences` training sentences (2,000 in the lecture
+# run) of up to `cue_length` tokens (24) and a quarter as many test sentences, and trains the
+# first three taggers of `synthetic` (a ±1 window, self-attention, one token at a time); the first
+# seed trains all of them and draws the accuracy against the distance to the cue. Expect the
+# window to be right on ambiguous words only when the cue is within its reach, the per-token
+# tagger near chance (1 in 4 cue classes) on them, and self-attention good at any distance.
+
+
+# %%
 def synthetic_part(run, config):
     """Part 1: the cue task; accuracy overall, on cue-decided tokens, by distance to the cue.
 
@@ -217,6 +308,16 @@ def synthetic_part(run, config):
     )
 
 
+# %% [markdown]
+# ## Part 2: real text
+#
+# `real_part` splits a corpus 90/10 (seeded), trains the taggers and puts them next to the
+# most-frequent-tag baseline. Besides overall accuracy it scores the ambiguous words: test words
+# seen in training with more than one tag, like "saw" (`ambiguous_tokens`). For the Turkish
+# treebank it also draws accuracy against the distance to the word's syntactic head.
+
+
+# %%
 def real_part(run, config, name, sentences, specs, seed, by_distance=False):
     """Part 2: a real corpus, seeded 90/10 split, next to the most-frequent-tag baseline.
 
@@ -258,6 +359,11 @@ def ambiguous_tokens(data):
     return where
 
 
+# %% [markdown]
+# The figure of accuracy against distance (to the cue, or to the head), one line per tagger.
+
+
+# %%
 def distance_figure(curves, xlabel):
     figure = Figure(figsize=(7, 4))
     axis = figure.subplots()
@@ -268,6 +374,17 @@ def distance_figure(curves, xlabel):
     return figure
 
 
+# %% [markdown]
+# `saw_a_saw` tags "I saw a saw ." with each WSJ tagger. `wsj_part` runs Part 2 on the WSJ sample
+# over the seeds (all of `real` on the first seed, the judged `per_token`, `window:2` and
+# `multi_head` on every seed), prints the lecture's sentence as each tagger tags it, counts how
+# often "saw" is a verb and a noun in these sentences, and judges a window (method 2) and
+# self-attention (method 3) against one token at a time (method 1) on the ambiguous words. The
+# code's reason warns what to expect: on 900 training sentences self-attention uses the context
+# only weakly (lecture 11: self-attention needs more data).
+
+
+# %%
 def saw_a_saw(models, data):
     """The lecture's sentence through the WSJ taggers: {tagger: predicted tags}."""
     encoded = tagged_text.encode([SAW], data.vocabulary, data.tags, 64, FEATURES)
@@ -329,6 +446,17 @@ def wsj_part(run, config):
         )
 
 
+# %% [markdown]
+# ## The student's multi-head question
+#
+# Two stages, $q^{i,h} = W^{q,h}(W^q a^i)$, are one matrix per head, $(W^{q,h} W^q)\, a^i$: a
+# product of two matrices is a matrix. `head_collapse` builds random two-stage projections for 16
+# features and 4 heads of depth 4, computes the attention by hand, loads the collapsed matrices
+# (`collapse_two_stage_heads`) into a `MultiHeadSelfAttention` and compares the outputs (the test:
+# under $10^{-4}$). The table counts the projection parameters: 1,536 in two stages, 768 collapsed.
+
+
+# %%
 def head_collapse(run, seed):
     """The student's question: W^{q,h} after W^q is one matrix per head (same function)."""
     rng = np.random.default_rng(seed)
@@ -372,6 +500,16 @@ def head_collapse(run, seed):
     )
 
 
+# %% [markdown]
+# ## Why positional encoding
+#
+# Self-attention treats every position alike: `order_is_invisible` feeds 7 random tokens and the
+# same tokens reversed to one `SelfAttention(16)` and checks that the second output is the first
+# reversed (the test: under $10^{-5}$). A tagger needs positions (`multi_head` adds sinusoidal
+# ones) or distances (`distance_decay`, the notes' $e^{-|i-i'|}$ idea) to use word order.
+
+
+# %%
 def order_is_invisible(run, seed):
     """Without positional encoding, self-attention cannot tell word order (it is permutation
     equivariant): reversing the sentence reverses the outputs and changes nothing else."""
@@ -390,6 +528,16 @@ def order_is_invisible(run, seed):
     )
 
 
+# %% [markdown]
+# ## The whole run
+#
+# `main` runs the two exact checks, then Part 1 (the cue task, judged), Part 2 on WSJ (judged)
+# and, with `turkish` (the full run), the Turkish Web Treebank. `runner.Run` owns the run folder:
+# run the cell again and a finished run is shown, not repeated; a run that was interrupted
+# resumes.
+
+
+# %%
 def main(config):
     with runner.Run(TUTORIAL, config) as run:
         head_collapse(run, run.seed)
@@ -408,5 +556,31 @@ def main(config):
             )
 
 
+# %% [markdown]
+# ## Run it
+#
+# What to expect: the multi-head table, then the taggers training one after another, the cue
+# task's table, each WSJ seed's table and "I saw a saw ." as the WSJ taggers tag it, with the
+# count of "saw" as verb and noun. The verdict table closes the run.
+
+# %%
 if __name__ == "__main__":
-    runner.script(main, TUTORIAL, OPTIONS, __doc__)
+    runner.script(
+        main, TUTORIAL, OPTIONS, __doc__, mode=mode, seed=seed, logdir=logdir, options=options
+    )
+
+# %% [markdown]
+# ## Look at it in TensorBoard
+#
+# Scalars: loss and accuracy of every tagger, epoch by epoch (`cue-window1-seed0`,
+# `cue-self_attention-seed0`, `wsj-multi_head-seed0`, ...; validation = the test sentences).
+# Images: `attention/sentence_0` and `attention/sentence_1` of the cue task's attention taggers
+# and `attention/sentence_0` of the WSJ ones: row $i$ is $\alpha'_{i,\cdot}$, the tokens $b^i$ is
+# mixed from; `synthetic/accuracy_by_distance` (and in the full run
+# `turkish-web/accuracy_by_dependency_distance`). Projector: the learned word embeddings. Text:
+# the verdicts first, then the tables and `i_saw_a_saw`. (The cell starts TensorBoard inside the
+# notebook; from a terminal, `mlcourse board l10-self-attention`.)
+
+# %% tags=["skip-execution"]
+# %load_ext tensorboard
+# %tensorboard --logdir {runner.logdir_of(TUTORIAL, logdir)}

@@ -19,6 +19,45 @@ Timings on a shared machine are noisy; compare slopes, not milliseconds. TensorB
 the slopes (Text), the log–log plots (Images), and ms and MiB against T (Scalars, step = T).
 """
 
+# %% [markdown]
+# **Lecture 11**, "自注意力機制 (Self-attention) (下)" (self-attention, part 2), the slides on
+# truncated self-attention for long sequences, self-attention vs RNN ("self-attention plus a
+# little becomes an RNN") and the closing pointer to Efficient Transformers.
+#
+# Softmax attention compares every query with every key: the $T \times T$ matrix $\alpha'$ costs
+# $O(T^2 d)$ time and $O(T^2)$ memory. Linear attention (Katharopoulos et al. 2020) replaces
+# $\exp(q \cdot k)$ by $\phi(q)^\top \phi(k)$ with $\phi(x) = \mathrm{elu}(x) + 1$ and regroups
+# the sums, which are computed once, in $O(T d^2)$:
+#
+# $$b^i = \frac{\phi(q^i)^\top \sum_j \phi(k^j)\, v^{j\top}}{\phi(q^i)^\top \sum_j \phi(k^j)}.$$
+#
+# Made causal ($j \le i$) the sums are running sums, $S_t = S_{t-1} + \phi(k^t)\, v^{t\top}$ and
+# $z_t = z_{t-1} + \phi(k^t)$, with $b^t = \phi(q^t)^\top S_t / \phi(q^t)^\top z_t$: an RNN whose
+# state $(S_t, z_t)$ has a fixed size.
+#
+# **The question from the course notes:** the notes ask none here. They claim that on long
+# sequences such as speech attending to everything costs too much (hence truncated
+# self-attention), point to Efficient Transformers for making it faster, and note that
+# self-attention plus a little becomes an RNN (arXiv 2006.16236). This notebook tests the cost
+# claim and the RNN one.
+#
+# **What this notebook shows.** One causal training step (forward and gradients) of softmax
+# `MultiHeadSelfAttention`, of `LinearAttention` in its parallel form and of its recurrent form is
+# timed at $T$ = 64, 128, … up to `max_length` (2048 in the lecture run; the recurrent form 8 … 64),
+# and its peak memory read from TensorFlow's allocator. Slopes of log cost against log $T$ are
+# fitted over the longer half of the lengths (2 = quadratic, 1 = linear). It judges: softmax
+# attention's cost grows quadratically and linear attention's linearly; and the recurrent form
+# gives the parallel form's outputs.
+
+# %% [markdown]
+# Away from a machine set up with `make setup` (a laptop, Colab), the next cell fetches the data
+# sets that are missing, checksummed; where they are present it only checks them. (In the script
+# this line is a comment.)
+
+# %%
+# %run -m mlcourse data prepare --download
+
+# %%
 import keras
 import numpy as np
 import tensorflow as tf
@@ -28,10 +67,28 @@ from mlcourse import runner, verdicts
 from mlcourse.analysis.attention_cost import fit_slope, measure
 from mlcourse.layers import LinearAttention
 
+# %% [markdown]
+# The run's settings. A script reads its command-line flags instead (`--smoke`, `--full`,
+# `--seed`, `--logdir`, `--repeats 9` ...); here, change them and run the notebook again.
+# `smoke` is a plumbing check whose numbers mean nothing; `lecture` shows the lecture's effect in a
+# few minutes on 2 CPU cores; `full` gives the headline figures.
+
+# %% tags=["parameters"]
+mode = "lecture"  # "smoke" (--smoke), "lecture" (no flag) or "full" (--full)
+seed = 0  # --seed
+logdir = None  # --logdir; None: $MLCOURSE_LOGDIR, else the repository's logs/
+options = {}  # this tutorial's options (listed below), e.g. {"repeats": 9} for --repeats 9
+
+# %% [markdown]
+# The tutorial's metadata and options, each with its value in the three modes
+# (`mlcourse run l11-attention-cost --help` lists them too).
+
+# %%
 TUTORIAL = {
     "id": "l11-attention-cost",
     "lecture": "11",
     "title": "Attention cost: softmax vs linear as T grows",
+    "alone": True,  # its verdicts rest on timings: `mlcourse run all` runs nothing beside it
 }
 OPTIONS = {
     "max_length": {
@@ -62,6 +119,15 @@ OPTIONS = {
 }
 
 
+# %% [markdown]
+# ## Lengths and slopes
+#
+# `powers_of_two` lists the lengths. `slopes` fits $\log \text{cost} = s \log T + c$
+# (`fit_slope`, least squares) on the lengths from `min_length` up, for time and for memory (the
+# memory fit uses only non-zero readings: the allocator does not show small allocations).
+
+
+# %%
 def powers_of_two(low, high):
     return [2**k for k in range(int(np.log2(low)), int(np.log2(high)) + 1)]
 
@@ -81,6 +147,12 @@ def slopes(rows, min_length, clock):
     return time_slope, memory_slope, [r["length"] for r in long]
 
 
+# %% [markdown]
+# The figure: time and memory per step against $T$ on log–log axes, one colour per form, the
+# fitted lines dashed. On such axes a slope of 2 is quadratic growth and a slope of 1 linear.
+
+
+# %%
 def cost_figure(results, fits, clock):
     figure = Figure(figsize=(12, 4.5))
     axes = figure.subplots(1, 2)
@@ -119,6 +191,17 @@ def cost_figure(results, fits, clock):
     return figure
 
 
+# %% [markdown]
+# ## Measuring one form
+#
+# `measure_kind` times one form at every length with `mlcourse.analysis.attention_cost.measure`
+# (`repeats` timed steps after a warm-up that traces the step; the median), keeps the numbers in
+# the run record (`run.result`: a resumed run does not measure again), logs milliseconds and MiB
+# as scalars with the step set to $T$, and fits the slopes over the longer half of the lengths:
+# short steps are mostly fixed costs. It prints one line per form with its time slope.
+
+
+# %%
 def measure_kind(run, config, kind, lengths, clock):
     """Measure one kind at every length, log seconds and MiB against T as scalars,
     fit the slopes.
@@ -151,6 +234,16 @@ def measure_kind(run, config, kind, lengths, clock):
     return rows, fit
 
 
+# %% [markdown]
+# ## The verdict on cost
+#
+# `judge` fits one time slope per repeat for softmax and for linear attention (the repeats are
+# paired) and reads the memory slopes from the medians. The claim holds if softmax's time slopes
+# exceed linear's and the memory slopes are above 1.6 (softmax) and below 1.3 (linear). Timings
+# on a shared machine are noisy: compare slopes, not milliseconds.
+
+
+# %%
 def judge(run, config, results, fits, clock):
     """Softmax vs linear: time slopes per repeat (paired), memory slopes from the medians."""
     key = "all_cpu_seconds" if clock == "cpu_seconds" else "all_seconds"
@@ -187,6 +280,16 @@ def judge(run, config, results, fits, clock):
     )
 
 
+# %% [markdown]
+# ## "Transformers are RNNs"
+#
+# `rnn_form` runs one causal `LinearAttention` (`units` wide, `heads` heads) on 2 random sequences
+# of 24 vectors in both forms, all positions at once and step by step with the state
+# $(S_t, z_t)$, and compares the outputs (the test: the largest difference under
+# $10^{-4} \max(1, \max_i |b^i|)$).
+
+
+# %%
 def rnn_form(run, config):
     """ "Transformers are RNNs": the recurrent form of causal linear attention gives the outputs
     of its parallel form, one position at a time with a fixed-size state."""
@@ -207,6 +310,17 @@ def rnn_form(run, config):
     )
 
 
+# %% [markdown]
+# ## The whole run
+#
+# `main` measures the three forms (softmax and linear from $T$ = 64 to `max_length`, recurrent from
+# 8 to `recurrent_max_length`), prints the table of times and memory and the table of slopes,
+# compares the two at the longest $T$ (summary text), draws the figure and judges the cost claim
+# and the RNN form. `runner.Run` owns the run folder: run the cell again and a finished run is
+# shown, not repeated; a run that was interrupted resumes.
+
+
+# %%
 def main(config):
     clock = "cpu_seconds" if config.clock == "cpu" else "seconds"
     with runner.Run(TUTORIAL, config) as run:
@@ -253,5 +367,28 @@ def main(config):
         rnn_form(run, config)
 
 
+# %% [markdown]
+# ## Run it
+#
+# What to expect: a line per form as it is measured (its time slope), the table of median time
+# and peak memory per step for every form and $T$, the fitted slopes, and at the longest $T$
+# softmax's time and memory as multiples of linear attention's. The verdict table closes the run.
+
+# %%
 if __name__ == "__main__":
-    runner.script(main, TUTORIAL, OPTIONS, __doc__)
+    runner.script(
+        main, TUTORIAL, OPTIONS, __doc__, mode=mode, seed=seed, logdir=logdir, options=options
+    )
+
+# %% [markdown]
+# ## Look at it in TensorBoard
+#
+# Scalars: `cost/softmax/cpu_ms_per_step`, `cost/linear/…` and `cost/recurrent/…` (or
+# `wall_ms_per_step` with `clock` = `wall`) and `cost/<form>/peak_MiB`, plotted against $T$ (the
+# step is $T$). Images: `cost_vs_length`, the log–log plots with the fitted slopes. Text: the
+# verdicts first, then the tables and `summary - longest_sequence`. (The cell starts TensorBoard
+# inside the notebook; from a terminal, `mlcourse board l11-attention-cost`.)
+
+# %% tags=["skip-execution"]
+# %load_ext tensorboard
+# %tensorboard --logdir {runner.logdir_of(TUTORIAL, logdir)}

@@ -23,6 +23,44 @@ CNN+attention runs), Images (attention/<layer>: where three query pixels attend 
 images, averaged over heads and upsampled to 28×28; accuracy_vs_fraction), Text (tables, verdict).
 """
 
+# %% [markdown]
+# **Lecture 11**, "自注意力機制 (Self-attention) (下)" (self-attention, part 2), the slides on
+# self-attention for images (Self-Attention GAN) and "self-attention v.s. CNN": the CNN as a
+# restricted self-attention, and the ViT figure of accuracy against the amount of training data.
+#
+# Self-attention over an image treats every pixel (or patch) as a vector: query pixel $i$ mixes the
+# values of all the pixels with the weights
+#
+# $$\alpha'_{i,j} = \frac{\exp(q^i \cdot k^j)}{\sum_{j'} \exp(q^i \cdot k^{j'})}, \qquad
+# b^i = \sum_j \alpha'_{i,j}\, v^j.$$
+#
+# A CNN sums over its receptive field only. A $K \times K$ convolution is self-attention with $K^2$
+# heads, head $h$ attending to one relative offset $\Delta_h$ only (Cordonnier et al. 2020):
+# $y_i = \sum_h W_h^\top x_{i + \Delta_h} + c$.
+#
+# **The question from the course notes:** the notes ask no question here; they write down the
+# lecture's claims. Self-attention relates every pixel to every other: it "overfits easily, but with
+# a lot of data can do better than a CNN"; a CNN only looks inside its receptive field and is "good
+# for less data"; "CNN is a simplified self-attention", and "one can prove that a CNN is a special
+# case of self-attention". The tutorial tests the proof and the claim about data.
+#
+# **What this notebook shows.** Part 1 rewrites a 3×3 convolution as self-attention with 9
+# relative-position heads and compares the outputs (claim: a CNN is a special case of
+# self-attention). Part 2 trains a CNN, the same CNN with a SAGAN self-attention layer, and a
+# ViT-style attention model of comparable size on nested fractions of a Fashion-MNIST pool, with the
+# same number of updates for every fraction, and draws where three query pixels look. Part 3 judges
+# the claim that self-attention needs more data: its accuracy deficit against the CNN is larger on
+# little data and shrinks as the data grows.
+
+# %% [markdown]
+# Away from a machine set up with `make setup` (a laptop, Colab), the next cell fetches the data
+# sets that are missing, checksummed; where they are present it only checks them. (In the script
+# this line is a comment.)
+
+# %%
+# %run -m mlcourse data prepare --download
+
+# %%
 import keras
 import numpy as np
 
@@ -36,6 +74,23 @@ from mlcourse.data.subsets import nested_stratified_subsets
 from mlcourse.models import vision
 from mlcourse.schedules import WarmupThenDecay
 
+# %% [markdown]
+# The run's settings. A script reads its command-line flags instead (`--smoke`, `--full`,
+# `--seed`, `--logdir`, `--epochs 5` ...); here, change them and run the notebook again.
+# `smoke` is a plumbing check whose numbers mean nothing; `lecture` shows the lecture's effect in a
+# few minutes on 2 CPU cores; `full` gives the headline figures.
+
+# %% tags=["parameters"]
+mode = "lecture"  # "smoke" (--smoke), "lecture" (no flag) or "full" (--full)
+seed = 0  # --seed
+logdir = None  # --logdir; None: $MLCOURSE_LOGDIR, else the repository's logs/
+options = {}  # this tutorial's options (listed below), e.g. {"epochs": 5} for --epochs 5
+
+# %% [markdown]
+# The tutorial's metadata and options, each with its value in the three modes
+# (`mlcourse run l11-image-attention --help` lists them too).
+
+# %%
 TUTORIAL = {
     "id": "l11-image-attention",
     "lecture": "11",
@@ -87,6 +142,17 @@ OPTIONS = {
 QUERIES = [(6, 14), (14, 14), (22, 8)]  # image pixels (row, col) whose attention is drawn
 
 
+# %% [markdown]
+# ## Part 2's recipe: one model on one subset
+#
+# `train` builds one of the three models and trains it on one subset with the shared recipe: AdamW,
+# a warm-up then a cosine decay, and `epochs / fraction` passes, so that every fraction gets about
+# the same number of updates and a change across fractions comes from the data, not from more
+# training. With validation images (smoke, full) `EarlyStopping` keeps the best epoch; the lecture
+# run has none and keeps the last one. `no_callbacks`: for the runs that draw no attention maps.
+
+
+# %%
 def train(run, config, name, fraction, subset, validation, callbacks, seed):
     """Build one model, train it on ``subset`` with the shared recipe; returns the model."""
     x, y = subset
@@ -130,6 +196,17 @@ def no_callbacks(folder, model, epochs):
     return []
 
 
+# %% [markdown]
+# ## Part 1: a convolution is self-attention
+#
+# `conv_is_attention` builds a `Conv2D(8, 3)` and gives the same weights to
+# `RelativePositionConvAttention`: 9 heads whose scores depend only on the relative position (no
+# content: $W^q = W^k = 0$), each a one-hot attention on one of the 9 neighbours, with the kernel's
+# slice there as its value matrix. Both run on the four shown test images; the claim holds if no
+# output differs by $10^{-3}$ or more.
+
+
+# %%
 def conv_is_attention(run, images):
     """Cordonnier et al.: a K×K Conv2D equals self-attention with K² relative-position heads."""
     conv = keras.layers.Conv2D(8, 3, padding="same", kernel_initializer="glorot_normal")
@@ -149,6 +226,19 @@ def conv_is_attention(run, images):
     )
 
 
+# %% [markdown]
+# ## Part 3: the verdict on data hunger
+#
+# Per seed, `data_hunger_verdict` takes the gap
+# $\mathrm{gap}(f) = \mathrm{acc}_{\text{cnn}}(f) - \mathrm{acc}_{\text{attention}}(f)$ at the
+# smallest and the largest fraction $f$, and how much more data closes it,
+# $\mathrm{shrink} = \mathrm{gap}(\text{small}) - \mathrm{gap}(\text{large})$, with σ from the test
+# set's binomial noise. The lecture's claim holds if the shrink exceeds 0 beyond that noise and the
+# seeds' spread. The text `verdict` adds the first seed's gaps of every challenger, the
+# CNN+self-attention model's too when it was trained.
+
+
+# %%
 def judge(run, config, accuracy, test_count):
     """Self-attention needs more data than a CNN: does its deficit shrink with more data?"""
     found = {
@@ -184,6 +274,15 @@ def judge(run, config, accuracy, test_count):
     run.text("verdict", "\n\n".join(lines))
 
 
+# %% [markdown]
+# Where does a pixel look? For a model with attention, `map_callbacks` adds `AttentionGateLogger`
+# (SAGAN's gate: $y_i = \gamma\, o_i + x_i$ with $\gamma = 0$ at the start, so the model begins as
+# the CNN) and `ImageAttentionMaps` (the attention rows of the three `QUERIES` pixels over the four
+# shown images, a few times during training). `parameter_table` counts each model's parameters
+# against the CNN's: the comparison is fair only between models of similar size.
+
+
+# %%
 def map_callbacks(shown):
     """The callbacks of a model with attention: its gate γ and its maps over ``shown`` images."""
 
@@ -210,6 +309,16 @@ def parameter_table(run, config):
     run.table("Parameters", rows)
 
 
+# %% [markdown]
+# ## Part 2: every model on every fraction
+#
+# `data_hunger` draws, for each seed, nested class-stratified subsets of the pool (the small subset
+# lies inside the large one), trains every model on every fraction and scores it on the test images.
+# The first seed's runs also draw the attention maps. One table row per trained model: its test
+# accuracy, epochs, updates, the gate $\gamma$ and the training seconds.
+
+
+# %%
 def data_hunger(run, config, split, shown):
     """Every model on nested fractions of the pool, per seed: ``accuracy[seed][model][fraction]``
     and one row per trained model."""
@@ -245,6 +354,13 @@ def data_hunger(run, config, split, shown):
     return accuracy
 
 
+# %% [markdown]
+# The learning curves: test accuracy (the mean over seeds) against the training fraction, as a table
+# with each model's gain from the smallest to the largest fraction, and as the figure
+# `accuracy_vs_fraction`.
+
+
+# %%
 def learning_curves(run, config, accuracy, test_count):
     """Mean accuracy over seeds against the training fraction: a table and a figure."""
     mean = {
@@ -263,6 +379,17 @@ def learning_curves(run, config, accuracy, test_count):
     run.figure("accuracy_vs_fraction", plot_learning_curves(mean, test_count))
 
 
+# %% [markdown]
+# ## The whole run
+#
+# `main` loads the Fashion-MNIST split (the pool, the validation and the test images) and picks four
+# test images (a T-shirt, a dress, a sneaker and a bag) to draw the attention on. Inside
+# `runner.Run`: Part 1 (`conv_is_attention`), the parameter table, Part 2 (`data_hunger`, then
+# `learning_curves`) and Part 3 (`judge`). Run the cell again and a finished run is shown, not
+# repeated; a run that was interrupted resumes.
+
+
+# %%
 def main(config):
     split = fashion_mnist.split(config.pool, config.validation, test=config.test, shape="channel")
     x_test, y_test = split.test
@@ -275,5 +402,32 @@ def main(config):
         judge(run, config, accuracy, len(x_test))
 
 
+# %% [markdown]
+# ## Run it
+#
+# What to expect: Part 1's check, the parameter table, then one training per model, fraction and
+# seed; the lecture run trains the CNN and the attention model on 10 % and 100 % of a 3,000-image
+# pool with three seeds and tests them on 2,000 images (`--full`: all three models on 10, 30 and
+# 100 % of 55,000 images). The accuracy tables follow, and the verdict table closes the run. With a
+# few thousand images the data-hunger claim may not hold; the verdict then says why.
+
+# %%
 if __name__ == "__main__":
-    runner.script(main, TUTORIAL, OPTIONS, __doc__)
+    runner.script(
+        main, TUTORIAL, OPTIONS, __doc__, mode=mode, seed=seed, logdir=logdir, options=options
+    )
+
+# %% [markdown]
+# ## Look at it in TensorBoard
+#
+# Scalars: `epoch_loss` and `epoch_accuracy` per run (`cnn-10pct-seed0` ...), and
+# `attention_gate/image_attention`, the gate $\gamma$ per epoch of the CNN+self-attention runs: how
+# much attention the CNN lets in. Images: `attention/<layer>` (`attention/image_attention`,
+# `attention/encoder_1` ...), where the three query pixels look on the four test images, averaged
+# over heads and upsampled to 28×28, a few snapshots during training; and `accuracy_vs_fraction`.
+# Text: the verdicts and the tables. (The cell starts TensorBoard inside the notebook; from a
+# terminal, `mlcourse board l11-image-attention`.)
+
+# %% tags=["skip-execution"]
+# %load_ext tensorboard
+# %tensorboard --logdir {runner.logdir_of(TUTORIAL, logdir)}

@@ -21,6 +21,43 @@ TensorBoard: scalars (loss, next-letter accuracy under teacher forcing, learning
 panel per head; a few snapshots during training), Text: the result and example tables.
 """
 
+# %% [markdown]
+# **Lecture 12**, "Transformer (上)" (Transformer, part 1), the slides on sequence-to-sequence
+# models and the encoder, with the decoder of the lecture's second half, "Transformer (下)": the
+# autoregressive decoder, its masked self-attention, cross-attention and teacher forcing.
+#
+# The encoder reads the input $x$; the decoder writes the output one token at a time, each from what
+# it wrote before and, through cross-attention, from the encoder's output. Its masked self-attention
+# gives a position no weight on later ones ($\alpha'_{i,j} = 0$ for $j > i$). Training feeds the
+# gold prefix (teacher forcing) and minimises
+#
+# $$L = -\sum_t \ln P(\hat y_t \mid \hat y_1, \dots, \hat y_{t-1}, x);$$
+#
+# testing decodes greedily, $y_t = \arg\max_y P(y \mid y_1, \dots, y_{t-1}, x)$, feeding back its
+# own outputs.
+#
+# **The question from the course notes:** the notes for lecture 12 stop at its title and ask no
+# question; lecture 11's notes only say that "broadly, Transformer means self-attention". The
+# tutorial tests the lecture's own claims instead: an encoder–decoder built from self-attention
+# learns a sequence-to-sequence task, and the decoder's mask keeps it from seeing the future.
+#
+# **What this notebook shows.** The task: turn a Turkish word into its lemma, letter by letter
+# (`kuyruğa` → `kuyruk`), on about 18,000 word types from the treebanks, a tenth of them held out so
+# that every test word is unseen. Three simple baselines are fitted on the training words; one
+# Transformer per seed is trained with teacher forcing and tested by greedy decoding, scored by
+# exact match. A table of examples shows what it gets right and wrong. Two claims are judged: the
+# Transformer beats copying the word and stripping the longest known suffix; the masked decoder does
+# not see the future (changing later target letters leaves earlier outputs unchanged).
+
+# %% [markdown]
+# Away from a machine set up with `make setup` (a laptop, Colab), the next cell fetches the data
+# sets that are missing, checksummed; where they are present it only checks them. (In the script
+# this line is a comment.)
+
+# %%
+# %run -m mlcourse data prepare --download
+
+# %%
 import keras
 import numpy as np
 
@@ -31,6 +68,23 @@ from mlcourse.models import seq2seq
 from mlcourse.models.lemma_baselines import EndingRuleLemmatizer, LongestSuffixStripper
 from mlcourse.schedules import WarmupThenDecay
 
+# %% [markdown]
+# The run's settings. A script reads its command-line flags instead (`--smoke`, `--full`,
+# `--seed`, `--logdir`, `--epochs 24` ...); here, change them and run the notebook again.
+# `smoke` is a plumbing check whose numbers mean nothing; `lecture` shows the lecture's effect in a
+# few minutes on 2 CPU cores; `full` gives the headline figures.
+
+# %% tags=["parameters"]
+mode = "lecture"  # "smoke" (--smoke), "lecture" (no flag) or "full" (--full)
+seed = 0  # --seed
+logdir = None  # --logdir; None: $MLCOURSE_LOGDIR, else the repository's logs/
+options = {}  # this tutorial's options (listed below), e.g. {"epochs": 24} for --epochs 24
+
+# %% [markdown]
+# The tutorial's metadata and options, each with its value in the three modes
+# (`mlcourse run l12-transformer --help` lists them too).
+
+# %%
 TUTORIAL = {
     "id": "l12-transformer",
     "lecture": "12",
@@ -66,6 +120,16 @@ MAX_LETTERS = 16  # words up to 16 letters (99.7 % of the types), lemmas up to 1
 METHOD = "Transformer, greedy decoding"
 
 
+# %% [markdown]
+# ## The data and the baselines
+#
+# `load_data` keeps the words of up to 16 letters (`MAX_LETTERS`), draws `words` of them if asked,
+# and holds out a tenth of the word types, so the test measures unseen words. `baselines` fits the
+# rules on the training pairs only: copy the word, strip the longest suffix seen in training, and
+# apply the most frequent edit rule of the longest known word ending.
+
+
+# %%
 def load_data(config):
     """Word-type pairs, split so that every test word is unseen in training."""
     pairs = [
@@ -90,6 +154,16 @@ def baselines(train, words):
     }
 
 
+# %% [markdown]
+# ## The mask, measured
+#
+# `causal_check` feeds the trained model 256 test words twice: with the gold target letters, and
+# with the letters from position $k$ on replaced by random ones ($k$ = 1, 4, 8). If the decoder's
+# masked self-attention works, every output before $k$ stays the same (change below $10^{-5}$) while
+# the outputs from $k$ on do change (above $10^{-3}$). A table and a verdict.
+
+
+# %%
 def causal_check(run, model, source, decoder_in, seed):
     """The decoder's mask, measured: change target letters from position k on,
     compare the outputs.
@@ -120,6 +194,12 @@ def causal_check(run, model, source, decoder_in, seed):
     )
 
 
+# %% [markdown]
+# `examples` lists a few unseen words in three groups: the Transformer right and the ending rules
+# wrong, the other way round, and both wrong.
+
+
+# %%
 def examples(run, words, gold, predicted, rules, count=4):
     """Words the Transformer gets and the rules miss, the other way round, and both miss."""
     groups = {
@@ -142,6 +222,17 @@ def examples(run, words, gold, predicted, rules, count=4):
     run.table("Examples: unseen words, gold lemma and predictions", rows)
 
 
+# %% [markdown]
+# ## The model and its training
+#
+# `train_transformer` turns the pairs into three arrays: the word's letters (the encoder's input),
+# `<s>` + the lemma (the decoder's input: teacher forcing) and the lemma + `</s>` (the targets,
+# padding weighs 0). The encoder–decoder has `layers` blocks each, 4 heads, width `units`; Adam with
+# a warm-up then a cosine decay (lecture 6), trained through `run.fit`. `first_seed_maps` draws the
+# cross-attention of a few words whose lemma differs from the word, a few times during training.
+
+
+# %%
 def train_transformer(run, config, seed, train, test, vocabulary, maps=()):
     """One encoder-decoder, trained with teacher forcing; the model."""
     x_train, in_train, out_train = seq2seq.seq2seq_arrays(
@@ -196,6 +287,13 @@ def first_seed_maps(run, seed, words, gold, shown, vocabulary, config):
     )
 
 
+# %% [markdown]
+# `train_seeds` trains one Transformer per seed, decodes the unseen words greedily and scores the
+# exact match; the first seed also draws its cross-attention maps, and its predictions go into the
+# tables.
+
+
+# %%
 def train_seeds(run, config, train, test, vocabulary):
     """One Transformer per seed, each scored by exact match on the unseen words.
 
@@ -221,6 +319,16 @@ def train_seeds(run, config, train, test, vocabulary):
     return models, scores, first
 
 
+# %% [markdown]
+# ## The results and the verdict
+#
+# `results_table`: exact match of every method on all unseen words and on the words whose lemma
+# differs from the word (where copying cannot help); the Transformer's row adds every seed's score,
+# its parameters and training seconds. `judge` compares the Transformer's scores over the seeds with
+# the better of the two simplest baselines, copying and suffix stripping.
+
+
+# %%
 def results_table(run, train, test, guesses, models, scores):
     """Exact match of every method, on all unseen words and on those whose lemma differs."""
     words, gold = [w for w, _ in test], [lemma for _, lemma in test]
@@ -267,6 +375,16 @@ def judge(run, test, guesses, scores):
     )
 
 
+# %% [markdown]
+# ## The whole run
+#
+# `main` loads and splits the pairs and builds the letter vocabulary from the training pairs. Inside
+# `runner.Run`: the baselines, one Transformer per seed, the result table, the verdict on the
+# baselines, the examples (against the ending rules) and the mask check on the first seed's model.
+# Run the cell again and a finished run is shown, not repeated; a run that was interrupted resumes.
+
+
+# %%
 def main(config):
     train, test = load_data(config)
     words, gold = [w for w, _ in test], [lemma for _, lemma in test]
@@ -282,5 +400,30 @@ def main(config):
         causal_check(run, models[0], x_test[:256], in_test[:256], config.seed)
 
 
+# %% [markdown]
+# ## Run it
+#
+# What to expect: one training log per seed; the lecture run trains one encoder and one decoder
+# block of width 32 for 5 epochs with three seeds, `--full` 2 + 2 blocks of width 64 for 24 epochs
+# with one seed. Then the result table, the examples, the mask table, and the verdict table closes
+# the run. A few epochs of a small model may not beat the baselines; the verdict then says so.
+
+# %%
 if __name__ == "__main__":
-    runner.script(main, TUTORIAL, OPTIONS, __doc__)
+    runner.script(
+        main, TUTORIAL, OPTIONS, __doc__, mode=mode, seed=seed, logdir=logdir, options=options
+    )
+
+# %% [markdown]
+# ## Look at it in TensorBoard
+#
+# Scalars (per seed, `transformer-seed0` ...): `epoch_loss`, `epoch_accuracy` (the next-letter
+# accuracy under teacher forcing, not the exact match of greedy decoding) and `epoch_learning_rate`
+# (the warm-up, then the decay). Images: `cross_attention/word_N`, rows the letters the decoder
+# wrote, columns the input letters, one panel per head, a few snapshots during training: which input
+# letters each output letter looks at. Text: the verdicts and the tables. (The cell starts
+# TensorBoard inside the notebook; from a terminal, `mlcourse board l12-transformer`.)
+
+# %% tags=["skip-execution"]
+# %load_ext tensorboard
+# %tensorboard --logdir {runner.logdir_of(TUTORIAL, logdir)}

@@ -32,6 +32,8 @@ What is measured, per length ``T`` (inputs ``(batch, T, units)``, fresh random n
 
 ``measure`` has no side effects besides running TensorFlow (no files, no TensorBoard), so a
 benchmark command can call it.
+
+TensorFlow backend only: importing it on another Keras backend raises ``BackendError``.
 """
 
 import gc
@@ -42,7 +44,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from mlcourse.backends import require_tensorflow
 from mlcourse.layers import LinearAttention, MultiHeadSelfAttention
+
+require_tensorflow("mlcourse.analysis.attention_cost")
 
 __all__ = ["KINDS", "attention_layer", "fit_slope", "measure"]
 

@@ -36,6 +36,8 @@ if point.kind == "saddle point":
     u = escape_direction(eigenvalues, eigenvectors)
     losses = surface.loss_along(u, np.linspace(-1, 1, 21))
 ```
+
+TensorFlow backend only: importing it on another Keras backend raises ``BackendError``.
 """
 
 from __future__ import annotations
@@ -46,6 +48,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 from scipy.sparse.linalg import LinearOperator, eigsh
+
+from mlcourse.backends import require_tensorflow
+
+require_tensorflow("mlcourse.analysis.hessian")
 
 __all__ = [
     "CriticalPoint",

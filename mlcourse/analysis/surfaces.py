@@ -13,6 +13,8 @@ optimizer on them from one start, and draws the paths over the contours:
 
 Both loss functions use `keras.ops` and broadcast over leading axes (θ of shape ``(..., 2)``), so
 one call gives the contour grid and the same code gives the gradient for the optimizer.
+
+TensorFlow backend only: importing it on another Keras backend raises ``BackendError``.
 """
 
 import dataclasses
@@ -22,6 +24,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 from keras import ops
+
+from mlcourse.backends import require_tensorflow
+
+require_tensorflow("mlcourse.analysis.surfaces")
 
 __all__ = [
     "Surface",

@@ -30,6 +30,8 @@ missed.
 
     mlcourse bench [--only GROUP[,GROUP]] [--smoke] [--rounds N] [--min-seconds S]
                    [--clock cpu|wall] [--threads N] [--json PATH]
+
+TensorFlow backend only: importing it on another Keras backend raises ``BackendError``.
 """
 
 import dataclasses
@@ -46,7 +48,10 @@ import numpy as np
 import tensorflow as tf
 
 from mlcourse import options
+from mlcourse.backends import require_tensorflow
 from mlcourse.tables import format_table
+
+require_tensorflow("mlcourse.bench")
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 

@@ -49,12 +49,16 @@ HOW_TO_GET = (
 )
 
 
+#: Where Debian's ``dataset-fashion-mnist`` package puts the files.
+DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
+
+
 def candidate_dirs():
     """The folders searched for the IDX files, first match wins."""
     dirs = [cache_dir("fashion-mnist"), Path.home() / ".keras" / "datasets" / "fashion-mnist"]
     if os.environ.get("KERAS_HOME"):
         dirs.insert(1, Path(os.environ["KERAS_HOME"]) / "datasets" / "fashion-mnist")
-    dirs.append(Path("/usr/share/datasets/fashion-mnist"))
+    dirs.append(DEBIAN_DIR)
     return dirs
 
 

@@ -616,7 +616,11 @@ class _KernelWrapper(keras.layers.Wrapper):
     """Calls the wrapped layer with its `kernel` replaced by a tensor computed from it.
 
     The substitution uses `keras.StatelessScope`, so gradients flow through the computed kernel back
-    to the wrapped layer's own `kernel` variable (and to any new weights of the wrapper).
+    to the wrapped layer's own `kernel` variable (and to any new weights of the wrapper). Scopes do
+    not chain: inside the new scope a variable it does not map is read from its own storage, not
+    from an enclosing scope (JAX's trainer and `stateless_call` keep every value in one). So the
+    scope maps every variable of the wrapped layer: the kernel to the computed tensor, the others
+    (the bias, ...) to their current values, and any update the wrapped layer makes is passed on.
     """
 
     def __init__(self, layer, **kwargs):
@@ -636,8 +640,16 @@ class _KernelWrapper(keras.layers.Wrapper):
 
     def _call_with_kernel(self, inputs, kernel):
         kernel = ops.cast(kernel, self.layer.kernel.dtype)
-        with keras.StatelessScope(state_mapping=[(self.layer.kernel, kernel)]):
+        others = [v for v in self.layer.variables if v is not self.layer.kernel]
+        current = [ops.cast(v.value, v.dtype) for v in others]  # from the enclosing scope, if any
+        mapping = [(self.layer.kernel, kernel), *zip(others, current, strict=True)]
+        with keras.StatelessScope(state_mapping=mapping) as scope:
+            mapped = [scope.get_current_value(v) for v in others]
             outputs = self.layer(inputs)
+        for variable, before in zip(others, mapped, strict=True):
+            after = scope.get_current_value(variable)
+            if after is not before:  # e.g. a moving statistic the wrapped layer updated
+                variable.assign(after)
         # The wrapped layer keeps its own policy; the wrapper's output follows the wrapper's
         # (as keras.layers.SpectralNormalization does).
         return ops.cast(outputs, self.compute_dtype)

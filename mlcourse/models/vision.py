@@ -17,12 +17,17 @@ builders with comparable parameter counts put that to the test:
 
 All three output logits ``(batch, 10)``. The attention layers are named (``ATTENTION_LAYER`` /
 ``"encoder_1"`` …) so ``mlcourse.callbacks.image_attention_maps`` can show where a pixel looks.
+
+TensorFlow backend only: importing it on another Keras backend raises ``BackendError``.
 """
 
 import keras
 
+from mlcourse.backends import require_tensorflow
 from mlcourse.layers import ImageSelfAttention, PositionEmbedding, TransformerEncoderBlock
 from mlcourse.validation import check_positive_int
+
+require_tensorflow("mlcourse.models.vision")
 
 __all__ = ["ATTENTION_LAYER", "BUILDERS", "attention_layer_names", "attention_net", "build", "cnn"]
 

@@ -30,7 +30,6 @@ import math
 import numbers
 
 import keras
-import tensorflow as tf
 
 __all__ = ["TESTED_KERAS", "CourseOptimizer"]
 
@@ -125,7 +124,8 @@ def _summed_over_replicas(grads):
     """The gradients as the update will see them: summed over replicas (a no-op on one device)."""
     grads = [g for g in grads if g is not None]
     if keras.backend.backend() != "tensorflow":
-        return grads
+        return grads  # tf.distribute replicas exist only on TensorFlow
+    import tensorflow as tf
 
     context = tf.distribute.get_replica_context()
     if context is None or context.num_replicas_in_sync == 1:
