@@ -17,13 +17,19 @@ tour: setup
 	@echo
 	@echo "Open TensorBoard:  $(BIN)/mlcourse board   (then browse the URL it prints, e.g. http://127.0.0.1:6006)"
 
-# Two pytest workers (pytest-xdist), a test module or class each at a time: most tests are small,
-# and one process leaves the second core idle.
-PYTEST := $(BIN)/python -m pytest -n 2 --dist loadscope
+# The TensorFlow suite on two pytest workers (pytest-xdist, a test file each: most tests are
+# small and one process leaves the second core idle); beside it, in one process, the tests marked
+# `backends` again on JAX (they fill the idle time); its output is shown when both are done.
+PYTEST  := $(BIN)/python -m pytest
+JAX_LOG := $(VENV)/jax-tests.log
 
 test: setup lint
-	$(PYTEST)
-	KERAS_BACKEND=jax $(PYTEST) -p no:cacheprovider
+	@KERAS_BACKEND=jax $(PYTEST) -p no:cacheprovider > $(JAX_LOG) 2>&1 & jax=$$!; \
+	$(PYTEST) -n 2 --dist loadfile; tf=$$?; \
+	wait $$jax; jax_status=$$?; \
+	echo; echo "The battery and the Keras-twin tests again, on the JAX backend ($(JAX_LOG)):"; \
+	if test $$jax_status -eq 0; then tail -n 6 $(JAX_LOG); else cat $(JAX_LOG); fi; \
+	test $$tf -eq 0 && test $$jax_status -eq 0
 
 # The kernels' C-level stderr (TensorFlow's C++ start-up lines) stays in this terminal, out of the
 # notebooks: IPython's kernel config in a profile kept inside the venv.

@@ -604,7 +604,7 @@ def mismatch(run, images, config, rows):
 
 # %%
 def plot_curves(deep, overfit, shifted):
-    """The three training-curve pictures of the flow chart (first seed)."""
+    """The three training-curve pictures of the flow chart (of the last seed each pair trained)."""
     figure = Figure(figsize=(15, 3.8))
     axes = figure.subplots(1, 3)
     for name, history in deep.items():
