@@ -43,6 +43,8 @@ PARAMETERS = {"mode": "lecture", "seed": 0, "logdir": None, "options": {}}
 PARAMETERS_TAG = "parameters"
 INJECTED_TAG = "injected-parameters"
 MODE_FLAGS = {"smoke": ["--smoke"], "lecture": [], "full": ["--full"]}
+#: Options every tutorial has that ``options`` may also set, e.g. ``{"fresh": True}`` (--fresh).
+COMMON = ("fresh", "deterministic", "verbose", "strategy", "mixed_precision")
 
 
 def in_notebook():
@@ -58,7 +60,8 @@ def flags(specs, mode="lecture", seed=0, logdir=None, options=None):
     Args:
         specs: the tutorial's ``OPTIONS``.
         mode, seed, logdir: as the flags ``--smoke``/``--full``, ``--seed``, ``--logdir``.
-        options: ``{name: value}`` of the tutorial's own options; a list or tuple is written comma
+        options: ``{name: value}`` of the tutorial's own options (and of ``COMMON``: ``{"fresh":
+            True}`` runs again a run that is complete); a list or tuple is written comma
             separated, ``True``/``False`` as ``--name``/``--no-name``.
 
     Raises:
@@ -70,11 +73,12 @@ def flags(specs, mode="lecture", seed=0, logdir=None, options=None):
     if logdir is not None:
         argv += ["--logdir", str(logdir)]
     for name, value in dict(options or {}).items():
-        if name not in specs:
-            raise ValueError(f"options: {name!r} is not an option of this tutorial: {list(specs)}")
+        if name not in specs and name not in COMMON:
+            allowed = [*specs, *COMMON]
+            raise ValueError(f"options: {name!r} is not an option of this tutorial: {allowed}")
         flag = "--" + name.replace("_", "-")
         if isinstance(value, bool):
-            if value or specs[name]["kind"] == "switch":
+            if value or specs.get(name, {}).get("kind") == "switch":
                 argv.append(flag if value else "--no-" + flag[2:])
         elif isinstance(value, (list, tuple)):
             argv += [flag, ",".join(str(v) for v in value)]

@@ -426,7 +426,9 @@ def show_completed(tutorial_id, config, folder):
     record = RunRecord.load(folder / "run.json")
     print(
         f"{tutorial_id}: already complete with these options in {folder} "
-        f"({record.seconds:.0f} s); --fresh runs it again."
+        f"({record.seconds:.0f} s); "
+        + ('options={"fresh": True}' if notebooks.in_notebook() else "--fresh")
+        + " runs it again."
     )
     for row in verdict_rows(record.verdicts):
         print(f"  [{row['verdict'].split(':')[0]}] {row['claim']}")

@@ -143,6 +143,7 @@ def test_notebook_parameters_become_the_scripts_flags():
     switch = next(n for n, s in specs.items() if s["kind"] == "switch")
     flag = "--" + switch.replace("_", "-")
     assert notebooks.flags(specs, "full", options={switch: False})[-1] == "--no-" + flag[2:]
+    assert notebooks.flags(specs, options={"fresh": True})[-1] == "--fresh"
     with pytest.raises(ValueError, match="mode must be one of"):
         notebooks.flags(specs, "quick")
     with pytest.raises(ValueError, match="options: 'epoch' is not an option"):
