@@ -109,7 +109,7 @@ def compute(reference=None):
     mlcourse.load_all()
     arrays = {}
     for case in all_cases():
-        keras.backend.clear_session()
+        keras.backend.clear_session(free_memory=False)
         if isinstance(case, LayerCase):
             start = None
             if reference is not None:
