@@ -40,7 +40,8 @@ lab: setup
 	$(BIN)/mlcourse notebook all --out notebooks
 	@mkdir -p $(dir $(KERNEL_CONFIG))
 	@echo "c.IPKernelApp.capture_fd_output = False" > $(KERNEL_CONFIG)
-	IPYTHONDIR=$(VENV)/ipython TF_CPP_MIN_LOG_LEVEL=3 $(BIN)/jupyter lab notebooks
+	IPYTHONDIR=$(VENV)/ipython TF_CPP_MIN_LOG_LEVEL=3 \
+	  $(BIN)/jupyter lab notebooks $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

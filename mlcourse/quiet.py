@@ -30,6 +30,8 @@ START_UP_LINES = (
     "cpu_feature_guard",
     "This TensorFlow binary is optimized to use available CPU instructions",
     "To enable the following instructions",
+    # a Jupyter kernel started by `mlcourse notebook --execute` (ipykernel 7), on this machine only
+    "Kernel is running over TCP without encryption",
 )
 
 
