@@ -21,6 +21,7 @@ from pathlib import Path
 
 from mlcourse import options, quiet, tour, tutorials
 from mlcourse.tables import format_table
+from mlcourse.verdicts import tally
 
 #: Images kept per tag by `mlcourse board`: every snapshot of every run (per-epoch figures).
 IMAGES_KEPT = 100_000
@@ -211,15 +212,13 @@ def _run_tutorials(planned):
             keras.backend.clear_session()
         seconds = time.time() - started
         _, record = latest_complete(Path(config.logdir) / tutorial.id, config.fingerprint())
-        counts = {}
-        for verdict in record.verdicts if record and status == "ok" else ():
-            counts[verdict["verdict"]] = counts.get(verdict["verdict"], 0) + 1
+        judged = record.verdicts if record and status == "ok" else []
         rows.append(
             {
                 "tutorial": tutorial.id,
                 "status": status,
                 "seconds": round(seconds, 1),
-                "verdicts": ", ".join(f"{n} {v}" for v, n in counts.items()) or "-",
+                "verdicts": tally(judged) or "-",
             }
         )
     if len(planned) > 1:

@@ -17,7 +17,7 @@ from mlcourse.notebooks import in_notebook
 from mlcourse.options import SMOKE_BANNER
 from mlcourse.record import slug
 from mlcourse.tables import escape_markdown, format_table, plain
-from mlcourse.verdicts import verdict_rows
+from mlcourse.verdicts import tally, verdict_rows
 
 require_tensorflow("mlcourse.reporting")
 
@@ -119,14 +119,11 @@ class Reporter:
         if not self.record.verdicts:
             return
         rows = verdict_rows(self.record.verdicts)
-        counts = {}
-        for v in self.record.verdicts:
-            counts[v["verdict"]] = counts.get(v["verdict"], 0) + 1
-        tally = ", ".join(f"{n} {outcome}" for outcome, n in counts.items())
-        print(f"\nThe lecture's claims, judged by this run ({tally})")
+        counted = tally(self.record.verdicts)
+        print(f"\nThe lecture's claims, judged by this run ({counted})")
         for row in rows:
             print(f"  [{row['verdict'].split(':')[0]}] {row['claim']}")
-        heading = f"**The lecture's claims, judged by this run** ({tally})"
+        heading = f"**The lecture's claims, judged by this run** ({counted})"
         table = f"{heading}\n\n{format_table(rows, markdown=True)}"
         self._write_text("verdicts", table)
         show_inline("markdown", f"**{self.banner}**\n\n{table}" if self.banner else table)

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from mlcourse.record import latest_complete
-from mlcourse.verdicts import verdict_rows
+from mlcourse.verdicts import tally, verdict_rows
 
 __all__ = ["LOG_NAME", "default_jobs", "run_parallel"]
 
@@ -58,13 +58,10 @@ class _Job:
             Path(self.config.logdir) / self.tutorial.id, self.config.fingerprint()
         )
         verdicts = record.verdicts if record is not None and ok else []
-        counts = {}
-        for verdict in verdicts:
-            counts[verdict["verdict"]] = counts.get(verdict["verdict"], 0) + 1
-        tally = ", ".join(f"{n} {v}" for v, n in counts.items()) or "-"
+        counted = tally(verdicts) or "-"
         head = f"[{self.number}/{count}] {self.tutorial.id}"
         if ok:
-            print(f"\n{head}: done in {seconds:.0f} s ({tally}); its output: {self.log}")
+            print(f"\n{head}: done in {seconds:.0f} s ({counted}); its output: {self.log}")
             for row in verdict_rows(verdicts):
                 print(f"  [{row['verdict'].split(':')[0]}] {row['claim']}")
         else:
@@ -75,7 +72,7 @@ class _Job:
             "tutorial": self.tutorial.id,
             "status": "ok" if ok else "failed",
             "seconds": round(seconds, 1),
-            "verdicts": tally,
+            "verdicts": counted,
         }
 
 

@@ -22,6 +22,7 @@ import numbers
 import numpy as np
 
 __all__ = [
+    "tally",
     "verdict_rows",
     "DOES_NOT_HOLD",
     "HOLDS",
@@ -188,3 +189,11 @@ def verdict_rows(verdicts):
             }
         )
     return rows
+
+
+def tally(verdicts):
+    """How many verdicts (dicts) of each outcome, in order of first appearance: "3 holds, 1 ..."."""
+    counts = {}
+    for verdict in verdicts:
+        counts[verdict["verdict"]] = counts.get(verdict["verdict"], 0) + 1
+    return ", ".join(f"{n} {outcome}" for outcome, n in counts.items())
