@@ -378,7 +378,7 @@ class Run:
         trial_id = f"{self.id}/{self.dir.name}/{slug(variant)}"  # unique across runs
         self.reporter.hparams(self.variant_dir(variant), trial_id, hparams, metrics)
 
-    def verdict(self, claim, measured, outcome, seeds=1, reason=""):
+    def verdict(self, claim, measured, outcome, seeds=1, reason="", full_scale=False):
         """Judge one of the lecture's claims from this run's measurements; returns the outcome.
 
         Args:
@@ -389,8 +389,16 @@ class Run:
             seeds: how many seeds or repeats the numbers come from.
             reason: one sentence shown when the claim does not hold or is inconclusive: why, or
                 what ``--full`` shows.
+            full_scale: the claim is about a scale only ``--full`` reaches (more data, longer
+                training). Outside the full run a result against it is not a finding about the
+                claim: it reads ``inconclusive`` (at this size), with the numbers measured.
         """
         result = verdicts.outcome_of(outcome)
+        if full_scale and self.mode != "full" and result == verdicts.DOES_NOT_HOLD:
+            result = verdicts.INCONCLUSIVE
+            reason = "at this size the measurement goes against the claim" + (
+                f", but {reason}" if reason else ", which is about a larger one"
+            )
         shown = verdicts.NOT_JUDGED if self.smoke else result
         if isinstance(outcome, verdicts.Comparison):
             measured = f"{measured} ({outcome})"

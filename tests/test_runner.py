@@ -250,3 +250,24 @@ def test_the_owner_of_a_run_is_its_lock_not_a_pid(tmp_path):
         assert again.resumed and again.dir == run.dir
         with runner.Run(TUTORIAL, _args(tmp_path)) as second:  # the owner is alive
             assert not second.resumed and second.dir != run.dir
+
+
+@pytest.mark.parametrize(
+    ("flags", "full_scale", "expected"),
+    [
+        ((), True, "inconclusive"),
+        ((), False, "does not hold"),
+        (("--full",), True, "does not hold"),
+    ],
+)
+def test_a_claim_about_the_full_scale_is_not_reversed_by_a_smaller_run(
+    tmp_path, flags, full_scale, expected
+):
+    """Outside --full, a result against a full-scale claim reads inconclusive, numbers kept."""
+    with runner.Run(TUTORIAL, _args(tmp_path, *flags)) as run:
+        shown = run.verdict("more data helps", "it did not: 0.1", False, full_scale=full_scale)
+        folder = run.dir
+    (recorded,) = json.loads((folder / "run.json").read_text())["verdicts"]
+    assert shown == recorded["verdict"] == expected
+    assert recorded["measured"] == "it did not: 0.1"
+    assert ("at this size" in recorded["reason"]) == (expected == "inconclusive")

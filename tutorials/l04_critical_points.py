@@ -5,18 +5,18 @@
    (Levenberg-Marquardt on ½‖g‖²), which lands on the nearest critical point of any kind. This
    and everything after it runs on a float64 copy of the network: the eigenvalues that decide
    "saddle or minimum" here are 1e-5 of the largest, below float32's round-off.
-2. At each end point take the exact Hessian and classify it: local minimum / maximum / saddle from
-the
-   signs of the eigenvalues, and the homework rule: ‖g‖ < 1e-3 and minimum ratio (share of positive
-   eigenvalues) > 0.5 => "local-minimum-like".
+2. At each end point take the exact Hessian and classify it: local minimum / maximum / saddle
+   from the signs of the eigenvalues, and the homework rule: ‖g‖ < 1e-3 and minimum ratio (share
+   of positive eigenvalues) > 0.5 => "local-minimum-like".
 3. The lecture's picture: minimum ratio against training loss, one dot per network.
 4. From the saddle with the most negative eigenvalue, step along that eigenvalue's eigenvector (the
-   escape direction): the loss falls as ½·λ·t², although the gradient there is (almost) zero.
+   escape direction): the loss falls as ½·λ·t², although the gradient there is (almost) zero;
+   judged, with the same step from the lecture's saddle at the origin of y = w1·w2·x.
 
 TensorBoard: Scalars (net-00/train: critical/gradient_norm, critical/minimum_ratio,
-    critical/min_eigenvalue,
-critical/max_eigenvalue during normal training, from mlcourse.callbacks.CriticalPointLogger;
-epoch_loss of every net), Images (minimum_ratio_vs_loss, escape_direction), Text (the tables).
+critical/min_eigenvalue, critical/max_eigenvalue during normal training, from
+mlcourse.callbacks.CriticalPointLogger; epoch_loss of every net), Images (minimum_ratio_vs_loss,
+escape_direction), Text (the tables).
 """
 
 # %% [markdown]
@@ -40,12 +40,13 @@ epoch_loss of every net), Images (minimum_ratio_vs_loss, escape_direction), Text
 # notebook computes exact Hessians of small networks and tests the first claim.
 #
 # **What this notebook shows.** Part 1 takes the lecture's own example, $y = w_1 w_2 x$ at the
-# origin, and judges its claim: eigenvalues 2 and −2, a saddle point, and the loss falls along the
-# eigenvector of −2. Part 2 trains many small tanh networks on $\mathrm{sinc}(5x)$, drives each to
-# its nearest critical point and classifies it by the signs of its Hessian's eigenvalues (and by
-# the homework's "minimum ratio" rule); it judges the claim that training usually stops at saddle
-# points rather than local minima. Part 3 steps out of the saddle with the most negative
-# eigenvalue along its eigenvector and compares the loss with $\tfrac12\lambda t^2$.
+# origin, and judges its claim: eigenvalues 2 and −2, a saddle point. Part 2 trains many small
+# tanh networks on $\mathrm{sinc}(5x)$, drives each to its nearest critical point and classifies it
+# by the signs of its Hessian's eigenvalues (and by the homework's "minimum ratio" rule); it judges
+# the claim that training usually stops at saddle points rather than local minima. Part 3 steps
+# out of the saddle with the most negative eigenvalue along its eigenvector and compares the loss
+# with $\tfrac12\lambda t^2$; the last verdict judges that way down, there and at the lecture's
+# origin.
 
 # %% [markdown]
 # Away from a machine set up with `make setup` (a laptop, Colab), the next cell fetches the data
@@ -316,23 +317,49 @@ def real_curvature(surface, eigenvalues, eigenvectors, tolerance, reach):
 
 
 # %% [markdown]
-# The first verdict: the lecture's example is a saddle point with eigenvalues −2 and 2, and the
-# loss falls along the eigenvector of −2 as $\tfrac12\lambda t^2$ predicts.
+# The first verdict: the lecture's example is a saddle point, eigenvalues −2 and 2. Its way down
+# is judged at the end, with Part 3's (`judge_way_down`).
 
 
 # %%
 def judge_lecture_example(run):
-    """Part 1: the lecture's own example, a saddle at the origin, and the way down."""
+    """Part 1: the lecture's own example, a saddle at the origin; (u, its curvature check)."""
     eigenvalues, u, point, check = lecture_example()
     run.verdict(
-        "At a critical point the Hessian decides: at the origin of y = w1·w2·x (data x = 1, "
-        "ŷ = 1) the eigenvalues are 2 and -2, a saddle point, and moving along the "
-        "eigenvector of -2 lowers the loss",
+        "At a critical point the Hessian decides what it is: at the origin of y = w1·w2·x "
+        "(data x = 1, ŷ = 1) the gradient is zero and the eigenvalues are 2 and -2, a saddle "
+        "point, not a minimum",
         f"‖g‖ = {point.gradient_norm:.1g}, eigenvalues {eigenvalues[0]:.3g} and "
-        f"{eigenvalues[1]:.3g} ({point.kind}); along u = ({u[0]:.2f}, {u[1]:.2f}) the loss "
-        f"changes by {check.measured:.3g} at t = {check.step:.2g}, ½λt² = "
-        f"{check.predicted:.3g}",
-        point.kind == "saddle point" and np.allclose(eigenvalues, [-2, 2]) and check.confirmed,
+        f"{eigenvalues[1]:.3g}: {point.kind}",
+        point.kind == "saddle point" and np.allclose(eigenvalues, [-2, 2]),
+    )
+    return u, check
+
+
+def judge_way_down(run, lecture, way_down):
+    """The lecture's escape: along the eigenvector of a negative λ the loss falls by ½|λ|t²,
+    at the lecture's saddle (``lecture``: u and its ``CurvatureCheck``) and, where a trained
+    network ended at one, from the steepest of them (``way_down``: Part 3's row, or None)."""
+    u, check = lecture
+    measured = (
+        f"at the lecture's origin, along u = ({u[0]:.2f}, {u[1]:.2f}): the loss changes by "
+        f"{check.measured:.3g} at t = {check.step:.2g}, ½λt² = {check.predicted:.3g}"
+    )
+    holds = check.confirmed
+    if way_down is None:
+        measured += "; no trained network ended at a point with a negative eigenvalue"
+    else:
+        measured += (
+            f"; from {way_down['network']}'s end point the loss falls by "
+            f"{way_down['decrease']:.3g} at t = {way_down['best t']:.2g}, ½|λ_min|t² = "
+            f"{way_down['½|λ_min|t² predicts']:.3g}"
+        )
+        holds = holds and way_down["decrease"] > 0
+    run.verdict(
+        "At a saddle point the Hessian shows the way down: a step along the eigenvector u of a "
+        "negative eigenvalue λ lowers the loss, by about ½|λ|t² (the Taylor expansion)",
+        measured,
+        holds,
     )
 
 
@@ -397,12 +424,13 @@ def classification_table(run, config, rows):
 
 # %%
 def escape(run, config, rows, found):
-    """Part 3: the escape direction of the end point with the most negative eigenvalue."""
+    """Part 3: the escape direction of the end point with the most negative eigenvalue; its
+    table row and the network's name (None when no end point has a negative eigenvalue)."""
     saddles = [i for i, r in enumerate(rows) if r["real negative curvature"] == "yes"]
     saddles = saddles or [i for i, r in enumerate(rows) if r["λ_min"] < 0]
     if not saddles:
         run.text("escape", "No end point has a negative eigenvalue: nothing to escape from.")
-        return
+        return None
     steepest = min(saddles, key=lambda i: rows[i]["λ_min"])
     figure, way_down = escape_figure(*found[steepest], reach=config.reach)
     run.figure("escape_direction", figure)
@@ -411,27 +439,29 @@ def escape(run, config, rows, found):
         "direction",
         [way_down],
     )
+    return {"network": rows[steepest]["network"], **way_down}
 
 
 # %% [markdown]
 # ## The whole run
 #
 # `main` judges the lecture's example (Part 1), takes every network to a critical point and
-# tabulates the kinds (Part 2), draws the minimum-ratio picture, judges the saddle-point claim and
-# escapes from the steepest saddle (Part 3). `runner.Run` owns the run folder: run the cell again
-# and a finished run is shown, not repeated; a run that was interrupted resumes.
+# tabulates the kinds (Part 2), draws the minimum-ratio picture, judges the saddle-point claim,
+# escapes from the steepest saddle (Part 3) and judges the way down. `runner.Run` owns the run
+# folder: run the cell again and a finished run is shown, not repeated; a run that was
+# interrupted resumes.
 
 
 # %%
 def main(config):
     x, y = sinc_data()
     with runner.Run(TUTORIAL, config) as run:
-        judge_lecture_example(run)
+        lecture = judge_lecture_example(run)
         rows, found = networks_at_critical_points(run, config, x, y)
         critical = classification_table(run, config, rows)
         run.figure("minimum_ratio_vs_loss", minimum_ratio_figure(rows))
         judge_saddles(run, config, critical)
-        escape(run, config, rows, found)
+        judge_way_down(run, lecture, escape(run, config, rows, found))
 
 
 # %% [markdown]

@@ -370,8 +370,8 @@ def judge_generalisation(run, config, matched):
         + ("" if reached else "; NOT every model reached the loss (see the table)"),
         verdicts.exceeds(gaps[large_m], gaps[small_m]) if reached else verdicts.INCONCLUSIVE,
         seeds=config.seeds,
-        reason="the sharp-minimum effect (Keskar et al.) shows with far larger batches and "
-        "networks than this one; here the gaps are within the seed-to-seed spread",
+        reason="the sharp-minimum effect (Keskar et al.) was measured with far larger batches "
+        "and networks than this one; at this size the small batch's gap is not the smaller one",
     )
 
 

@@ -108,11 +108,11 @@ OPTIONS = {
     "test_size": {
         "kind": "count",
         "smoke": 500,
-        "lecture": 2000,
+        "lecture": 4000,
         "full": 10000,
         "help": "test images",
     },
-    "epochs": {"kind": "count", "smoke": 1, "lecture": 4, "full": 15, "help": "epochs, section 1"},
+    "epochs": {"kind": "count", "smoke": 1, "lecture": 6, "full": 15, "help": "epochs, section 1"},
     "variants": {
         "kind": "switch",
         "smoke": True,
@@ -369,7 +369,7 @@ def judge_invariance(run, accuracy):
 # ## Part 1: fully connected vs CNN
 #
 # For each seed `fc_vs_cnn` trains the fully connected network and the CNN on the same images for
-# the same epochs (4 in the lecture run); `FilterImages` writes the CNN's first-layer filters and
+# the same epochs (6 in the lecture run); `FilterImages` writes the CNN's first-layer filters and
 # the feature maps of 4 test images every epoch (a model finished before a kill is reloaded, and
 # its images written once). Then the table and the verdict: the CNN should be more accurate with
 # fewer parameters. In the full run the best CNN is also checked against the 91 % target.
@@ -480,7 +480,7 @@ def invariance_part(run, config, data, test, cnns):
 # ## The whole run
 #
 # `main` loads a Fashion-MNIST split (`train_size` training images, 2,000 for validation,
-# `test_size` test images: 8,000 and 2,000 in the lecture run), then runs Part 1 (judged), the
+# `test_size` test images: 8,000 and 4,000 in the lecture run), then runs Part 1 (judged), the
 # neuron version of the first seed's CNN, Part 2 if `variants` is on, and Part 3 (judged).
 # `runner.Run` owns the run folder: run the cell again and a finished run is shown, not repeated;
 # a run that was interrupted resumes.

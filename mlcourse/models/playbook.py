@@ -38,6 +38,9 @@ REMEDIES = (
     "l2",
     "dropout",
 )
+#: The "l2" remedy's coefficient: 1e-3 hardly narrowed the 2 x 256 MLP's gap on 800 images
+#: (0.53 against 0.57 over 3 seeds), 1e-2 did (0.30) at the same validation accuracy.
+L2_REMEDY = 1e-2
 
 
 def _head(layers, name):
@@ -109,7 +112,7 @@ def remedy_model(remedy, units=256, depth=2, seed=0):
         depth,
         units,
         dropout=0.5 if remedy == "dropout" else 0.0,
-        l2=1e-3 if remedy == "l2" else 0.0,
+        l2=L2_REMEDY if remedy == "l2" else 0.0,
         name=remedy.replace("-", "_"),
     )
 
