@@ -127,7 +127,7 @@ def test_tutorial_help_lists_each_option_with_its_value_per_mode():
     )
     assert result.returncode == 0
     assert "--smoke" in result.stdout and "--full" in result.stdout
-    assert "(smoke 1, lecture 4, full 15)" in result.stdout  # --epochs
+    assert "(smoke 1, lecture 6, full 15)" in result.stdout  # --epochs
 
 
 @pytest.mark.parametrize(
