@@ -6,7 +6,8 @@ its own process (``python -m mlcourse run ID ...``, its output kept in ``<logdir
 the terminal gets one line as each starts and its verdicts as it ends, then one table. A tutorial
 whose verdicts rest on timings says ``"alone": True`` in its ``TUTORIAL`` (l05's time per update,
 l11's cost of attention) and runs with nothing beside it, so its clock measures only itself.
-Ctrl-C stops them all; the same command resumes, each tutorial in its own run folder.
+Ctrl-C stops them all; the same command resumes, each tutorial in its own run folder, and shows
+a tutorial already complete with the same options without starting it again.
 
 TensorFlow backend only: each tutorial process checks it.
 """
@@ -76,6 +77,30 @@ class _Job:
         }
 
 
+def _show_complete(number, count, tutorial, config):
+    """A tutorial already complete with these options: its verdicts and its table row, with no
+    process started (``None`` when it has to run)."""
+    if config.fresh:
+        return None
+    folder, record = latest_complete(Path(config.logdir) / tutorial.id, config.fingerprint())
+    if record is None:
+        return None
+    counted = tally(record.verdicts) or "-"
+    print(
+        f"\n[{number}/{count}] {tutorial.id}: already complete with these options in {folder} "
+        f"(ran in {record.seconds:.0f} s; {counted}); --fresh runs it again.",
+        flush=True,
+    )
+    for row in verdict_rows(record.verdicts):
+        print(f"  [{row['verdict'].split(':')[0]}] {row['claim']}")
+    return {
+        "tutorial": tutorial.id,
+        "status": "ok",
+        "seconds": round(record.seconds, 1),
+        "verdicts": counted,
+    }
+
+
 def run_parallel(planned, argv, jobs):
     """Run each ``(tutorial, config)`` in its own process, at most ``jobs`` at once; the rows of
     the final table (in the tutorials' order) and whether any failed. ``argv``: the flags given to
@@ -90,6 +115,11 @@ def run_parallel(planned, argv, jobs):
             alone_running = any(j.tutorial.alone for j in running)
             if waiting and not alone_running and len(running) < jobs:
                 number, (tutorial, config) = waiting[0]
+                shown = _show_complete(number, len(planned), tutorial, config)
+                if shown is not None:
+                    waiting.pop(0)
+                    rows[number] = shown
+                    continue
                 if not tutorial.alone or not running:
                     waiting.pop(0)
                     side = " alone: it measures time" if tutorial.alone else ""

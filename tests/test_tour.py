@@ -77,10 +77,11 @@ def test_two_at_a_time_and_the_timing_tutorial_alone(tmp_path):
     assert "[3/3] l98-c: done in" in out and "[not judged (smoke run)] l98-c holds" in out
     assert "total" in out.splitlines()[-1]
     assert (tmp_path / "logs" / "l98-a" / "tour.log").read_text().startswith("l98-a: l98-a")
-    again = _tour(tmp_path, "--jobs", "2")  # complete: shown, not run again
-    assert again.returncode == 0
-    log = (tmp_path / "logs" / "l98-b" / "tour.log").read_text()
-    assert "already complete with these options" in log
+    again = _tour(tmp_path, "--jobs", "2")  # complete: shown, no process started
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "[2/3] l98-b: already complete with these options in" in again.stdout
+    assert "--fresh runs it again" in again.stdout and "started" not in again.stdout
+    assert "[not judged (smoke run)] l98-b holds" in again.stdout
     assert len((tmp_path / "logs" / "times.txt").read_text().splitlines()) == 3
 
 
