@@ -21,7 +21,6 @@ from pathlib import Path
 
 from mlcourse import options, quiet, tour, tutorials
 from mlcourse.tables import format_table
-from mlcourse.verdicts import tally
 
 #: Images kept per tag by `mlcourse board`: every snapshot of every run (per-epoch figures).
 IMAGES_KEPT = 100_000
@@ -189,7 +188,7 @@ def _run_tutorials(planned):
 
     from mlcourse import runner
     from mlcourse.data.files import DataFileError
-    from mlcourse.record import latest_complete
+    from mlcourse.record import complete_run
 
     rows, failed = [], 0
     for number, (tutorial, config) in enumerate(planned, start=1):
@@ -211,16 +210,9 @@ def _run_tutorials(planned):
         finally:
             keras.backend.clear_session()
         seconds = time.time() - started
-        _, record = latest_complete(Path(config.logdir) / tutorial.id, config.fingerprint())
+        _, record = complete_run(tutorial.id, config)
         judged = record.verdicts if record and status == "ok" else []
-        rows.append(
-            {
-                "tutorial": tutorial.id,
-                "status": status,
-                "seconds": round(seconds, 1),
-                "verdicts": tally(judged) or "-",
-            }
-        )
+        rows.append(tour.table_row(tutorial.id, status, seconds, judged))
     if len(planned) > 1:
         _print_totals(rows)
     return 1 if failed else 0

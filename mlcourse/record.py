@@ -20,10 +20,14 @@ import os
 import re
 from pathlib import Path
 
+from mlcourse.verdicts import tally, verdict_lines
+
 __all__ = [
     "RESUMABLE",
     "RunFolder",
     "RunRecord",
+    "complete_lines",
+    "complete_run",
     "jsonable",
     "latest_complete",
     "now",
@@ -137,6 +141,23 @@ def latest_complete(root, fingerprint=None, mode=None):
         ):
             return folder, record
     return None, None
+
+
+def complete_run(tutorial_id, config):
+    """The newest complete run of a tutorial with ``config``'s options, under its log folder:
+    ``(folder, record)`` or ``(None, None)``."""
+    return latest_complete(Path(config.logdir) / tutorial_id, config.fingerprint())
+
+
+def complete_lines(head, folder, record, again="--fresh"):
+    """What a complete run found, for the terminal instead of running it again: one line naming
+    its folder (``head``: the tutorial), then one line a verdict."""
+    return [
+        f"{head}: already complete with these options in {folder} (ran in "
+        f"{record.seconds:.0f} s; {tally(record.verdicts) or 'no verdicts'}); {again} runs it "
+        "again.",
+        *verdict_lines(record.verdicts),
+    ]
 
 
 class RunFolder:

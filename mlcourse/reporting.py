@@ -17,7 +17,7 @@ from mlcourse.notebooks import in_notebook
 from mlcourse.options import SMOKE_BANNER
 from mlcourse.record import slug
 from mlcourse.tables import escape_markdown, format_table, plain
-from mlcourse.verdicts import tally, verdict_rows
+from mlcourse.verdicts import tally, verdict_lines, verdict_rows
 
 require_tensorflow("mlcourse.reporting")
 
@@ -121,8 +121,7 @@ class Reporter:
         rows = verdict_rows(self.record.verdicts)
         counted = tally(self.record.verdicts)
         print(f"\nThe lecture's claims, judged by this run ({counted})")
-        for row in rows:
-            print(f"  [{row['verdict'].split(':')[0]}] {row['claim']}")
+        print("\n".join(verdict_lines(self.record.verdicts)))
         heading = f"**The lecture's claims, judged by this run** ({counted})"
         table = f"{heading}\n\n{format_table(rows, markdown=True)}"
         self._write_text("verdicts", table)

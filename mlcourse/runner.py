@@ -47,10 +47,9 @@ from mlcourse.checkpoint import Checkpoint
 from mlcourse.commands import command
 from mlcourse.data.files import DataFileError
 from mlcourse.options import MODE_LINES, SMOKE_BANNER
-from mlcourse.record import RunFolder, RunRecord, jsonable, latest_complete, now, slug
+from mlcourse.record import RunFolder, RunRecord, complete_lines, complete_run, jsonable, now, slug
 from mlcourse.reporting import Reporter
 from mlcourse.tables import format_table
-from mlcourse.verdicts import verdict_rows
 
 require_tensorflow("mlcourse.runner")
 
@@ -421,34 +420,14 @@ def logdir_of(tutorial, logdir=None):
     return Path(logdir or options.default_logdir()) / tutorial["id"]
 
 
-def completed(tutorial_id, config):
-    """The folder of a complete run of this tutorial with the same options, or ``None``."""
-    if config.fresh:
-        return None
-    folder, _ = latest_complete(Path(config.logdir) / tutorial_id, config.fingerprint())
-    return folder
-
-
-def show_completed(tutorial_id, config, folder):
-    """Print what a complete run found (its verdicts) instead of running it again."""
-    record = RunRecord.load(folder / "run.json")
-    print(
-        f"{tutorial_id}: already complete with these options in {folder} "
-        f"({record.seconds:.0f} s); "
-        + ('options={"fresh": True}' if notebooks.in_notebook() else "--fresh")
-        + " runs it again."
-    )
-    for row in verdict_rows(record.verdicts):
-        print(f"  [{row['verdict'].split(':')[0]}] {row['claim']}")
-
-
 def execute(tutorial, main, config):
     """Run ``main(config)`` unless a complete run with the same options exists (then show it)."""
-    folder = completed(tutorial["id"], config)
-    if folder is not None:
-        show_completed(tutorial["id"], config, folder)
+    folder, record = (None, None) if config.fresh else complete_run(tutorial["id"], config)
+    if record is None:
+        main(config)
         return
-    main(config)
+    again = 'options={"fresh": True}' if notebooks.in_notebook() else "--fresh"
+    print("\n".join(complete_lines(tutorial["id"], folder, record, again)))
 
 
 def script(main, tutorial, specs, description, argv=None, **parameters):

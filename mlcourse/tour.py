@@ -19,13 +19,23 @@ import sys
 import time
 from pathlib import Path
 
-from mlcourse.record import latest_complete
-from mlcourse.verdicts import tally, verdict_rows
+from mlcourse.record import complete_lines, complete_run
+from mlcourse.verdicts import tally, verdict_lines
 
-__all__ = ["LOG_NAME", "default_jobs", "run_parallel"]
+__all__ = ["LOG_NAME", "default_jobs", "run_parallel", "table_row"]
 
 #: Each tutorial's output during ``mlcourse run all --jobs N`` (N > 1), in its log folder.
 LOG_NAME = "tour.log"
+
+
+def table_row(tutorial_id, status, seconds, verdicts):
+    """A tutorial's row of ``run all``'s final table."""
+    return {
+        "tutorial": tutorial_id,
+        "status": status,
+        "seconds": round(seconds, 1),
+        "verdicts": tally(verdicts) or "-",
+    }
 
 
 def default_jobs():
@@ -55,50 +65,30 @@ class _Job:
         """Print how it ended (its verdicts); its row of the final table."""
         seconds = time.time() - self.started
         ok = self.process.returncode == 0
-        _, record = latest_complete(
-            Path(self.config.logdir) / self.tutorial.id, self.config.fingerprint()
-        )
+        _, record = complete_run(self.tutorial.id, self.config)
         verdicts = record.verdicts if record is not None and ok else []
-        counted = tally(verdicts) or "-"
+        row = table_row(self.tutorial.id, "ok" if ok else "failed", seconds, verdicts)
         head = f"[{self.number}/{count}] {self.tutorial.id}"
         if ok:
-            print(f"\n{head}: done in {seconds:.0f} s ({counted}); its output: {self.log}")
-            for row in verdict_rows(verdicts):
-                print(f"  [{row['verdict'].split(':')[0]}] {row['claim']}")
+            print(f"\n{head}: done in {seconds:.0f} s ({row['verdicts']}); its output: {self.log}")
+            for line in verdict_lines(verdicts):
+                print(line)
         else:
             last = self.log.read_text(errors="replace").strip().splitlines()[-1:] or ["no output"]
             print(f"\n{head}: failed ({last[0]}); see {self.log}", file=sys.stderr)
         sys.stdout.flush()
-        return {
-            "tutorial": self.tutorial.id,
-            "status": "ok" if ok else "failed",
-            "seconds": round(seconds, 1),
-            "verdicts": counted,
-        }
+        return row
 
 
 def _show_complete(number, count, tutorial, config):
     """A tutorial already complete with these options: its verdicts and its table row, with no
     process started (``None`` when it has to run)."""
-    if config.fresh:
-        return None
-    folder, record = latest_complete(Path(config.logdir) / tutorial.id, config.fingerprint())
+    folder, record = (None, None) if config.fresh else complete_run(tutorial.id, config)
     if record is None:
         return None
-    counted = tally(record.verdicts) or "-"
-    print(
-        f"\n[{number}/{count}] {tutorial.id}: already complete with these options in {folder} "
-        f"(ran in {record.seconds:.0f} s; {counted}); --fresh runs it again.",
-        flush=True,
-    )
-    for row in verdict_rows(record.verdicts):
-        print(f"  [{row['verdict'].split(':')[0]}] {row['claim']}")
-    return {
-        "tutorial": tutorial.id,
-        "status": "ok",
-        "seconds": round(record.seconds, 1),
-        "verdicts": counted,
-    }
+    print("\n" + "\n".join(complete_lines(f"[{number}/{count}] {tutorial.id}", folder, record)))
+    sys.stdout.flush()
+    return table_row(tutorial.id, "ok", record.seconds, record.verdicts)
 
 
 def run_parallel(planned, argv, jobs):

@@ -23,6 +23,7 @@ import numpy as np
 
 __all__ = [
     "tally",
+    "verdict_lines",
     "verdict_rows",
     "DOES_NOT_HOLD",
     "HOLDS",
@@ -197,3 +198,8 @@ def tally(verdicts):
     for verdict in verdicts:
         counts[verdict["verdict"]] = counts.get(verdict["verdict"], 0) + 1
     return ", ".join(f"{n} {outcome}" for outcome, n in counts.items())
+
+
+def verdict_lines(verdicts):
+    """The terminal's line for each verdict (dicts): ``"  [holds] <claim>"``."""
+    return [f"  [{verdict['verdict']}] {verdict['claim']}" for verdict in verdicts]
