@@ -118,8 +118,11 @@ def cmd_list(args):
     return 0
 
 
-def _usage_error(message, choices):
-    print(f"mlcourse run: error: {message}\nvalid choices: {', '.join(choices)}", file=sys.stderr)
+def _usage_error(message, choices, command="run"):
+    print(
+        f"mlcourse {command}: error: {message}\nvalid choices: {', '.join(choices)}",
+        file=sys.stderr,
+    )
     return 2
 
 
@@ -224,12 +227,7 @@ def cmd_notebook(args):
     ids = ["all"] + [t.id for t in available]
     chosen = available if args.id == "all" else [t for t in available if t.id == args.id]
     if not chosen:
-        print(
-            f"mlcourse notebook: error: unknown tutorial {args.id!r}\n"
-            f"valid choices: {', '.join(ids)}",
-            file=sys.stderr,
-        )
-        return 2
+        return _usage_error(f"unknown tutorial {args.id!r}", ids, command="notebook")
     from mlcourse import notebooks
 
     missing = notebooks.missing_tools(execute=args.execute)
