@@ -50,6 +50,7 @@ from mlcourse.options import MODE_LINES, SMOKE_BANNER
 from mlcourse.record import RunFolder, RunRecord, complete_lines, complete_run, jsonable, now, slug
 from mlcourse.reporting import Reporter
 from mlcourse.tables import format_table
+from mlcourse.validation import check_bool
 
 require_tensorflow("mlcourse.runner")
 
@@ -393,6 +394,7 @@ class Run:
                 claim: it reads ``inconclusive`` (at this size), with the numbers measured.
         """
         result = verdicts.outcome_of(outcome)
+        full_scale = check_bool("full_scale", full_scale)
         if full_scale and self.mode != "full" and result == verdicts.DOES_NOT_HOLD:
             result = verdicts.INCONCLUSIVE
             reason = "at this size the measurement goes against the claim" + (

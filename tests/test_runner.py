@@ -271,3 +271,9 @@ def test_a_claim_about_the_full_scale_is_not_reversed_by_a_smaller_run(
     assert shown == recorded["verdict"] == expected
     assert recorded["measured"] == "it did not: 0.1"
     assert ("at this size" in recorded["reason"]) == (expected == "inconclusive")
+
+
+def test_full_scale_must_be_a_bool(tmp_path):
+    with runner.Run(TUTORIAL, _args(tmp_path)) as run:
+        with pytest.raises(ValueError, match="full_scale must be True or False, got 'False'"):
+            run.verdict("more data helps", "0.1", False, full_scale="False")
