@@ -6,6 +6,7 @@ import keras
 import numpy as np
 import pytest
 
+from mlcourse import verdicts
 from mlcourse.callbacks.attention_maps import AttentionMaps, attention_weights
 from mlcourse.callbacks.embedding_projector import EmbeddingProjector
 from mlcourse.data.sequence_labeling import cue_task
@@ -101,6 +102,74 @@ def test_tutorial_smoke_mode(smoke_run):
     assert list(run_dir.glob("cue-self_attention-seed0/attention/events.out.tfevents.*"))
     assert (run_dir / "cue-self_attention-seed0" / "projector" / "projector_config.pbtxt").exists()
     saw = state["tables"]['"I saw a saw ." tagged by the WSJ taggers (gold: PRP VBD DT NN .)']
-    assert {row["tagger"] for row in saw} == {"per_token", "window:2", "multi_head"}
-    assert len(state["verdicts"]) == 6
+    assert {row["tagger"] for row in saw} == {
+        "per_token",
+        "window:2",
+        "multi_head",
+        "distance_decay",
+    }
+    claims = [v["claim"] for v in state["verdicts"]]
+    assert len(claims) == 7 and any(
+        c.startswith("The notes' idea: scores that fade") for c in claims
+    )
+    assert all(v["verdict"] == "not judged (smoke run)" for v in state["verdicts"])
     assert (run_dir / "synthetic_accuracy_by_distance.png").exists()
+
+
+def _l10_tutorial():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "tutorials" / "l10_self_attention.py"
+    spec = importlib.util.spec_from_file_location("l10_self_attention_under_test", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class _Verdicts:
+    """Stands in for ``runner.Run``: keeps what ``verdict`` was given."""
+
+    def __init__(self):
+        self.given = []
+
+    def verdict(self, claim, measured, outcome, seeds=1, reason=""):
+        self.given.append((claim, measured, verdicts.outcome_of(outcome), seeds))
+
+
+def test_wsj_verdicts_judge_the_decay_against_plain_attention_and_the_per_token_tagger():
+    from types import SimpleNamespace
+
+    judge_wsj = _l10_tutorial().judge_wsj
+    config = SimpleNamespace(seeds=3)
+    run = _Verdicts()
+    judge_wsj(
+        run,
+        config,
+        {
+            "per_token": [0.89, 0.90, 0.88],
+            "window:2": [0.93, 0.94, 0.92],
+            "multi_head": [0.895, 0.895, 0.89],
+            "distance_decay": [0.915, 0.92, 0.905],
+        },
+    )
+    assert [(g[0][:30], g[2], g[3]) for g in run.given] == [
+        ("On real text, a ±2 window (met", "holds", 3),
+        ("On real text, self-attention (", "holds", 3),
+        ("The notes' idea: scores that f", "holds", 3),
+    ]
+    assert "without the decay (multi_head) 0.893" in run.given[1][1]  # the plain layer is shown
+    run = _Verdicts()  # the decay no better than without it: the notes' verdict says so
+    judge_wsj(
+        run,
+        config,
+        {
+            "per_token": [0.89, 0.90, 0.88],
+            "multi_head": [0.91, 0.92, 0.9],
+            "distance_decay": [0.9, 0.93, 0.89],
+        },
+    )
+    assert [g[2] for g in run.given] == ["holds", "inconclusive"]
+    run = _Verdicts()  # without per_token (--real window:2,multi_head) only what can be compared
+    judge_wsj(run, config, {"window:2": [0.9] * 3, "multi_head": [0.9] * 3})
+    assert run.given == []

@@ -13,7 +13,8 @@ kind               what each token's tag can depend on
 ``birnn``          the whole sentence through a bidirectional LSTM (or GRU)
 ``self_attention`` the whole sentence through one head of ``SelfAttention`` (method 3)
 ``multi_head``     ``MultiHeadSelfAttention`` over the inputs plus ``SinusoidalPositionalEncoding``
-``distance_decay`` ``DistanceDecayAttention`` (scores fade with ``|i − j|``)
+``distance_decay`` ``multi_head`` with the notes' decay (``DistanceDecayAttention``): scores fade
+                   with ``|i − j|``; the decay gives the distance, the encoding the position
 ``truncated``      ``SelfAttention(window=k)``: only the tokens within ±k
 ``transformer``    a stack of ``TransformerEncoderBlock`` (pre-norm) over sinusoidal positions (L12)
 ``conformer``      a stack of ``ConformerBlock`` (convolution over ±k tokens; homework 4) over
@@ -123,8 +124,10 @@ def _context(kind, h, mask, units, window, num_heads, rnn, num_layers=2, dropout
         return MultiHeadSelfAttention(units, num_heads, name="attention")(
             SinusoidalPositionalEncoding()(h), mask=mask
         )
-    if kind == "distance_decay":
-        return DistanceDecayAttention(units, num_heads, name="attention")(h, mask=mask)
+    if kind == "distance_decay":  # the decay is relative only: positions still come from PE
+        return DistanceDecayAttention(units, num_heads, name="attention")(
+            SinusoidalPositionalEncoding()(h), mask=mask
+        )
     if kind in ("transformer", "conformer"):
         return _stack(kind, h, mask, units, window, num_heads, num_layers, dropout)
     raise ValueError(f"kind must be one of {', '.join(KINDS)}; got {kind!r}")
