@@ -176,3 +176,6 @@ def test_wsj_verdicts_judge_the_decay_against_plain_attention_and_the_per_token_
     run = _Verdicts()  # --real per_token,multi_head: method 3 is the plain layer
     judge_wsj(run, config, {"per_token": [0.89, 0.90, 0.88], "multi_head": [0.91, 0.92, 0.9]})
     assert len(run.given) == 1 and "self-attention (multi_head) 0.91" in run.given[0][1]
+    run = _Verdicts()  # --real per_token,distance_decay: no plain layer to show or compare
+    judge_wsj(run, config, {"per_token": [0.89, 0.90, 0.88], "distance_decay": [0.91, 0.92, 0.9]})
+    assert len(run.given) == 1 and "without the decay" not in run.given[0][1]

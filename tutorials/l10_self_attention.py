@@ -379,7 +379,7 @@ def distance_figure(curves, xlabel):
 
 # %% [markdown]
 # `saw_a_saw` tags "I saw a saw ." with each WSJ tagger. `wsj_part` runs Part 2 on the WSJ sample
-# over the seeds (all of `real` on the first seed, the judged `JUDGED` on every seed), prints the
+# over the seeds (all of `real` on the first seed, those in `JUDGED` on every seed), prints the
 # lecture's sentence as each tagger tags it, counts how often "saw" is a verb and a noun in these
 # sentences, and judges (`judge_wsj`) on the ambiguous words.
 
@@ -459,13 +459,16 @@ def judge_wsj(run, config, ambiguous):
             "distance_decay": "self-attention with the notes' decay (distance_decay)",
             "multi_head": "self-attention (multi_head)",
         }
-        plain = f"; without the decay (multi_head) {accuracy['multi_head']}"
+        plain = (
+            f"; without the decay (multi_head) {accuracy['multi_head']}"
+            if attention != "multi_head" and "multi_head" in accuracy
+            else ""
+        )
         run.verdict(
             "On real text, self-attention (method 3) tags the words that take several tags "
             "better than the per-token tagger (method 1)",
             f"accuracy on test words seen with more than one tag: {shown[attention]} "
-            f"{accuracy[attention]}, per_token {accuracy['per_token']}"
-            + (plain if attention != "multi_head" and "multi_head" in accuracy else ""),
+            f"{accuracy[attention]}, per_token {accuracy['per_token']}{plain}",
             verdicts.exceeds(ambiguous[attention], ambiguous["per_token"]),
             seeds=config.seeds,
             reason="on 900 training sentences self-attention uses the context only weakly; local "
