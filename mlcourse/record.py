@@ -31,6 +31,7 @@ __all__ = [
     "jsonable",
     "latest_complete",
     "now",
+    "run_to_show",
     "slug",
     "write_json",
 ]
@@ -147,6 +148,12 @@ def complete_run(tutorial_id, config):
     """The newest complete run of a tutorial with ``config``'s options, under its log folder:
     ``(folder, record)`` or ``(None, None)``."""
     return latest_complete(Path(config.logdir) / tutorial_id, config.fingerprint())
+
+
+def run_to_show(tutorial_id, config):
+    """The complete run that stands in for running the tutorial again: ``complete_run``, or
+    ``(None, None)`` under ``--fresh``."""
+    return (None, None) if config.fresh else complete_run(tutorial_id, config)
 
 
 def complete_lines(head, folder, record, again="--fresh"):

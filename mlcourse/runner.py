@@ -47,7 +47,15 @@ from mlcourse.checkpoint import Checkpoint
 from mlcourse.commands import command
 from mlcourse.data.files import DataFileError
 from mlcourse.options import MODE_LINES, SMOKE_BANNER
-from mlcourse.record import RunFolder, RunRecord, complete_lines, complete_run, jsonable, now, slug
+from mlcourse.record import (
+    RunFolder,
+    RunRecord,
+    complete_lines,
+    jsonable,
+    now,
+    run_to_show,
+    slug,
+)
 from mlcourse.reporting import Reporter
 from mlcourse.tables import format_table
 from mlcourse.validation import check_bool
@@ -424,7 +432,7 @@ def logdir_of(tutorial, logdir=None):
 
 def execute(tutorial, main, config):
     """Run ``main(config)`` unless a complete run with the same options exists (then show it)."""
-    folder, record = (None, None) if config.fresh else complete_run(tutorial["id"], config)
+    folder, record = run_to_show(tutorial["id"], config)
     if record is None:
         main(config)
         return

@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from mlcourse.record import complete_lines, complete_run
+from mlcourse.record import complete_lines, complete_run, run_to_show
 from mlcourse.verdicts import tally, verdict_lines
 
 __all__ = ["LOG_NAME", "default_jobs", "run_parallel", "table_row"]
@@ -83,7 +83,7 @@ class _Job:
 def _show_complete(number, count, tutorial, config):
     """A tutorial already complete with these options: its verdicts and its table row, with no
     process started (``None`` when it has to run)."""
-    folder, record = (None, None) if config.fresh else complete_run(tutorial.id, config)
+    folder, record = run_to_show(tutorial.id, config)
     if record is None:
         return None
     print("\n" + "\n".join(complete_lines(f"[{number}/{count}] {tutorial.id}", folder, record)))

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from mlcourse import options
 
-__all__ = ["Tutorial", "discover", "load_main", "tutorials_dir"]
+__all__ = ["Tutorial", "discover", "load_main", "load_module", "tutorials_dir"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -86,10 +86,15 @@ def discover(directory=None):
     return sorted(found, key=lambda t: t.sort_key)
 
 
-def load_main(tutorial):
-    """Import a tutorial file and return its ``main(config)``."""
+def load_module(tutorial):
+    """Import a tutorial file (its functions, for a test or a notebook); returns the module."""
     name = "mlcourse_tutorial_" + re.sub(r"\W", "_", tutorial.id)
     spec = importlib.util.spec_from_file_location(name, tutorial.path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.main
+    return module
+
+
+def load_main(tutorial):
+    """Import a tutorial file and return its ``main(config)``."""
+    return load_module(tutorial).main

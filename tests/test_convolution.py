@@ -333,14 +333,9 @@ def test_filter_images_callback_writes_filters_and_feature_maps(tmp_path):
 
 
 def _tutorial_module():
-    import importlib.util
-    from pathlib import Path
+    from mlcourse import tutorials
 
-    path = Path(__file__).resolve().parents[1] / "tutorials" / "l09_cnn.py"
-    spec = importlib.util.spec_from_file_location("l09_cnn_under_test", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return tutorials.load_module(next(t for t in tutorials.discover() if t.id == "l09-cnn"))
 
 
 def test_tutorial_builds_every_model_of_the_full_mode():

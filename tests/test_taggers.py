@@ -116,17 +116,6 @@ def test_tutorial_smoke_mode(smoke_run):
     assert (run_dir / "synthetic_accuracy_by_distance.png").exists()
 
 
-def _l10_tutorial():
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parents[1] / "tutorials" / "l10_self_attention.py"
-    spec = importlib.util.spec_from_file_location("l10_self_attention_under_test", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 class _Verdicts:
     """Stands in for ``runner.Run``: keeps what ``verdict`` was given."""
 
@@ -137,45 +126,49 @@ class _Verdicts:
         self.given.append((claim, measured, verdicts.outcome_of(outcome), seeds))
 
 
-def test_wsj_verdicts_judge_the_decay_against_plain_attention_and_the_per_token_tagger():
+def _judged(ambiguous):
+    """What l10's ``judge_wsj`` says, over 3 seeds, about these accuracies: (claim, measured,
+    outcome, seeds) per verdict."""
     from types import SimpleNamespace
 
-    judge_wsj = _l10_tutorial().judge_wsj
-    config = SimpleNamespace(seeds=3)
+    from mlcourse import tutorials
+
+    tutorial = next(t for t in tutorials.discover() if t.id == "l10-self-attention")
     run = _Verdicts()
-    judge_wsj(
-        run,
-        config,
+    tutorials.load_module(tutorial).judge_wsj(run, SimpleNamespace(seeds=3), ambiguous)
+    return run.given
+
+
+def test_wsj_verdicts_judge_the_decay_against_plain_attention_and_the_per_token_tagger():
+    per_token = [0.89, 0.90, 0.88]
+    given = _judged(
         {
-            "per_token": [0.89, 0.90, 0.88],
+            "per_token": per_token,
             "window:2": [0.93, 0.94, 0.92],
             "multi_head": [0.895, 0.895, 0.89],
             "distance_decay": [0.915, 0.92, 0.905],
-        },
+        }
     )
-    assert [(g[0][:30], g[2], g[3]) for g in run.given] == [
+    assert [(g[0][:30], g[2], g[3]) for g in given] == [
         ("On real text, a ±2 window (met", "holds", 3),
         ("On real text, self-attention (", "holds", 3),
         ("The notes' idea: scores that f", "holds", 3),
     ]
-    assert "without the decay (multi_head) 0.893" in run.given[1][1]  # the plain layer is shown
-    run = _Verdicts()  # the decay no better than without it: the notes' verdict says so
-    judge_wsj(
-        run,
-        config,
+    assert "without the decay (multi_head) 0.893" in given[1][1]  # the plain layer is shown
+    # the decay no better than without it: the notes' verdict says so
+    given = _judged(
         {
-            "per_token": [0.89, 0.90, 0.88],
+            "per_token": per_token,
             "multi_head": [0.91, 0.92, 0.9],
             "distance_decay": [0.9, 0.93, 0.89],
-        },
+        }
     )
-    assert [g[2] for g in run.given] == ["holds", "inconclusive"]
-    run = _Verdicts()  # without per_token (--real window:2,multi_head) only what can be compared
-    judge_wsj(run, config, {"window:2": [0.9] * 3, "multi_head": [0.9] * 3})
-    assert run.given == []
-    run = _Verdicts()  # --real per_token,multi_head: method 3 is the plain layer
-    judge_wsj(run, config, {"per_token": [0.89, 0.90, 0.88], "multi_head": [0.91, 0.92, 0.9]})
-    assert len(run.given) == 1 and "self-attention (multi_head) 0.91" in run.given[0][1]
-    run = _Verdicts()  # --real per_token,distance_decay: no plain layer to show or compare
-    judge_wsj(run, config, {"per_token": [0.89, 0.90, 0.88], "distance_decay": [0.91, 0.92, 0.9]})
-    assert len(run.given) == 1 and "without the decay" not in run.given[0][1]
+    assert [g[2] for g in given] == ["holds", "inconclusive"]
+    # without per_token (--real window:2,multi_head) only what can be compared
+    assert _judged({"window:2": [0.9] * 3, "multi_head": [0.9] * 3}) == []
+    # --real per_token,multi_head: method 3 is the plain layer
+    given = _judged({"per_token": per_token, "multi_head": [0.91, 0.92, 0.9]})
+    assert len(given) == 1 and "self-attention (multi_head) 0.91" in given[0][1]
+    # --real per_token,distance_decay: no plain layer to show or compare
+    given = _judged({"per_token": per_token, "distance_decay": [0.91, 0.92, 0.9]})
+    assert len(given) == 1 and "without the decay" not in given[0][1]
